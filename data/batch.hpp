@@ -1,0 +1,16 @@
+// A batch as the data pipeline hands it to the trainer: images NCHW f32 (normalised) and labels.
+// The trainer reads it through this plain view; data/ knows nothing of oneDNN (DESIGN.md).
+#pragma once
+
+#include <cstdint>
+
+namespace dnntrain::data {
+
+struct BatchView {
+  const float* images = nullptr;  // [n, channels, height, width], plain NCHW
+  const int32_t* labels = nullptr;  // [n], in [0, classes)
+  int n = 0;                        // samples in this batch (< batch size only for a last eval batch)
+  int channels = 0, height = 0, width = 0;
+};
+
+}  // namespace dnntrain::data

@@ -1,0 +1,100 @@
+// The static training graph: layers added in order with named edges, planned once, then executed.
+// plan() creates every primitive descriptor, primitive and reorder and lays out all memory;
+// forward() and backward() only execute (DESIGN.md, "The path of one training step").
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <dnnl.hpp>
+
+#include "engine/context.hpp"
+#include "engine/layer.hpp"
+#include "engine/parameter.hpp"
+
+namespace dnntrain::engine {
+
+struct GraphState;
+
+struct TensorId {
+  int index = -1;
+  bool valid() const { return index >= 0; }
+};
+
+struct GraphOptions {
+  bool input_gradient = false;  // compute d(loss)/d(input) (tests; adversarial uses)
+};
+
+// Bytes per arena after plan(); bench reports them.
+struct MemoryReport {
+  size_t activations = 0;  // forward outputs and tensors kept for backward
+  size_t gradients = 0;    // activation gradients, reused by liveness
+  size_t persistent = 0;   // layer-owned copies (e.g. backward-data weights)
+  size_t weights = 0;
+  size_t grads = 0;
+  size_t scratchpad = 0;
+  size_t total() const { return activations + gradients + persistent + weights + grads + scratchpad; }
+};
+
+// Per-layer wall time, filled when profiling is on (each layer then waits for the stream).
+struct LayerTime {
+  std::string name;
+  double forward_ms = 0, backward_ms = 0, forward_flops = 0;
+};
+
+class Graph {
+ public:
+  explicit Graph(Context& context, GraphOptions options = {});
+  ~Graph();
+  Graph(const Graph&) = delete;
+  Graph& operator=(const Graph&) = delete;
+
+  // The batch input, NCHW f32 plain.
+  TensorId input(dnnl::memory::dims nchw);
+  // Appends a layer consuming `inputs`; returns its output (invalid for a sink such as a loss).
+  TensorId add(std::unique_ptr<Layer> layer, std::vector<TensorId> inputs);
+  template <class L, class... A>
+  L& emplace(std::vector<TensorId> inputs, TensorId* output, A&&... args) {
+    auto layer = std::make_unique<L>(std::forward<A>(args)...);
+    L& ref = *layer;
+    TensorId out = add(std::move(layer), std::move(inputs));
+    if (output) *output = out;
+    return ref;
+  }
+
+  // Plans every layer, lays out and allocates every arena, binds every memory.
+  void plan();
+  bool planned() const;
+  // Fills parameters by their init rule (in the plain layout, reordered once) and resets buffers.
+  void initialize(uint64_t seed);
+
+  // images: [N, C, H, W] f32 plain, read in place (not copied); labels: [N].
+  void forward(Mode mode, const float* images, const int32_t* labels);
+  // Backward of the last forward(train); gradient-ready callbacks fire as gradients complete.
+  void backward();
+  void on_gradient_ready(std::function<void(Parameter&)> callback);
+
+  std::vector<Parameter*> parameters();
+  std::vector<Buffer*> buffers();
+  const dnnl::memory& value(TensorId t) const;
+  const dnnl::memory& diff(TensorId t) const;  // empty memory when t needs no gradient
+  dnnl::memory::dims input_dims() const;
+  int batch() const;
+  Context& context();
+
+  MemoryReport memory_report() const;
+  size_t primitives_created() const;
+  // One line per layer: name, output desc, kernels chosen, reorders planned.
+  std::string describe() const;
+
+  void set_profiling(bool on);
+  const std::vector<LayerTime>& layer_times() const;
+
+ private:
+  std::unique_ptr<GraphState> state_;
+};
+
+}  // namespace dnntrain::engine

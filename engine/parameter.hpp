@@ -1,0 +1,53 @@
+// Parameters (trainable, with a gradient) and buffers (running statistics) of a model, each named by
+// its torchvision state_dict key. A parameter's weight and gradient share one blocked oneDNN layout:
+// the one its forward primitive wants (DESIGN.md, "Parameters and the optimizer").
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <dnnl.hpp>
+
+namespace dnntrain::engine {
+
+// How a parameter is filled before training; drawn in the plain layout, then reordered once.
+struct Init {
+  enum class Kind { constant, normal, uniform };
+  Kind kind = Kind::constant;
+  float a = 0.f;  // constant: the value; normal: std; uniform: bound (draws from [-a, a))
+  static Init constant(float v) { return {Kind::constant, v}; }
+  static Init normal(float std) { return {Kind::normal, std}; }
+  static Init uniform(float bound) { return {Kind::uniform, bound}; }
+};
+
+struct Parameter {
+  std::string name;                // torchvision key, e.g. "layer1.0.conv1.weight"
+  std::vector<int64_t> shape;      // torch's shape, e.g. [64, 3, 7, 7], [10, 512] for fc.weight
+  dnnl::memory::desc plain_md;     // the same elements in a plain oneDNN layout (oihw, oi11, a)
+  dnnl::memory weight;             // blocked layout of the forward primitive
+  dnnl::memory grad;               // same desc as weight; assigned by every backward pass
+  Init init;
+  enum class Role { weight, bias, norm } role = Role::weight;  // for weight-decay exclusions
+
+  float* weight_data() const { return static_cast<float*>(weight.get_data_handle()); }
+  float* grad_data() const { return static_cast<float*>(grad.get_data_handle()); }
+  // Elements in the physical (padded) buffer: what a fused update loops over.
+  size_t padded_elements() const { return weight.get_desc().get_size() / sizeof(float); }
+  // Elements that carry values (the product of `shape`).
+  size_t elements() const;
+};
+
+// Non-trainable state saved with the model: BN running_mean/var (f32 [C]) and
+// num_batches_tracked (i64, 0-d), as in PyTorch.
+struct Buffer {
+  enum class Type { f32, i64 };
+  std::string name;
+  std::vector<int64_t> shape;  // empty for a 0-d scalar
+  Type type = Type::f32;
+  std::vector<float> f32;      // when type == f32
+  int64_t i64 = 0;             // when type == i64
+  float initial = 0.f;         // every f32 element's value after Graph::initialize (running_var: 1)
+};
+
+}  // namespace dnntrain::engine

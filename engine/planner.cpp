@@ -1,0 +1,156 @@
+// Planner: the graph's planning services, as seen by one layer.
+#include "engine/planner.hpp"
+
+#include <fmt/format.h>
+
+#include "engine/error.hpp"
+#include "engine/graph_state.hpp"
+
+namespace dnntrain::engine {
+
+namespace {
+
+std::string layer_name(const GraphState& s, int node) {
+  return std::string(s.nodes[node].layer->name());
+}
+
+}  // namespace
+
+const dnnl::engine& Planner::engine() const { return state_.context.engine(); }
+
+int Planner::batch() const { return static_cast<int>(state_.tensors[0].md.dims()[0]); }
+
+int Planner::num_inputs() const { return static_cast<int>(state_.nodes[node_].inputs.size()); }
+
+const dnnl::memory::desc& Planner::input_desc(int i) const {
+  return state_.tensors[state_.nodes[node_].inputs.at(i)].md;
+}
+
+const dnnl::memory& Planner::input(int i) const {
+  return state_.tensors[state_.nodes[node_].inputs.at(i)].value;
+}
+
+bool Planner::needs_diff_input(int i) const {
+  return state_.tensors[state_.nodes[node_].inputs.at(i)].needs_diff;
+}
+
+const dnnl::memory& Planner::diff_input(int i) const {
+  DNNTRAIN_CHECK(needs_diff_input(i), fmt::format("layer {}: input {} needs no gradient (internal "
+                                                  "error: check needs_diff_input first)",
+                                                  layer_name(state_, node_), i));
+  return state_.nodes[node_].diff_slots.at(i);
+}
+
+const dnnl::memory& Planner::output(const dnnl::memory::desc& md) {
+  NodeState& node = state_.nodes[node_];
+  TensorState& t = state_.tensors.at(node.output);
+  DNNTRAIN_CHECK(!t.declared, fmt::format("layer {} declared its output twice", layer_name(state_, node_)));
+  t.md = md;
+  t.declared = true;
+  t.value_region = state_.new_region(Arena::activations, md.get_size());
+  t.value = state_.view(t.value_region, md);
+  t.diff_region = state_.new_region(Arena::gradients, md.get_size());
+  t.diff = state_.view(t.diff_region, md);
+  return t.value;
+}
+
+const dnnl::memory& Planner::output_in_place(int i) {
+  NodeState& node = state_.nodes[node_];
+  const int in = node.inputs.at(i);
+  const TensorState& source = state_.tensors[in];
+  const std::string name = layer_name(state_, node_);
+  DNNTRAIN_CHECK(source.producer >= 0 && source.consumers.size() == 1 && !source.producer_reads_output,
+                 fmt::format("layer {}: cannot write over input {} (it is the graph input, has other "
+                             "consumers, or its producer reads it in backward)", name, i));
+  TensorState& t = state_.tensors.at(node.output);
+  t.md = source.md;
+  t.declared = true;
+  t.value_region = source.value_region;
+  t.value = source.value;
+  t.diff_region = state_.new_region(Arena::gradients, t.md.get_size());
+  t.diff = state_.view(t.diff_region, t.md);
+  return t.value;
+}
+
+const dnnl::memory& Planner::diff_output() {
+  const TensorState& t = state_.tensors.at(state_.nodes[node_].output);
+  DNNTRAIN_CHECK(t.declared, fmt::format("layer {}: diff_output() before output()", layer_name(state_, node_)));
+  return t.diff;
+}
+
+void Planner::backward_reads_output() {
+  state_.tensors.at(state_.nodes[node_].output).producer_reads_output = true;
+}
+
+void Planner::share_diff_input(int j, int i) {
+  NodeState& node = state_.nodes[node_];
+  if (!needs_diff_input(i) || !needs_diff_input(j)) return;
+  DNNTRAIN_CHECK(input_desc(i) == input_desc(j),
+                 fmt::format("layer {}: inputs {} and {} differ in layout; their gradients cannot "
+                             "share a buffer", layer_name(state_, node_), i, j));
+  state_.merge(node.slot_regions[i], node.slot_regions[j]);
+  node.diff_slots[j] = node.diff_slots[i];
+}
+
+dnnl::memory Planner::saved(const dnnl::memory::desc& md) {
+  return state_.view(state_.new_region(Arena::activations, md.get_size()), md);
+}
+
+dnnl::memory Planner::persistent(const dnnl::memory::desc& md) {
+  return state_.view(state_.new_region(Arena::persistent, md.get_size()), md);
+}
+
+Parameter& Planner::parameter(const std::string& suffix, std::vector<int64_t> shape,
+                              const dnnl::memory::desc& plain_md, const dnnl::memory::desc& md,
+                              Init init, Parameter::Role role) {
+  Parameter& p = state_.parameters.emplace_back();
+  p.name = layer_name(state_, node_) + "." + suffix;
+  p.shape = std::move(shape);
+  p.plain_md = plain_md;
+  p.init = init;
+  p.role = role;
+  const int w = state_.new_region(Arena::weights, md.get_size());
+  const int g = state_.new_region(Arena::grads, md.get_size());
+  p.weight = state_.view(w, md);
+  p.grad = state_.view(g, md);
+  state_.param_weight_region.push_back(w);
+  state_.param_grad_region.push_back(g);
+  state_.nodes[node_].params.push_back(static_cast<int>(state_.parameters.size()) - 1);
+  return p;
+}
+
+Buffer& Planner::buffer(const std::string& suffix, std::vector<int64_t> shape, Buffer::Type type) {
+  Buffer& b = state_.buffers.emplace_back();
+  b.name = layer_name(state_, node_) + "." + suffix;
+  b.shape = std::move(shape);
+  b.type = type;
+  if (type == Buffer::Type::f32) {
+    size_t n = 1;
+    for (int64_t d : b.shape) n *= static_cast<size_t>(d);
+    b.f32.assign(n, 0.f);
+  }
+  return b;
+}
+
+const dnnl::primitive_attr& Planner::attr() const { return state_.attr; }
+
+Op Planner::op(const dnnl::primitive_desc_base& pd, std::unordered_map<int, dnnl::memory> args) {
+  const dnnl::memory::desc scratch_md = pd.scratchpad_desc();
+  if (scratch_md.get_size() > 0) {
+    Region& r = state_.regions[state_.scratch_region];
+    r.bytes = std::max(r.bytes, scratch_md.get_size());
+    args[DNNL_ARG_SCRATCHPAD] = state_.view(state_.scratch_region, scratch_md);
+  }
+  ++state_.primitives;
+  return Op(dnnl::primitive(pd.get()), args);
+}
+
+Op Planner::reorder(const dnnl::memory& from, const dnnl::memory& to) {
+  auto pd = dnnl::reorder::primitive_desc(engine(), from.get_desc(), engine(), to.get_desc(), attr());
+  note("reorder " + std::string(pd.impl_info_str()));
+  return op(pd, {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}});
+}
+
+void Planner::note(const std::string& what) { state_.nodes[node_].notes.push_back(what); }
+
+}  // namespace dnntrain::engine
