@@ -72,7 +72,7 @@ void mark_gradient_liveness(GraphState& s) {
     // In place: the first consumer's slot is the tensor's gradient and the sum's destination.
     std::vector<dnnl::memory::desc> mds(sources.size(), t.md);
     auto pd = dnnl::sum::primitive_desc(t.md, std::vector<float>(sources.size(), 1.f), mds,
-                                        s.context.engine(), s.attr);
+                                        s.context.engine(), Planner(s, 0).attr());
     std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_DST, t.diff}};
     for (size_t k = 0; k < sources.size(); ++k) args[DNNL_ARG_MULTIPLE_SRC + static_cast<int>(k)] = sources[k];
     const int owner = t.producer >= 0 ? t.producer : 0;
@@ -121,7 +121,6 @@ void plan_graph(GraphState& s) {
   DNNTRAIN_CHECK(!s.planned, "the graph is already planned");
   DNNTRAIN_CHECK(!s.tensors.empty(), "the graph has no input: call input() first");
   DNNTRAIN_CHECK(!s.nodes.empty(), "the graph has no layers");
-  s.attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
   s.scratch_region = s.new_region(Arena::scratchpad, 0);
   s.tensors[0].needs_diff = s.options.input_gradient && !s.tensors[0].consumers.empty();
   if (s.tensors[0].needs_diff) {

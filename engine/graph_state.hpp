@@ -69,7 +69,6 @@ struct GraphState {
   std::deque<Parameter> parameters;
   std::deque<Buffer> buffers;
   std::vector<int> param_weight_region, param_grad_region;
-  dnnl::primitive_attr attr;
   int scratch_region = -1;
   size_t primitives = 0;
   bool planned = false;

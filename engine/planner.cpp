@@ -54,12 +54,16 @@ const dnnl::memory& Planner::output(const dnnl::memory::desc& md) {
   return t.value;
 }
 
+bool Planner::can_output_in_place(int i) const {
+  const TensorState& source = state_.tensors[state_.nodes[node_].inputs.at(i)];
+  return source.producer >= 0 && source.consumers.size() == 1 && !source.producer_reads_output;
+}
+
 const dnnl::memory& Planner::output_in_place(int i) {
   NodeState& node = state_.nodes[node_];
-  const int in = node.inputs.at(i);
-  const TensorState& source = state_.tensors[in];
+  const TensorState& source = state_.tensors[node.inputs.at(i)];
   const std::string name = layer_name(state_, node_);
-  DNNTRAIN_CHECK(source.producer >= 0 && source.consumers.size() == 1 && !source.producer_reads_output,
+  DNNTRAIN_CHECK(can_output_in_place(i),
                  fmt::format("layer {}: cannot write over input {} (it is the graph input, has other "
                              "consumers, or its producer reads it in backward)", name, i));
   TensorState& t = state_.tensors.at(node.output);
@@ -132,7 +136,11 @@ Buffer& Planner::buffer(const std::string& suffix, std::vector<int64_t> shape, B
   return b;
 }
 
-const dnnl::primitive_attr& Planner::attr() const { return state_.attr; }
+dnnl::primitive_attr Planner::attr() const {
+  dnnl::primitive_attr a;
+  a.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return a;
+}
 
 Op Planner::op(const dnnl::primitive_desc_base& pd, std::unordered_map<int, dnnl::memory> args) {
   const dnnl::memory::desc scratch_md = pd.scratchpad_desc();

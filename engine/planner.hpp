@@ -31,6 +31,8 @@ class Planner {
 
   // Declares the output. The desc is final: consumers plan against it.
   const dnnl::memory& output(const dnnl::memory::desc& md);
+  // Whether output_in_place(i) is allowed (see there).
+  bool can_output_in_place(int i) const;
   // The output reuses input i's buffer (e.g. a residual add written over one of its summands).
   // Allowed when this layer is input i's only consumer and its producer does not read it back.
   const dnnl::memory& output_in_place(int i);
@@ -47,8 +49,10 @@ class Planner {
                        Parameter::Role role);
   Buffer& buffer(const std::string& suffix, std::vector<int64_t> shape, Buffer::Type type);
 
-  // Attributes every primitive descriptor must be created with (user-mode scratchpad).
-  const dnnl::primitive_attr& attr() const;
+  // Fresh attributes every primitive descriptor must be created with (user-mode scratchpad).
+  // A new object each call: dnnl::primitive_attr copies share one handle, so a layer that adds
+  // post-ops must not change what others get.
+  dnnl::primitive_attr attr() const;
   // Creates the primitive (counted) and binds its arguments, adding the shared scratchpad.
   Op op(const dnnl::primitive_desc_base& pd, std::unordered_map<int, dnnl::memory> args);
   Op reorder(const dnnl::memory& from, const dnnl::memory& to);

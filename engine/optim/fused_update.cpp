@@ -1,0 +1,144 @@
+// Fused optimizer kernels. The outer loop splits the buffer into fixed chunks shared among the
+// OpenMP team; each chunk runs a function cloned per instruction set (GCC target_clones), chosen
+// once by the loader, so AVX-512 is used where the CPU has it and the code stays portable.
+#include "engine/optim/fused_update.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace dnntrain::engine {
+
+namespace {
+
+// 16 K floats = 64 KB per array: large enough to amortise the dispatch, small enough to balance.
+constexpr size_t kChunk = 16384;
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define DNNTRAIN_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define DNNTRAIN_CLONES
+#endif
+
+// Without FMA contraction (-std=c++20 implies -ffp-contract=off in GCC) every clone rounds the
+// same operations in the same order, so results are identical whichever clone runs.
+DNNTRAIN_CLONES void sgd_chunk(float* __restrict w, const float* __restrict g, float* __restrict b,
+                               size_t n, SgdStep s) {
+  const float lr = s.lr, wd = s.weight_decay, mom = s.momentum, keep = 1.f - s.dampening,
+              scale = s.grad_scale;
+  if (mom == 0.f) {
+#pragma omp simd
+    for (size_t i = 0; i < n; ++i) w[i] -= lr * (g[i] * scale + wd * w[i]);
+  } else if (s.first && s.nesterov) {
+#pragma omp simd
+    for (size_t i = 0; i < n; ++i) {
+      const float d = g[i] * scale + wd * w[i];
+      b[i] = d;
+      w[i] -= lr * (d + mom * d);
+    }
+  } else if (s.first) {
+#pragma omp simd
+    for (size_t i = 0; i < n; ++i) {
+      const float d = g[i] * scale + wd * w[i];
+      b[i] = d;
+      w[i] -= lr * d;
+    }
+  } else if (s.nesterov) {
+#pragma omp simd
+    for (size_t i = 0; i < n; ++i) {
+      const float d = g[i] * scale + wd * w[i];
+      const float v = mom * b[i] + keep * d;
+      b[i] = v;
+      w[i] -= lr * (d + mom * v);
+    }
+  } else {
+#pragma omp simd
+    for (size_t i = 0; i < n; ++i) {
+      const float d = g[i] * scale + wd * w[i];
+      const float v = mom * b[i] + keep * d;
+      b[i] = v;
+      w[i] -= lr * v;
+    }
+  }
+}
+
+DNNTRAIN_CLONES void adam_chunk(float* __restrict w, const float* __restrict g, float* __restrict m,
+                                float* __restrict v, size_t n, AdamStep s) {
+  const float b1 = s.beta1, b2 = s.beta2, c1 = 1.f - s.beta1, c2 = 1.f - s.beta2, eps = s.eps,
+              scale = s.grad_scale, step = s.step_size, bc2 = s.bias_correction2_sqrt;
+  if (s.decoupled) {
+    const float decay = s.decay;
+#pragma omp simd
+    for (size_t i = 0; i < n; ++i) {
+      const float x = w[i] * decay;
+      const float d = g[i] * scale;
+      const float mi = b1 * m[i] + c1 * d;
+      const float vi = b2 * v[i] + c2 * d * d;
+      m[i] = mi;
+      v[i] = vi;
+      w[i] = x - step * (mi / (std::sqrt(vi) / bc2 + eps));
+    }
+  } else {
+    const float wd = s.weight_decay;
+#pragma omp simd
+    for (size_t i = 0; i < n; ++i) {
+      const float d = g[i] * scale + wd * w[i];
+      const float mi = b1 * m[i] + c1 * d;
+      const float vi = b2 * v[i] + c2 * d * d;
+      m[i] = mi;
+      v[i] = vi;
+      w[i] -= step * (mi / (std::sqrt(vi) / bc2 + eps));
+    }
+  }
+}
+
+DNNTRAIN_CLONES double squares_chunk(const float* __restrict g, size_t n) {
+  double sum = 0;
+#pragma omp simd reduction(+ : sum)
+  for (size_t i = 0; i < n; ++i) sum += static_cast<double>(g[i]) * g[i];
+  return sum;
+}
+
+}  // namespace
+
+void sgd_update(float* w, const float* g, float* b, size_t n, const SgdStep& s) {
+  const long chunks = static_cast<long>((n + kChunk - 1) / kChunk);
+#pragma omp parallel for schedule(static) if (chunks > 1)
+  for (long c = 0; c < chunks; ++c) {
+    const size_t off = static_cast<size_t>(c) * kChunk;
+    sgd_chunk(w + off, g + off, b ? b + off : nullptr, std::min(kChunk, n - off), s);
+  }
+}
+
+void adam_update(float* w, const float* g, float* m, float* v, size_t n, const AdamStep& s) {
+  const long chunks = static_cast<long>((n + kChunk - 1) / kChunk);
+#pragma omp parallel for schedule(static) if (chunks > 1)
+  for (long c = 0; c < chunks; ++c) {
+    const size_t off = static_cast<size_t>(c) * kChunk;
+    adam_chunk(w + off, g + off, m + off, v + off, std::min(kChunk, n - off), s);
+  }
+}
+
+size_t sum_of_squares_chunks(size_t n) { return (n + kChunk - 1) / kChunk; }
+
+double sum_of_squares(const float* g, size_t n, double* partials) {
+  const long chunks = static_cast<long>(sum_of_squares_chunks(n));
+#pragma omp parallel for schedule(static) if (chunks > 1)
+  for (long c = 0; c < chunks; ++c) {
+    const size_t off = static_cast<size_t>(c) * kChunk;
+    partials[c] = squares_chunk(g + off, std::min(kChunk, n - off));
+  }
+  double total = 0;
+  for (long c = 0; c < chunks; ++c) total += partials[c];
+  return total;
+}
+
+const char* fused_update_isa() {
+#if defined(__GNUC__) && defined(__x86_64__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f")) return "avx512f";
+  if (__builtin_cpu_supports("avx2")) return "avx2";
+#endif
+  return "default";
+}
+
+}  // namespace dnntrain::engine

@@ -1,0 +1,95 @@
+// LR schedules: the closed forms of torch.optim.lr_scheduler (StepLR, MultiStepLR,
+// CosineAnnealingLR, ExponentialLR) behind LinearLR / ConstantLR warmup, as torchvision composes them.
+#include "engine/optim/lr_schedule.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "engine/error.hpp"
+
+namespace dnntrain::engine {
+
+ScheduleOptions::Kind schedule_kind_from_name(const std::string& name) {
+  using K = ScheduleOptions::Kind;
+  for (K k : {K::constant, K::steplr, K::multisteplr, K::cosineannealinglr, K::exponentiallr})
+    if (name == schedule_kind_name(k)) return k;
+  throw Error(fmt::format("unknown LR schedule '{}'; use constant, steplr, multisteplr, cosineannealinglr "
+                          "or exponentiallr",
+                          name));
+}
+
+const char* schedule_kind_name(ScheduleOptions::Kind kind) {
+  switch (kind) {
+    case ScheduleOptions::Kind::constant: return "constant";
+    case ScheduleOptions::Kind::steplr: return "steplr";
+    case ScheduleOptions::Kind::multisteplr: return "multisteplr";
+    case ScheduleOptions::Kind::cosineannealinglr: return "cosineannealinglr";
+    case ScheduleOptions::Kind::exponentiallr: return "exponentiallr";
+  }
+  return "?";
+}
+
+LrSchedule::LrSchedule(ScheduleOptions options) : options_(std::move(options)) {
+  const auto& o = options_;
+  DNNTRAIN_CHECK(o.base_lr >= 0, "LR schedule: base learning rate must be >= 0");
+  DNNTRAIN_CHECK(o.kind != ScheduleOptions::Kind::steplr || o.step_size > 0, "LR schedule: steplr needs step_size > 0");
+  DNNTRAIN_CHECK(o.kind != ScheduleOptions::Kind::cosineannealinglr || o.t_max > 0,
+                 "LR schedule: cosineannealinglr needs t_max > 0 (epochs - warmup epochs)");
+  DNNTRAIN_CHECK(o.warmup_epochs >= 0, "LR schedule: warmup epochs must be >= 0");
+  DNNTRAIN_CHECK(o.warmup_epochs == 0 || (o.warmup_start_factor > 0 && o.warmup_start_factor <= 1),
+                 "LR schedule: warmup start factor must be in (0, 1], as torch's LinearLR requires");
+  std::sort(options_.milestones.begin(), options_.milestones.end());  // MultiStepLR uses a Counter
+}
+
+double LrSchedule::main_at(int64_t e) const {
+  const auto& o = options_;
+  switch (o.kind) {
+    case ScheduleOptions::Kind::constant: return o.base_lr;
+    case ScheduleOptions::Kind::steplr:
+      return o.base_lr * std::pow(o.gamma, static_cast<double>(e / o.step_size));
+    case ScheduleOptions::Kind::multisteplr: {
+      // bisect_right: milestones <= e have passed.
+      const auto passed = std::upper_bound(o.milestones.begin(), o.milestones.end(), e) - o.milestones.begin();
+      return o.base_lr * std::pow(o.gamma, static_cast<double>(passed));
+    }
+    case ScheduleOptions::Kind::cosineannealinglr:
+      return o.eta_min + (o.base_lr - o.eta_min) *
+                             (1 + std::cos(std::numbers::pi * static_cast<double>(e) / static_cast<double>(o.t_max))) /
+                             2;
+    case ScheduleOptions::Kind::exponentiallr: return o.base_lr * std::pow(o.gamma, static_cast<double>(e));
+  }
+  return o.base_lr;
+}
+
+double LrSchedule::at_epoch(int64_t epoch) const {
+  const auto& o = options_;
+  DNNTRAIN_CHECK(epoch >= 0, "LR schedule: epoch must be >= 0");
+  if (epoch < o.warmup_epochs) {
+    if (o.warmup == ScheduleOptions::Warmup::constant) return o.base_lr * o.warmup_start_factor;
+    const double f = o.warmup_start_factor;
+    return o.base_lr *
+           (f + (1.0 - f) * static_cast<double>(epoch) / static_cast<double>(o.warmup_epochs));
+  }
+  return main_at(epoch - o.warmup_epochs);
+}
+
+double LrSchedule::at_step(int64_t step, int64_t steps_per_epoch) const {
+  DNNTRAIN_CHECK(steps_per_epoch > 0 && step >= 0, "LR schedule: steps per epoch must be > 0 and step >= 0");
+  return at_epoch(step / steps_per_epoch);
+}
+
+std::string LrSchedule::describe() const {
+  const auto& o = options_;
+  return fmt::format(
+      "{} base_lr={} step_size={} gamma={} milestones=[{}] t_max={} eta_min={} warmup_epochs={} warmup={} "
+      "warmup_start_factor={}",
+      schedule_kind_name(o.kind), o.base_lr, o.step_size, o.gamma, fmt::join(o.milestones, ","), o.t_max,
+      o.eta_min, o.warmup_epochs, o.warmup == ScheduleOptions::Warmup::linear ? "linear" : "constant",
+      o.warmup_start_factor);
+}
+
+}  // namespace dnntrain::engine

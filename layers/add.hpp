@@ -1,0 +1,22 @@
+// The residual sum out = relu(a + b) (ReLU optional), written over `a` when nothing else reads it.
+// Backward gives both summands the same gradient, so one buffer serves both.
+#pragma once
+
+#include "engine/layer.hpp"
+#include "engine/op.hpp"
+
+namespace dnntrain::layers {
+
+class Add : public engine::Layer {
+ public:
+  Add(std::string name, bool relu) : Layer(std::move(name)), relu_(relu) {}
+  void plan(engine::Planner& p) override;
+  void forward(engine::Step& step) override { forward_.run(step.stream); }
+  void backward(engine::Step& step) override { backward_.run(step.stream); }
+
+ private:
+  bool relu_;
+  engine::Op forward_, backward_;
+};
+
+}  // namespace dnntrain::layers

@@ -1,0 +1,119 @@
+// Conv2d: plans its three primitives with format_tag::any weights, keeping the input's layout.
+#include "layers/conv2d.hpp"
+
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "engine/error.hpp"
+#include "engine/planner.hpp"
+
+namespace dnntrain::layers {
+
+using dnnl::memory;
+using tag = memory::format_tag;
+using dt = memory::data_type;
+
+namespace {
+
+memory::desc any(const memory::dims& d) { return memory::desc(d, dt::f32, tag::any); }
+
+dnnl::algorithm algorithm_of(Conv2dOptions::Algorithm a) {
+  return a == Conv2dOptions::Algorithm::winograd ? dnnl::algorithm::convolution_winograd
+                                                 : dnnl::algorithm::convolution_direct;
+}
+
+}  // namespace
+
+Conv2d::Conv2d(std::string name, Conv2dOptions options) : Layer(std::move(name)), options_(options) {
+  DNNTRAIN_CHECK(options_.in_channels > 0 && options_.out_channels > 0 && options_.kernel > 0 &&
+                     options_.stride > 0 && options_.padding >= 0,
+                 fmt::format("conv {}: channels, kernel and stride must be positive, padding >= 0", this->name()));
+}
+
+void Conv2d::plan(engine::Planner& p) {
+  const memory::desc& src_md = p.input_desc(0);
+  const memory::dims in = src_md.dims();
+  const auto& o = options_;
+  DNNTRAIN_CHECK(in.size() == 4 && in[1] == o.in_channels,
+                 fmt::format("conv {}: expects {} input channels, got a tensor of {} channels", name(),
+                             o.in_channels, in.size() == 4 ? in[1] : -1));
+  const memory::dim oh = (in[2] + 2 * o.padding - o.kernel) / o.stride + 1;
+  const memory::dim ow = (in[3] + 2 * o.padding - o.kernel) / o.stride + 1;
+  DNNTRAIN_CHECK(in[2] + 2 * o.padding >= o.kernel && in[3] + 2 * o.padding >= o.kernel,
+                 fmt::format("conv {}: input {}x{} is too small for a {}x{} kernel with padding {}; "
+                             "use larger images", name(), in[2], in[3], o.kernel, o.kernel, o.padding));
+  const memory::dims weights_dims{o.out_channels, o.in_channels, o.kernel, o.kernel};
+  const memory::dims dst_dims{in[0], o.out_channels, oh, ow};
+  const memory::dims bias_dims{o.out_channels};
+  const memory::dims strides{o.stride, o.stride}, pad{o.padding, o.padding};
+  const auto alg = algorithm_of(o.algorithm);
+  const memory::desc no_bias;
+
+  auto fwd_pd = dnnl::convolution_forward::primitive_desc(
+      dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, alg, src_md, any(weights_dims),
+                                      o.bias ? any(bias_dims) : no_bias, any(dst_dims), strides, pad, pad),
+      p.attr(), p.engine());
+  p.note(fmt::format("fwd {}", fwd_pd.impl_info_str()));
+  const memory::desc weights_md = fwd_pd.weights_desc();
+  const memory& dst = p.output(fwd_pd.dst_desc());
+  const memory& diff_dst = p.diff_output();
+
+  const float fan_out = static_cast<float>(o.out_channels * o.kernel * o.kernel);
+  const float fan_in = static_cast<float>(o.in_channels * o.kernel * o.kernel);
+  engine::Parameter& w = p.parameter(
+      "weight", {o.out_channels, o.in_channels, o.kernel, o.kernel}, memory::desc(weights_dims, dt::f32, tag::oihw),
+      weights_md, engine::Init::normal(std::sqrt(2.f / fan_out)), engine::Parameter::Role::weight);
+  engine::Parameter* b = nullptr;
+  if (o.bias)
+    b = &p.parameter("bias", {o.out_channels}, memory::desc(bias_dims, dt::f32, tag::x), fwd_pd.bias_desc(),
+                     engine::Init::uniform(1.f / std::sqrt(fan_in)), engine::Parameter::Role::bias);
+
+  std::unordered_map<int, memory> fwd_args{{DNNL_ARG_SRC, p.input(0)}, {DNNL_ARG_WEIGHTS, w.weight}, {DNNL_ARG_DST, dst}};
+  if (b) fwd_args[DNNL_ARG_BIAS] = b->weight;
+  forward_ = p.op(fwd_pd, fwd_args);
+
+  // Backward-weights writes the gradient straight into the weights' own layout.
+  auto bwd_w_desc = [&](const memory::desc& dw) {
+    return dnnl::convolution_backward_weights::desc(alg, src_md, dw, o.bias ? fwd_pd.bias_desc() : no_bias,
+                                                    fwd_pd.dst_desc(), strides, pad, pad);
+  };
+  auto bwd_w_pd = dnnl::convolution_backward_weights::primitive_desc(bwd_w_desc(any(weights_dims)), p.attr(),
+                                                                     p.engine(), fwd_pd);
+  if (bwd_w_pd.diff_weights_desc() != weights_md)
+    bwd_w_pd = dnnl::convolution_backward_weights::primitive_desc(bwd_w_desc(weights_md), p.attr(), p.engine(),
+                                                                  fwd_pd);
+  p.note(fmt::format("bwd_w {}", bwd_w_pd.impl_info_str()));
+  std::unordered_map<int, memory> bwd_w_args{
+      {DNNL_ARG_SRC, p.input(0)}, {DNNL_ARG_DIFF_DST, diff_dst}, {DNNL_ARG_DIFF_WEIGHTS, w.grad}};
+  if (b) bwd_w_args[DNNL_ARG_DIFF_BIAS] = b->grad;
+  backward_weights_ = p.op(bwd_w_pd, bwd_w_args);
+
+  if (p.needs_diff_input(0)) {
+    auto bwd_d_pd = dnnl::convolution_backward_data::primitive_desc(
+        dnnl::convolution_backward_data::desc(alg, src_md, any(weights_dims), fwd_pd.dst_desc(), strides, pad, pad),
+        p.attr(), p.engine(), fwd_pd);
+    p.note(fmt::format("bwd_d {}", bwd_d_pd.impl_info_str()));
+    memory weights_for_data = w.weight;
+    if (bwd_d_pd.weights_desc() != weights_md) {
+      weights_for_data = p.persistent(bwd_d_pd.weights_desc());
+      weights_to_backward_layout_ = p.reorder(w.weight, weights_for_data);
+    }
+    backward_data_ = p.op(bwd_d_pd, {{DNNL_ARG_DIFF_DST, diff_dst},
+                                     {DNNL_ARG_WEIGHTS, weights_for_data},
+                                     {DNNL_ARG_DIFF_SRC, p.diff_input(0)}});
+  }
+  flops_ = 2.0 * in[0] * o.out_channels * oh * ow * fan_in;
+}
+
+void Conv2d::forward(engine::Step& step) { forward_.run(step.stream); }
+
+void Conv2d::backward(engine::Step& step) {
+  if (backward_data_) {
+    if (weights_to_backward_layout_) weights_to_backward_layout_.run(step.stream);
+    backward_data_.run(step.stream);
+  }
+  backward_weights_.run(step.stream);
+}
+
+}  // namespace dnntrain::layers

@@ -1,0 +1,35 @@
+// 2-D convolution: forward, backward-data (only when the input needs a gradient, so the network's
+// first conv skips it) and backward-weights, with an optional bias. Weights live in the layout the
+// forward primitive chose; backward-data gets its own copy through a planned reorder if it wants
+// another layout (notes/onednn.md §6).
+#pragma once
+
+#include "engine/layer.hpp"
+#include "engine/op.hpp"
+#include "engine/parameter.hpp"
+
+namespace dnntrain::layers {
+
+struct Conv2dOptions {
+  int in_channels = 0, out_channels = 0;
+  int kernel = 3, stride = 1, padding = 0;
+  bool bias = false;
+  enum class Algorithm { direct, winograd } algorithm = Algorithm::direct;
+};
+
+class Conv2d : public engine::Layer {
+ public:
+  Conv2d(std::string name, Conv2dOptions options);
+  void plan(engine::Planner& p) override;
+  void forward(engine::Step& step) override;
+  void backward(engine::Step& step) override;
+  double forward_flops() const override { return flops_; }
+  const Conv2dOptions& options() const { return options_; }
+
+ private:
+  Conv2dOptions options_;
+  engine::Op forward_, backward_weights_, weights_to_backward_layout_, backward_data_;
+  double flops_ = 0;
+};
+
+}  // namespace dnntrain::layers

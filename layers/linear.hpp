@@ -1,0 +1,24 @@
+// The fully connected head: an inner product with bias, (N, C[, 1, 1]) → (N, classes).
+// Its weight is [out, in] to PyTorch and out×in×1×1 to oneDNN: the same elements, reshaped.
+#pragma once
+
+#include "engine/layer.hpp"
+#include "engine/op.hpp"
+
+namespace dnntrain::layers {
+
+class Linear : public engine::Layer {
+ public:
+  Linear(std::string name, int in_features, int out_features);
+  void plan(engine::Planner& p) override;
+  void forward(engine::Step& step) override { forward_.run(step.stream); }
+  void backward(engine::Step& step) override;
+  double forward_flops() const override { return flops_; }
+
+ private:
+  int in_, out_;
+  engine::Op forward_, backward_data_, backward_weights_;
+  double flops_ = 0;
+};
+
+}  // namespace dnntrain::layers

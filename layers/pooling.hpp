@@ -1,0 +1,33 @@
+// Max pooling (with its workspace, for the ResNet stem) and global average pooling (the head).
+#pragma once
+
+#include "engine/layer.hpp"
+#include "engine/op.hpp"
+
+namespace dnntrain::layers {
+
+class MaxPool : public engine::Layer {
+ public:
+  MaxPool(std::string name, int kernel, int stride, int padding);
+  void plan(engine::Planner& p) override;
+  void forward(engine::Step& step) override { forward_.run(step.stream); }
+  void backward(engine::Step& step) override { backward_.run(step.stream); }
+
+ private:
+  int kernel_, stride_, padding_;
+  engine::Op forward_, backward_;
+};
+
+// Averages each channel over the whole H×W plane: (N, C, H, W) → (N, C, 1, 1).
+class GlobalAvgPool : public engine::Layer {
+ public:
+  explicit GlobalAvgPool(std::string name) : Layer(std::move(name)) {}
+  void plan(engine::Planner& p) override;
+  void forward(engine::Step& step) override { forward_.run(step.stream); }
+  void backward(engine::Step& step) override { backward_.run(step.stream); }
+
+ private:
+  engine::Op forward_, backward_;
+};
+
+}  // namespace dnntrain::layers

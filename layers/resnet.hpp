@@ -1,0 +1,50 @@
+// The ResNets: torchvision's ResNet-18/34/50/101/152 (optionally with a CIFAR stem) and He et al.'s
+// CIFAR ResNet-20/32/44/56/110, composed from the layers of this folder into one static graph whose
+// parameters carry torchvision's state_dict keys.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/graph.hpp"
+#include "layers/conv2d.hpp"
+#include "layers/softmax_cross_entropy.hpp"
+
+namespace dnntrain::layers {
+
+enum class Stem { imagenet, cifar };
+
+struct ResNetConfig {
+  std::string model = "resnet18";  // resnet18/34/50/101/152, resnet20/32/44/56/110
+  int classes = 1000;
+  int in_channels = 3;
+  int image_size = 224;  // H = W of the input
+  int batch = 32;
+  Stem stem = Stem::imagenet;  // ImageNet ResNets only: cifar = 3×3/1 conv, no max pool
+  bool zero_init_residual = false;
+  float label_smoothing = 0.f;
+  Conv2dOptions::Algorithm conv_algorithm = Conv2dOptions::Algorithm::direct;
+};
+
+// The model names build_resnet accepts, in a stable order.
+const std::vector<std::string>& resnet_models();
+
+// A planned ResNet: its graph, the loss at its end, and the logits feeding it.
+class Model {
+ public:
+  Model(engine::Context& context, const ResNetConfig& config, engine::GraphOptions options = {});
+  engine::Graph& graph() { return graph_; }
+  SoftmaxCrossEntropy& loss() { return *loss_; }
+  engine::TensorId logits() const { return logits_; }
+  engine::TensorId input() const { return input_; }
+  const ResNetConfig& config() const { return config_; }
+
+ private:
+  ResNetConfig config_;
+  engine::Graph graph_;
+  engine::TensorId input_, logits_;
+  SoftmaxCrossEntropy* loss_ = nullptr;
+};
+
+}  // namespace dnntrain::layers
