@@ -7,7 +7,7 @@
 namespace dnntrain::data {
 
 struct BatchView {
-  const float* images = nullptr;  // [n, channels, height, width], plain NCHW
+  const float* images = nullptr;    // [n, channels, height, width], plain NCHW
   const int32_t* labels = nullptr;  // [n], in [0, classes)
   int n = 0;                        // samples in this batch (< batch size only for a last eval batch)
   int channels = 0, height = 0, width = 0;

@@ -1,0 +1,89 @@
+// Resolution of a preset into one of four transform modes, and the per-sample chain. Fixed-shape
+// sets are never copied: crops and flips read the stored image through a view.
+#include "data/sample_transform.hpp"
+
+#include "engine/error.hpp"
+
+namespace dnntrain::data {
+
+AugmentPreset parse_augment_preset(std::string_view name) {
+  if (name == "standard") return AugmentPreset::standard;
+  if (name == "none") return AugmentPreset::none;
+  throw Error("unknown augmentation preset '" + std::string(name) + "'; expected standard or none");
+}
+
+SampleTransform::SampleTransform(DatasetKind kind, const Dataset& dataset, const TransformSettings& s,
+                                 bool training)
+    : settings_(s) {
+  const bool random = training && s.augment == AugmentPreset::standard;
+  DNNTRAIN_CHECK(s.image_size >= 0 && s.pad >= 0, "transform: image size and padding must be >= 0");
+  if (dataset.in_memory() && dataset.shape().channels > 0) {
+    const Dataset::Shape in = dataset.shape();
+    out_ = {in.channels, s.image_size > 0 ? s.image_size : in.height,
+            s.image_size > 0 ? s.image_size : in.width};
+    mode_ = random ? Mode::pad_crop : Mode::identity;
+  } else {
+    DNNTRAIN_CHECK(s.crop_size > 0 && s.resize_size > 0, "transform: crop and resize sizes must be > 0");
+    out_ = {3, s.crop_size, s.crop_size};
+    mode_ = random ? Mode::resized_crop : Mode::resize_center;
+  }
+  flip_ = random;
+  lut_ = NormalizeLut(s.normalization ? s.normalization->mean : normalization_for(kind, out_.channels).mean,
+                      s.normalization ? s.normalization->std : normalization_for(kind, out_.channels).std);
+  DNNTRAIN_CHECK(lut_.channels() == out_.channels,
+                 "transform: normalisation channels differ from the data's");
+}
+
+int32_t SampleTransform::apply(const Dataset& dataset, int64_t index, uint64_t seed, uint64_t epoch,
+                               float* dst, Scratch& sc) const {
+  const Dataset::Sample sample = dataset.sample(index, sc.decoded);
+  ImageView img = sample.image;
+  if (settings_.image_size > 0 && (img.height != settings_.image_size || img.width != settings_.image_size)) {
+    resize_bilinear(img, settings_.image_size, settings_.image_size, sc.sized, sc.resize);
+    img = sc.sized.view();
+  }
+  const CounterRng rng(seed, epoch, static_cast<uint64_t>(index));
+  const bool flip = flip_ && random_flip(rng, kDrawFlip);
+  const auto too_small = [&](int need_h, int need_w) {
+    return Error(dataset.describe(index) + ": image " + std::to_string(img.height) + "x" +
+                 std::to_string(img.width) + " is smaller than the crop " + std::to_string(need_h) + "x" +
+                 std::to_string(need_w) +
+                 (settings_.pad > 0 && mode_ == Mode::pad_crop ? " (after padding)" : ""));
+  };
+  switch (mode_) {
+    case Mode::identity:
+      if (img.height != out_.height || img.width != out_.width) throw too_small(out_.height, out_.width);
+      crop_flip_normalize(img, {0, 0, out_.height, out_.width}, 0, false, lut_, dst);
+      break;
+    case Mode::pad_crop: {
+      if (img.height + 2 * settings_.pad < out_.height || img.width + 2 * settings_.pad < out_.width)
+        throw too_small(out_.height, out_.width);
+      const CropBox box =
+          random_crop_box(img.height, img.width, out_.height, out_.width, settings_.pad, rng, kDrawCropTop);
+      crop_flip_normalize(img, box, settings_.pad, flip, lut_, dst);
+      break;
+    }
+    case Mode::resized_crop: {
+      const CropBox box = random_resized_crop_box(img.height, img.width, settings_.scale, settings_.ratio,
+                                                  rng, kDrawResizedCrop);
+      resize_bilinear(img.crop(box.top, box.left, box.height, box.width), out_.height, out_.width, sc.cropped,
+                      sc.resize);
+      crop_flip_normalize(sc.cropped.view(), {0, 0, out_.height, out_.width}, 0, flip, lut_, dst);
+      break;
+    }
+    case Mode::resize_center: {
+      const Size2 size = shorter_side_size(img.height, img.width, settings_.resize_size);
+      if (size.height != img.height || size.width != img.width) {
+        resize_bilinear(img, size.height, size.width, sc.cropped, sc.resize);
+        img = sc.cropped.view();
+      }
+      if (img.height < out_.height || img.width < out_.width) throw too_small(out_.height, out_.width);
+      const CropBox box = center_crop_box(img.height, img.width, out_.height, out_.width);
+      crop_flip_normalize(img, box, 0, false, lut_, dst);
+      break;
+    }
+  }
+  return sample.label;
+}
+
+}  // namespace dnntrain::data
