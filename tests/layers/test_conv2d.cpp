@@ -1,0 +1,92 @@
+// Conv2d against the double-accumulating reference and central finite differences, on shapes with
+// channel counts that pad their 16-blocks, batch 1 and 3, stride 2, with and without bias.
+#include <doctest/doctest.h>
+
+#include "layers/conv2d.hpp"
+#include "tests/reference/compare.hpp"
+#include "tests/reference/conv2d.hpp"
+#include "tests/reference/finite_difference.hpp"
+#include "tests/support/layer_fixture.hpp"
+
+using namespace dnntrain;
+using reference::expect_close;
+using tag = dnnl::memory::format_tag;
+
+namespace {
+
+struct Case {
+  int64_t n, c, h, w;
+  int out, kernel, stride, padding;
+  bool bias;
+  std::optional<tag> layout;
+};
+
+void check_conv(const Case& k) {
+  testing::LayerFixture f({k.n, k.c, k.h, k.w}, k.layout);
+  f.add<layers::Conv2d>("conv", layers::Conv2dOptions{static_cast<int>(k.c), k.out, k.kernel, k.stride,
+                                                      k.padding, k.bias});
+  f.plan();
+  f.loss();
+  f.backward();
+
+  reference::Conv2dParams cp;
+  cp.stride_h = cp.stride_w = k.stride;
+  cp.pad_h = cp.pad_w = k.padding;
+  reference::Tensor& w = f.param("conv.weight");
+  reference::Tensor* b = k.bias ? &f.param("conv.bias") : nullptr;
+  const reference::Tensor y = reference::conv2d_forward(f.x, w, b, cp);
+  const auto fwd = expect_close(f.output(), y, 1e-5, 1e-4);
+  CHECK_MESSAGE(fwd.ok, "forward: " << fwd.message);
+
+  const reference::Tensor dx = reference::conv2d_backward_data(f.g, w, f.x.dims, cp);
+  const reference::Conv2dWeightGrads dw = reference::conv2d_backward_weights(f.x, f.g, w.dims, cp);
+  const auto bwd_d = expect_close(f.input_grad(), dx, 1e-5, 1e-4);
+  CHECK_MESSAGE(bwd_d.ok, "diff_src: " << bwd_d.message);
+  const reference::Tensor engine_dw = f.grad("conv.weight");
+  const auto bwd_w = expect_close(engine_dw, dw.diff_weights, 1e-4, 1e-4);
+  CHECK_MESSAGE(bwd_w.ok, "diff_weights: " << bwd_w.message);
+  if (k.bias) {
+    const auto bwd_b = expect_close(f.grad("conv.bias"), dw.diff_bias, 1e-4, 1e-4);
+    CHECK_MESSAGE(bwd_b.ok, "diff_bias: " << bwd_b.message);
+  }
+
+  // Finite differences through the real graph (the loss is linear in w and x for a conv).
+  reference::GradCheckOptions o;
+  o.samples = 12;
+  auto loss = [&] { return f.loss(); };
+  const auto fd_w = reference::check_gradient(loss, w, engine_dw, o);
+  CHECK_MESSAGE(fd_w.ok, "weights vs finite differences: " << fd_w.message);
+  const auto fd_x = reference::check_gradient(loss, f.x, dx, o);
+  CHECK_MESSAGE(fd_x.ok, "input vs finite differences: " << fd_x.message);
+}
+
+}  // namespace
+
+TEST_CASE("conv2d 3x3 stride 2, 5->7 channels, batch 3, bias, blocked input") {
+  check_conv({3, 5, 9, 9, 7, 3, 2, 1, true, tag::nChw16c});
+}
+
+TEST_CASE("conv2d 1x1, 3->20 channels, batch 1, plain input") {
+  check_conv({1, 3, 6, 5, 20, 1, 1, 0, false, std::nullopt});
+}
+
+TEST_CASE("conv2d 3x3 stride 1, 16->32 channels, batch 2, blocked input") {
+  check_conv({2, 16, 7, 7, 32, 3, 1, 1, false, tag::nChw16c});
+}
+
+TEST_CASE("conv2d 7x7 stride 2 stem shape, 3->16 channels, batch 2") {
+  check_conv({2, 3, 15, 15, 16, 7, 2, 3, false, std::nullopt});
+}
+
+TEST_CASE("conv2d on the graph input skips backward-data") {
+  engine::Context context;
+  engine::Graph graph(context);
+  engine::TensorId x = graph.input({2, 3, 8, 8}), y;
+  graph.emplace<layers::Conv2d>({x}, &y, "conv1", layers::Conv2dOptions{3, 4, 3, 1, 1, false});
+  graph.emplace<testing::DotLoss>({y}, nullptr, "dot");
+  graph.plan();
+  const std::string plan = graph.describe();
+  CHECK_MESSAGE(plan.find("bwd_d") == std::string::npos, plan);
+  CHECK_MESSAGE(plan.find("bwd_w") != std::string::npos, plan);
+  CHECK_FALSE(static_cast<bool>(graph.diff(x)));
+}
