@@ -21,10 +21,9 @@ constexpr size_t kChunk = 16384;
 
 // Without FMA contraction (-std=c++20 implies -ffp-contract=off in GCC) every clone rounds the
 // same operations in the same order, so results are identical whichever clone runs.
-DNNTRAIN_CLONES void sgd_chunk(float* __restrict w, const float* __restrict g, float* __restrict b,
-                               size_t n, SgdStep s) {
-  const float lr = s.lr, wd = s.weight_decay, mom = s.momentum, keep = 1.f - s.dampening,
-              scale = s.grad_scale;
+DNNTRAIN_CLONES void sgd_chunk(float* __restrict w, const float* __restrict g, float* __restrict b, size_t n,
+                               SgdStep s) {
+  const float lr = s.lr, wd = s.weight_decay, mom = s.momentum, keep = s.keep, scale = s.grad_scale;
   if (mom == 0.f) {
 #pragma omp simd
     for (size_t i = 0; i < n; ++i) w[i] -= lr * (g[i] * scale + wd * w[i]);
@@ -63,7 +62,7 @@ DNNTRAIN_CLONES void sgd_chunk(float* __restrict w, const float* __restrict g, f
 
 DNNTRAIN_CLONES void adam_chunk(float* __restrict w, const float* __restrict g, float* __restrict m,
                                 float* __restrict v, size_t n, AdamStep s) {
-  const float b1 = s.beta1, b2 = s.beta2, c1 = 1.f - s.beta1, c2 = 1.f - s.beta2, eps = s.eps,
+  const float b1 = s.beta1, b2 = s.beta2, c1 = s.one_minus_beta1, c2 = s.one_minus_beta2, eps = s.eps,
               scale = s.grad_scale, step = s.step_size, bc2 = s.bias_correction2_sqrt;
   if (s.decoupled) {
     const float decay = s.decay;

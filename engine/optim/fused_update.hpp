@@ -15,7 +15,8 @@ namespace dnntrain::engine {
 //   later steps:    b = momentum * b + (1 - dampening) * d
 //   nesterov:       w -= lr * (d + momentum * b)   else  w -= lr * b
 struct SgdStep {
-  float lr = 0, weight_decay = 0, momentum = 0, dampening = 0, grad_scale = 1;
+  float lr = 0, weight_decay = 0, momentum = 0, grad_scale = 1;
+  float keep = 1;  // 1 - dampening, computed in double as torch does before rounding to float
   bool nesterov = false;
   bool first = false;  // no momentum buffer yet: initialise it to d
 };
@@ -28,6 +29,9 @@ struct SgdStep {
 // with step_size = lr / (1 - beta1^t) and bias_correction2_sqrt = sqrt(1 - beta2^t).
 struct AdamStep {
   float weight_decay = 0, decay = 1, beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f, grad_scale = 1;
+  // 1 - beta1 and 1 - beta2 computed in double (torch passes them as Python floats): rounding
+  // 1.f - 0.999f in float instead would be 5e-5 off.
+  float one_minus_beta1 = 0.1f, one_minus_beta2 = 0.001f;
   float step_size = 0, bias_correction2_sqrt = 1;
   bool decoupled = false;
 };

@@ -2,12 +2,12 @@
 // CosineAnnealingLR, ExponentialLR) behind LinearLR / ConstantLR warmup, as torchvision composes them.
 #include "engine/optim/lr_schedule.hpp"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <algorithm>
 #include <cmath>
 #include <numbers>
-
-#include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include "engine/error.hpp"
 
@@ -17,18 +17,24 @@ ScheduleOptions::Kind schedule_kind_from_name(const std::string& name) {
   using K = ScheduleOptions::Kind;
   for (K k : {K::constant, K::steplr, K::multisteplr, K::cosineannealinglr, K::exponentiallr})
     if (name == schedule_kind_name(k)) return k;
-  throw Error(fmt::format("unknown LR schedule '{}'; use constant, steplr, multisteplr, cosineannealinglr "
-                          "or exponentiallr",
-                          name));
+  throw Error(
+      fmt::format("unknown LR schedule '{}'; use constant, steplr, multisteplr, cosineannealinglr "
+                  "or exponentiallr",
+                  name));
 }
 
 const char* schedule_kind_name(ScheduleOptions::Kind kind) {
   switch (kind) {
-    case ScheduleOptions::Kind::constant: return "constant";
-    case ScheduleOptions::Kind::steplr: return "steplr";
-    case ScheduleOptions::Kind::multisteplr: return "multisteplr";
-    case ScheduleOptions::Kind::cosineannealinglr: return "cosineannealinglr";
-    case ScheduleOptions::Kind::exponentiallr: return "exponentiallr";
+    case ScheduleOptions::Kind::constant:
+      return "constant";
+    case ScheduleOptions::Kind::steplr:
+      return "steplr";
+    case ScheduleOptions::Kind::multisteplr:
+      return "multisteplr";
+    case ScheduleOptions::Kind::cosineannealinglr:
+      return "cosineannealinglr";
+    case ScheduleOptions::Kind::exponentiallr:
+      return "exponentiallr";
   }
   return "?";
 }
@@ -36,7 +42,8 @@ const char* schedule_kind_name(ScheduleOptions::Kind kind) {
 LrSchedule::LrSchedule(ScheduleOptions options) : options_(std::move(options)) {
   const auto& o = options_;
   DNNTRAIN_CHECK(o.base_lr >= 0, "LR schedule: base learning rate must be >= 0");
-  DNNTRAIN_CHECK(o.kind != ScheduleOptions::Kind::steplr || o.step_size > 0, "LR schedule: steplr needs step_size > 0");
+  DNNTRAIN_CHECK(o.kind != ScheduleOptions::Kind::steplr || o.step_size > 0,
+                 "LR schedule: steplr needs step_size > 0");
   DNNTRAIN_CHECK(o.kind != ScheduleOptions::Kind::cosineannealinglr || o.t_max > 0,
                  "LR schedule: cosineannealinglr needs t_max > 0 (epochs - warmup epochs)");
   DNNTRAIN_CHECK(o.warmup_epochs >= 0, "LR schedule: warmup epochs must be >= 0");
@@ -48,19 +55,22 @@ LrSchedule::LrSchedule(ScheduleOptions options) : options_(std::move(options)) {
 double LrSchedule::main_at(int64_t e) const {
   const auto& o = options_;
   switch (o.kind) {
-    case ScheduleOptions::Kind::constant: return o.base_lr;
+    case ScheduleOptions::Kind::constant:
+      return o.base_lr;
     case ScheduleOptions::Kind::steplr:
       return o.base_lr * std::pow(o.gamma, static_cast<double>(e / o.step_size));
     case ScheduleOptions::Kind::multisteplr: {
       // bisect_right: milestones <= e have passed.
-      const auto passed = std::upper_bound(o.milestones.begin(), o.milestones.end(), e) - o.milestones.begin();
+      const auto passed =
+          std::upper_bound(o.milestones.begin(), o.milestones.end(), e) - o.milestones.begin();
       return o.base_lr * std::pow(o.gamma, static_cast<double>(passed));
     }
     case ScheduleOptions::Kind::cosineannealinglr:
-      return o.eta_min + (o.base_lr - o.eta_min) *
-                             (1 + std::cos(std::numbers::pi * static_cast<double>(e) / static_cast<double>(o.t_max))) /
-                             2;
-    case ScheduleOptions::Kind::exponentiallr: return o.base_lr * std::pow(o.gamma, static_cast<double>(e));
+      return o.eta_min +
+             (o.base_lr - o.eta_min) *
+                 (1 + std::cos(std::numbers::pi * static_cast<double>(e) / static_cast<double>(o.t_max))) / 2;
+    case ScheduleOptions::Kind::exponentiallr:
+      return o.base_lr * std::pow(o.gamma, static_cast<double>(e));
   }
   return o.base_lr;
 }
@@ -71,8 +81,7 @@ double LrSchedule::at_epoch(int64_t epoch) const {
   if (epoch < o.warmup_epochs) {
     if (o.warmup == ScheduleOptions::Warmup::constant) return o.base_lr * o.warmup_start_factor;
     const double f = o.warmup_start_factor;
-    return o.base_lr *
-           (f + (1.0 - f) * static_cast<double>(epoch) / static_cast<double>(o.warmup_epochs));
+    return o.base_lr * (f + (1.0 - f) * static_cast<double>(epoch) / static_cast<double>(o.warmup_epochs));
   }
   return main_at(epoch - o.warmup_epochs);
 }

@@ -14,14 +14,14 @@ struct ScheduleOptions {
   enum class Warmup { linear, constant };  // torchvision --lr-warmup-method
   Kind kind = Kind::constant;
   double base_lr = 0.1;
-  int64_t step_size = 30;            // steplr
-  double gamma = 0.1;                // steplr, multisteplr, exponentiallr
-  std::vector<int64_t> milestones;   // multisteplr, any order
-  int64_t t_max = 90;                // cosineannealinglr: torchvision uses epochs - warmup_epochs
-  double eta_min = 0;                // cosineannealinglr (torchvision --lr-min)
-  int64_t warmup_epochs = 0;         // torchvision --lr-warmup-epochs; 0 = no warmup
+  int64_t step_size = 30;           // steplr
+  double gamma = 0.1;               // steplr, multisteplr, exponentiallr
+  std::vector<int64_t> milestones;  // multisteplr, any order
+  int64_t t_max = 90;               // cosineannealinglr: torchvision uses epochs - warmup_epochs
+  double eta_min = 0;               // cosineannealinglr (torchvision --lr-min)
+  int64_t warmup_epochs = 0;        // torchvision --lr-warmup-epochs; 0 = no warmup
   Warmup warmup = Warmup::linear;
-  double warmup_start_factor = 0.01; // torchvision --lr-warmup-decay
+  double warmup_start_factor = 0.01;  // torchvision --lr-warmup-decay
 };
 
 // "constant", "steplr", "multisteplr", "cosineannealinglr", "exponentiallr" (torchvision's

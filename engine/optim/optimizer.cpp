@@ -2,11 +2,11 @@
 // of one fused kernel per parameter (fused_update.cpp holds the arithmetic).
 #include "engine/optim/optimizer.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-
-#include <fmt/format.h>
 
 #include "engine/error.hpp"
 #include "engine/optim/fused_update.hpp"
@@ -32,9 +32,12 @@ OptimizerOptions::Kind optimizer_kind_from_name(const std::string& name) {
 
 const char* optimizer_kind_name(OptimizerOptions::Kind kind) {
   switch (kind) {
-    case OptimizerOptions::Kind::sgd: return "sgd";
-    case OptimizerOptions::Kind::adam: return "adam";
-    case OptimizerOptions::Kind::adamw: return "adamw";
+    case OptimizerOptions::Kind::sgd:
+      return "sgd";
+    case OptimizerOptions::Kind::adam:
+      return "adam";
+    case OptimizerOptions::Kind::adamw:
+      return "adamw";
   }
   return "?";
 }
@@ -81,7 +84,8 @@ double Optimizer::weight_decay_for(const Parameter& p) const {
 
 double Optimizer::global_grad_norm() {
   double total = 0;
-  for (Parameter* p : parameters_) total += sum_of_squares(p->grad_data(), p->padded_elements(), partials_.data());
+  for (Parameter* p : parameters_)
+    total += sum_of_squares(p->grad_data(), p->padded_elements(), partials_.data());
   return std::sqrt(total);
 }
 
@@ -103,7 +107,7 @@ void Optimizer::step(double lr) {
       a.lr = static_cast<float>(lr);
       a.weight_decay = static_cast<float>(decay_[i]);
       a.momentum = static_cast<float>(o.momentum);
-      a.dampening = static_cast<float>(o.dampening);
+      a.keep = static_cast<float>(1.0 - o.dampening);
       a.nesterov = o.nesterov;
       a.grad_scale = scale;
       a.first = steps_ == 0;
@@ -115,6 +119,8 @@ void Optimizer::step(double lr) {
       a.decay = static_cast<float>(1.0 - lr * decay_[i]);  // torch: param.mul_(1 - lr * wd)
       a.beta1 = static_cast<float>(o.beta1);
       a.beta2 = static_cast<float>(o.beta2);
+      a.one_minus_beta1 = static_cast<float>(1.0 - o.beta1);
+      a.one_minus_beta2 = static_cast<float>(1.0 - o.beta2);
       a.eps = static_cast<float>(o.eps);
       a.grad_scale = scale;
       a.decoupled = o.kind == OptimizerOptions::Kind::adamw;
@@ -139,9 +145,10 @@ void Optimizer::set_steps(int64_t steps) {
 std::string Optimizer::describe() const {
   const auto& o = options_;
   auto opt = [](const std::optional<double>& v) { return v ? fmt::format("{}", *v) : std::string("none"); };
-  std::string s = fmt::format("{} weight_decay={} norm_weight_decay={} bias_weight_decay={} clip_grad_norm={}",
-                              optimizer_kind_name(o.kind), o.weight_decay, opt(o.norm_weight_decay),
-                              opt(o.bias_weight_decay), o.clip_grad_norm);
+  std::string s =
+      fmt::format("{} weight_decay={} norm_weight_decay={} bias_weight_decay={} clip_grad_norm={}",
+                  optimizer_kind_name(o.kind), o.weight_decay, opt(o.norm_weight_decay),
+                  opt(o.bias_weight_decay), o.clip_grad_norm);
   if (o.kind == OptimizerOptions::Kind::sgd)
     s += fmt::format(" momentum={} dampening={} nesterov={}", o.momentum, o.dampening, o.nesterov ? 1 : 0);
   else

@@ -4,11 +4,10 @@
 #pragma once
 
 #include <cstdint>
+#include <dnnl.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <dnnl.hpp>
 
 #include "engine/parameter.hpp"
 
@@ -43,8 +42,8 @@ const char* optimizer_kind_name(OptimizerOptions::Kind kind);
 // One state tensor of one parameter, named as torch.optim names it in its state_dict.
 struct OptimizerState {
   Parameter* parameter = nullptr;
-  std::string name;      // "momentum_buffer", "exp_avg", "exp_avg_sq"
-  dnnl::memory memory;   // the parameter's own (blocked) desc
+  std::string name;     // "momentum_buffer", "exp_avg", "exp_avg_sq"
+  dnnl::memory memory;  // the parameter's own (blocked) desc
 };
 
 class Optimizer {
