@@ -39,7 +39,11 @@ ImageFolderDataset::ImageFolderDataset(const fs::path& root, Split split, ImageF
       if (entry.is_regular_file() && has_image_extension(entry.path())) found.push_back(entry.path());
     }
     DNNTRAIN_CHECK(!found.empty(), class_dir.string() + ": empty class folder (no .jpg/.jpeg/.png/… file)");
-    std::sort(found.begin(), found.end());
+    // torchvision: sorted(os.walk(dir)) then sorted(fnames), i.e. by (folder string, file name).
+    std::sort(found.begin(), found.end(), [](const fs::path& a, const fs::path& b) {
+      const std::string pa = a.parent_path().string(), pb = b.parent_path().string();
+      return pa != pb ? pa < pb : a.filename().string() < b.filename().string();
+    });
     for (auto& f : found) {
       files_.push_back(std::move(f));
       labels_.push_back(static_cast<int32_t>(c));
