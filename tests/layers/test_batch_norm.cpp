@@ -1,0 +1,112 @@
+// BatchNorm against the reference: training with batch statistics (plain and fused ReLU), PyTorch's
+// running-statistics update (unbiased running_var), eval with running statistics, on 5 channels
+// (blocked padding) and batches 1 and 3; gradients also against finite differences.
+#include <doctest/doctest.h>
+
+#include "engine/error.hpp"
+#include "layers/batch_norm.hpp"
+#include "tests/reference/batch_norm.hpp"
+#include "tests/reference/compare.hpp"
+#include "tests/reference/finite_difference.hpp"
+#include "tests/support/layer_fixture.hpp"
+
+using namespace dnntrain;
+using reference::expect_close;
+using tag = dnnl::memory::format_tag;
+
+namespace {
+
+engine::Buffer& buffer(engine::Graph& g, const std::string& name) {
+  for (engine::Buffer* b : g.buffers())
+    if (b->name == name) return *b;
+  throw std::invalid_argument("no buffer " + name);
+}
+
+void check_training(std::vector<int64_t> dims, bool relu, std::optional<tag> layout) {
+  const int c = static_cast<int>(dims[1]);
+  testing::LayerFixture f(dims, layout);
+  f.add<layers::BatchNorm>("bn", layers::BatchNormOptions{c, relu});
+  f.plan();
+  f.loss();
+  f.backward();
+  reference::Tensor& gamma = f.param("bn.weight");
+  reference::Tensor& beta = f.param("bn.bias");
+  const auto ref = reference::batch_norm_forward_training(f.x, gamma, beta, 1e-5, relu);
+  const auto fwd = expect_close(f.output(), ref.dst, 1e-5, 1e-4);
+  CHECK_MESSAGE(fwd.ok, "forward: " << fwd.message);
+  const auto bwd = reference::batch_norm_backward(f.g, f.x, gamma, ref.mean, ref.var, 1e-5,
+                                                  relu ? &ref.dst : nullptr);
+  const reference::Tensor dx = f.input_grad();
+  const reference::Tensor dgamma = f.grad("bn.weight"), dbeta = f.grad("bn.bias");
+  const auto cx = expect_close(dx, bwd.diff_src, 1e-4, 1e-3);
+  CHECK_MESSAGE(cx.ok, "diff_src: " << cx.message);
+  const auto cg = expect_close(dgamma, bwd.diff_gamma, 1e-4, 1e-4);
+  CHECK_MESSAGE(cg.ok, "diff_gamma: " << cg.message);
+  const auto cb = expect_close(dbeta, bwd.diff_beta, 1e-4, 1e-4);
+  CHECK_MESSAGE(cb.ok, "diff_beta: " << cb.message);
+
+  reference::GradCheckOptions o;
+  o.samples = 16;
+  // With a fused ReLU a step moves many outputs of a channel across the kink at once (a BN shift
+  // acts on the whole channel), so take a smaller step there; float noise stays below atol.
+  o.step = relu ? 1e-3 : 1e-2;
+  o.atol = 5e-3;
+  o.rtol = 2e-2;
+  o.kink_factor = relu ? 0.05 : 0.0;  // one-sided slopes 5% apart: a ReLU kink lies inside the step
+  auto loss = [&] { return f.loss(); };
+  const auto fd_x = reference::check_gradient(loss, f.x, dx, o);
+  CHECK_MESSAGE(fd_x.ok, "input vs finite differences: " << fd_x.message);
+  const auto fd_g = reference::check_gradient(loss, gamma, dgamma, o);
+  CHECK_MESSAGE(fd_g.ok, "gamma vs finite differences: " << fd_g.message);
+  const auto fd_b = reference::check_gradient(loss, beta, dbeta, o);
+  CHECK_MESSAGE(fd_b.ok, "beta vs finite differences: " << fd_b.message);
+}
+
+}  // namespace
+
+TEST_CASE("batch_norm training, 5 channels blocked, batch 3") { check_training({3, 5, 6, 7}, false, tag::nChw16c); }
+
+TEST_CASE("batch_norm training with fused ReLU, 5 channels blocked, batch 3") {
+  check_training({3, 5, 6, 7}, true, tag::nChw16c);
+}
+
+TEST_CASE("batch_norm training, batch 1, 32 channels, plain layout") { check_training({1, 32, 4, 4}, true, std::nullopt); }
+
+TEST_CASE("batch_norm running statistics follow PyTorch and eval mode uses them") {
+  testing::LayerFixture f({3, 5, 4, 4}, tag::nChw16c);
+  f.add<layers::BatchNorm>("bn", layers::BatchNormOptions{5, true});
+  f.plan();
+  reference::Tensor run_mean = reference::make_tensor({5}, 0.f), run_var = reference::make_tensor({5}, 1.f);
+  for (int step = 0; step < 2; ++step) {
+    reference::fill_random(f.x, 40 + step, -2.f, 3.f);
+    f.loss();
+    const auto ref = reference::batch_norm_forward_training(f.x, f.param("bn.weight"), f.param("bn.bias"), 1e-5);
+    reference::batch_norm_update_running_stats(run_mean, run_var, ref.mean, ref.var, 3 * 4 * 4, 0.1);
+  }
+  engine::Buffer& mean = buffer(f.graph, "bn.running_mean");
+  engine::Buffer& var = buffer(f.graph, "bn.running_var");
+  const auto cm = expect_close(mean.f32.data(), run_mean.data.data(), 5, 1e-6, 1e-5);
+  CHECK_MESSAGE(cm.ok, "running_mean: " << cm.message);
+  const auto cv = expect_close(var.f32.data(), run_var.data.data(), 5, 1e-6, 1e-5);
+  CHECK_MESSAGE(cv.ok, "running_var: " << cv.message);
+  CHECK(buffer(f.graph, "bn.num_batches_tracked").i64 == 2);
+
+  reference::fill_random(f.x, 99, -1.f, 1.f);
+  f.loss(engine::Mode::eval);
+  const reference::Tensor want = reference::batch_norm_forward_inference(
+      f.x, f.param("bn.weight"), f.param("bn.bias"), run_mean, run_var, 1e-5, true);
+  const auto ce = expect_close(f.output(), want, 1e-5, 1e-4);
+  CHECK_MESSAGE(ce.ok, "eval forward: " << ce.message);
+  CHECK_MESSAGE(buffer(f.graph, "bn.num_batches_tracked").i64 == 2, "eval must not count batches");
+}
+
+TEST_CASE("batch_norm rejects a single value per channel in training") {
+  testing::LayerFixture f({1, 4, 1, 1}, std::nullopt);
+  f.add<layers::BatchNorm>("layer1.0.bn1", layers::BatchNormOptions{4, false});
+  try {
+    f.plan();
+    FAIL("planning a BN over one value per channel must throw");
+  } catch (const Error& e) {
+    CHECK_MESSAGE(std::string(e.what()).find("layer1.0.bn1") != std::string::npos, e.what());
+  }
+}

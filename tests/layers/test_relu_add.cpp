@@ -1,0 +1,92 @@
+// ReLU and the residual add against the reference. The add test feeds both summands from one
+// tensor, so the graph's fan-out gradient sum and the in-place add are exercised too.
+#include <doctest/doctest.h>
+
+#include "layers/add.hpp"
+#include "layers/relu.hpp"
+#include "tests/reference/compare.hpp"
+#include "tests/reference/finite_difference.hpp"
+#include "tests/reference/relu.hpp"
+#include "tests/support/layer_fixture.hpp"
+
+using namespace dnntrain;
+using reference::expect_close;
+using tag = dnnl::memory::format_tag;
+
+TEST_CASE("relu forward and backward, 5 channels blocked, batch 3") {
+  testing::LayerFixture f({3, 5, 4, 5}, tag::nChw16c);
+  f.add<layers::Relu>("relu");
+  f.plan();
+  f.loss();
+  f.backward();
+  const reference::Tensor y = reference::relu_forward(f.x);
+  const auto fwd = expect_close(f.output(), y, 0, 0);
+  CHECK_MESSAGE(fwd.ok, "forward: " << fwd.message);
+  const auto bwd = expect_close(f.input_grad(), reference::relu_backward(f.g, y), 0, 0);
+  CHECK_MESSAGE(bwd.ok, "backward: " << bwd.message);
+}
+
+TEST_CASE("add with ReLU: relu(a + b), both summands from one tensor through two relayouts") {
+  engine::Context context;
+  engine::Graph graph(context, engine::GraphOptions{true});
+  engine::TensorId x = graph.input({3, 5, 4, 4}), a, b, y;
+  graph.emplace<testing::Relayout>({x}, &a, "a", tag::nChw16c);
+  graph.emplace<testing::Relayout>({x}, &b, "b", tag::nChw16c);
+  graph.emplace<layers::Add>({a, b}, &y, "add", true);
+  auto& dot = graph.emplace<testing::DotLoss>({y}, nullptr, "dot");
+  graph.plan();
+  reference::Tensor in = reference::make_tensor({3, 5, 4, 4}), g = reference::make_tensor({3, 5, 4, 4});
+  reference::fill_small_integers(in, 3);
+  reference::fill_random(g, 4);
+  dot.set_weights(g);
+  graph.forward(engine::Mode::train, in.data.data(), nullptr);
+  graph.backward();
+  const reference::Tensor want = reference::add_forward(in, in, true);
+  const auto fwd = expect_close(dot.output(), want, 0, 0);
+  CHECK_MESSAGE(fwd.ok, "forward: " << fwd.message);
+  // x feeds both summands: its gradient is the sum of the two (equal) summand gradients.
+  const reference::AddBackward parts = reference::add_backward(g, &want);
+  reference::Tensor dx = parts.diff_a;
+  for (size_t i = 0; i < dx.size(); ++i) dx.data[i] += parts.diff_b.data[i];
+  const auto bwd = expect_close(testing::download(graph.diff(x), context), dx, 0, 0);
+  CHECK_MESSAGE(bwd.ok, "backward: " << bwd.message);
+}
+
+TEST_CASE("add with ReLU in place over an unpadded summand (16 channels)") {
+  engine::Context context;
+  engine::Graph graph(context);
+  engine::TensorId x = graph.input({2, 16, 3, 3}), a, b, y;
+  graph.emplace<testing::Relayout>({x}, &a, "a", tag::nChw16c);
+  graph.emplace<testing::Relayout>({x}, &b, "b", tag::nChw16c);
+  graph.emplace<layers::Add>({a, b}, &y, "add", true);
+  auto& dot = graph.emplace<testing::DotLoss>({y}, nullptr, "dot");
+  graph.plan();
+  CHECK(graph.value(y).get_data_handle() == graph.value(a).get_data_handle());
+  reference::Tensor in = reference::make_tensor({2, 16, 3, 3});
+  reference::fill_small_integers(in, 8);
+  graph.forward(engine::Mode::train, in.data.data(), nullptr);
+  const auto fwd = expect_close(dot.output(), reference::add_forward(in, in, true), 0, 0);
+  CHECK_MESSAGE(fwd.ok, "forward: " << fwd.message);
+}
+
+TEST_CASE("add without ReLU passes the gradient to both summands") {
+  engine::Context context;
+  engine::Graph graph(context, engine::GraphOptions{true});
+  engine::TensorId x = graph.input({2, 3, 3, 3}), a, y;
+  graph.emplace<testing::Relayout>({x}, &a, "a", tag::nchw);
+  graph.emplace<layers::Add>({a, x}, &y, "add", false);
+  auto& dot = graph.emplace<testing::DotLoss>({y}, nullptr, "dot");
+  graph.plan();
+  reference::Tensor in = reference::make_tensor({2, 3, 3, 3}), g = reference::make_tensor({2, 3, 3, 3});
+  reference::fill_small_integers(in, 5);
+  reference::fill_small_integers(g, 6);
+  dot.set_weights(g);
+  graph.forward(engine::Mode::train, in.data.data(), nullptr);
+  graph.backward();
+  const auto fwd = expect_close(dot.output(), reference::add_forward(in, in, false), 0, 0);
+  CHECK_MESSAGE(fwd.ok, "forward: " << fwd.message);
+  reference::Tensor dx = g;
+  for (float& v : dx.data) v *= 2;
+  const auto bwd = expect_close(testing::download(graph.diff(x), context), dx, 0, 0);
+  CHECK_MESSAGE(bwd.ok, "backward: " << bwd.message);
+}
