@@ -12,6 +12,8 @@ namespace dnntrain::reference {
 namespace {
 
 void check_channels(const char* what, const Tensor& src, std::initializer_list<const Tensor*> per_channel) {
+  require_storage(what, {&src});
+  require_storage(what, per_channel);
   if (src.dims.size() != 4) {
     throw std::invalid_argument(
         fmt::format("reference {}: src dims {} are not NCHW", what, format_dims(src.dims)));
@@ -103,6 +105,8 @@ BatchNormBackward batch_norm_backward(const Tensor& diff_dst, const Tensor& src,
     throw std::invalid_argument("reference batch_norm_backward: diff_dst or relu_dst dims differ from src " +
                                 format_dims(src.dims));
   }
+  require_storage("batch_norm_backward", {&diff_dst});
+  if (relu_dst) require_storage("batch_norm_backward", {relu_dst});
   const int64_t N = src.dims[0], C = src.dims[1], HW = src.dims[2] * src.dims[3];
   const double M = static_cast<double>(N * HW);
   auto dy = [&](size_t k) -> double {

@@ -40,6 +40,7 @@ std::vector<size_t> sample_indices(size_t n, size_t count, uint64_t seed) {
 
 GradCheckResult check_gradient(const std::function<double()>& loss, Tensor& input, const Tensor& analytic,
                                const GradCheckOptions& o) {
+  require_storage("check_gradient", {&input, &analytic});
   if (input.dims != analytic.dims) {
     throw std::invalid_argument("check_gradient: analytic dims " + format_dims(analytic.dims) + " vs input " +
                                 format_dims(input.dims));

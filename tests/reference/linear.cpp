@@ -10,6 +10,7 @@ namespace dnntrain::reference {
 namespace {
 
 void check_shapes(const char* what, const Tensor& src, const Tensor& weights) {
+  require_storage(what, {&src, &weights});
   if (src.dims.size() != 2 || weights.dims.size() != 2 || src.dims[1] != weights.dims[1]) {
     throw std::invalid_argument(
         fmt::format("reference {}: src {} and weights {} are not [N, in] and [out, in]", what,
@@ -22,6 +23,7 @@ void check_shapes(const char* what, const Tensor& src, const Tensor& weights) {
 Tensor linear_forward(const Tensor& src, const Tensor& weights, const Tensor* bias) {
   check_shapes("linear_forward", src, weights);
   const int64_t N = src.dims[0], IN = src.dims[1], OUT = weights.dims[0];
+  if (bias) require_storage("linear_forward", {bias});
   if (bias && bias->dims != std::vector<int64_t>{OUT}) {
     throw std::invalid_argument("reference linear_forward: bias dims " + format_dims(bias->dims));
   }
@@ -39,6 +41,7 @@ Tensor linear_forward(const Tensor& src, const Tensor& weights, const Tensor* bi
 LinearBackward linear_backward(const Tensor& diff_dst, const Tensor& src, const Tensor& weights) {
   check_shapes("linear_backward", src, weights);
   const int64_t N = src.dims[0], IN = src.dims[1], OUT = weights.dims[0];
+  require_storage("linear_backward", {&diff_dst});
   if (diff_dst.dims != std::vector<int64_t>{N, OUT}) {
     throw std::invalid_argument("reference linear_backward: diff_dst dims " + format_dims(diff_dst.dims));
   }

@@ -47,6 +47,7 @@ std::vector<int64_t> max_pool2d_dst_dims(const std::vector<int64_t>& src_dims, c
 }
 
 Tensor max_pool2d_forward(const Tensor& src, const Pool2dParams& p) {
+  require_storage("max_pool2d_forward", {&src});
   Tensor dst = make_tensor(max_pool2d_dst_dims(src.dims, p));
   for (int64_t n = 0; n < dst.dims[0]; ++n)
     for (int64_t c = 0; c < dst.dims[1]; ++c)
@@ -57,6 +58,7 @@ Tensor max_pool2d_forward(const Tensor& src, const Pool2dParams& p) {
 }
 
 Tensor max_pool2d_backward(const Tensor& diff_dst, const Tensor& src, const Pool2dParams& p) {
+  require_storage("max_pool2d_backward", {&diff_dst, &src});
   if (diff_dst.dims != max_pool2d_dst_dims(src.dims, p)) {
     throw std::invalid_argument("reference max_pool2d_backward: diff_dst dims " + format_dims(diff_dst.dims));
   }
@@ -73,6 +75,7 @@ Tensor max_pool2d_backward(const Tensor& diff_dst, const Tensor& src, const Pool
 }
 
 Tensor global_avg_pool_forward(const Tensor& src) {
+  require_storage("global_avg_pool_forward", {&src});
   if (src.dims.size() != 4)
     throw std::invalid_argument("reference global_avg_pool: src " + format_dims(src.dims));
   const int64_t NC = src.dims[0] * src.dims[1], HW = src.dims[2] * src.dims[3];
@@ -86,6 +89,7 @@ Tensor global_avg_pool_forward(const Tensor& src) {
 }
 
 Tensor global_avg_pool_backward(const Tensor& diff_dst, const std::vector<int64_t>& src_dims) {
+  require_storage("global_avg_pool_backward", {&diff_dst});
   if (src_dims.size() != 4 || diff_dst.dims != std::vector<int64_t>{src_dims[0], src_dims[1], 1, 1}) {
     throw std::invalid_argument("reference global_avg_pool_backward: diff_dst " + format_dims(diff_dst.dims) +
                                 " for src " + format_dims(src_dims));
@@ -94,7 +98,8 @@ Tensor global_avg_pool_backward(const Tensor& diff_dst, const std::vector<int64_
   Tensor diff_src = make_tensor(src_dims);
   for (int64_t j = 0; j < NC; ++j)
     for (int64_t k = 0; k < HW; ++k)
-      diff_src.data[j * HW + k] = static_cast<float>(static_cast<double>(diff_dst.data[j]) / HW);
+      diff_src.data[j * HW + k] =
+          static_cast<float>(static_cast<double>(diff_dst.data[j]) / static_cast<double>(HW));
   return diff_src;
 }
 

@@ -8,6 +8,7 @@ namespace dnntrain::reference {
 namespace {
 
 void require_same_dims(const char* what, const Tensor& a, const Tensor& b) {
+  require_storage(what, {&a, &b});
   if (a.dims != b.dims) {
     throw std::invalid_argument(std::string("reference ") + what + ": dims " + format_dims(a.dims) + " vs " +
                                 format_dims(b.dims));
@@ -17,6 +18,7 @@ void require_same_dims(const char* what, const Tensor& a, const Tensor& b) {
 }  // namespace
 
 Tensor relu_forward(const Tensor& src) {
+  require_storage("relu_forward", {&src});
   Tensor dst = make_tensor(src.dims);
   for (size_t i = 0; i < src.size(); ++i) dst.data[i] = src.data[i] > 0.0f ? src.data[i] : 0.0f;
   return dst;
@@ -40,6 +42,7 @@ Tensor add_forward(const Tensor& a, const Tensor& b, bool fuse_relu) {
 }
 
 AddBackward add_backward(const Tensor& diff_dst, const Tensor* relu_dst) {
+  require_storage("add_backward", {&diff_dst});
   Tensor diff = relu_dst ? relu_backward(diff_dst, *relu_dst) : diff_dst;
   return {diff, diff};
 }

@@ -13,6 +13,7 @@ namespace dnntrain::reference {
 
 SoftmaxCrossEntropy softmax_cross_entropy(const Tensor& logits, std::span<const int64_t> labels,
                                           double label_smoothing) {
+  require_storage("softmax_cross_entropy", {&logits});
   if (logits.dims.size() != 2 || logits.dims[0] < 1 || logits.dims[1] < 1 ||
       labels.size() != static_cast<size_t>(logits.dims[0])) {
     throw std::invalid_argument(fmt::format("reference softmax_cross_entropy: logits {} with {} labels",

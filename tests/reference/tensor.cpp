@@ -51,6 +51,15 @@ Tensor make_tensor(std::vector<int64_t> dims, std::vector<float> data) {
   return Tensor{std::move(dims), std::move(data)};
 }
 
+void require_storage(const char* what, std::initializer_list<const Tensor*> tensors) {
+  for (const Tensor* t : tensors) {
+    if (t->data.size() != element_count(t->dims)) {
+      throw std::invalid_argument(fmt::format("reference {}: {} values stored for dims {}", what,
+                                              t->data.size(), format_dims(t->dims)));
+    }
+  }
+}
+
 void fill_small_integers(Tensor& t, uint64_t seed, int lo, int hi, float scale) {
   if (hi < lo) throw std::invalid_argument("fill_small_integers: hi < lo");
   std::mt19937_64 gen(seed);

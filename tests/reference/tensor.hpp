@@ -29,6 +29,10 @@ size_t element_count(const std::vector<int64_t>& dims);
 Tensor make_tensor(std::vector<int64_t> dims, float value = 0.0f);
 Tensor make_tensor(std::vector<int64_t> dims, std::vector<float> data);  // throws on a size mismatch
 
+// Throws std::invalid_argument naming `what` unless each tensor's data.size() matches its dims; the
+// references call it on entry so that their unchecked loops never read past a tensor.
+void require_storage(const char* what, std::initializer_list<const Tensor*> tensors);
+
 // benchdnn-style values k * scale with k uniform in [lo, hi]: with the default scale 1/8 and small
 // k, sums and products of a few such values are exact in float.
 void fill_small_integers(Tensor& t, uint64_t seed, int lo = -4, int hi = 4, float scale = 0.125f);

@@ -18,7 +18,7 @@ TEST_CASE("reference batch_norm: hand-computed statistics, affine, fused ReLU") 
   CHECK(f.var.data[0] == 1.25f);  // biased: (2.25 + 0.25 + 0.25 + 2.25) / 4
   Tensor want = make_tensor(src.dims);
   for (size_t i = 0; i < 4; ++i)
-    want.data[i] = static_cast<float>(2.0 * (i + 1 - 2.5) / std::sqrt(1.25) + 1.0);
+    want.data[i] = static_cast<float>(2.0 * (static_cast<double>(i) + 1 - 2.5) / std::sqrt(1.25) + 1.0);
   auto r = expect_close(f.dst, want, 1e-6, 1e-6);
   CHECK_MESSAGE(r.ok, r.message);
 
@@ -92,7 +92,8 @@ TEST_CASE("reference batch_norm: hand-computed backward (constant and xhat-shape
   for (float v : g.diff_src.data) CHECK(std::fabs(v) < 1e-6f);
   // diff_dst = xhat only scales the variance: diff_gamma = sum xhat^2 = M, diff_src = 0.
   Tensor xhat = make_tensor(src.dims);
-  for (size_t i = 0; i < 4; ++i) xhat.data[i] = static_cast<float>((i + 1 - 2.5) / std::sqrt(1.25));
+  for (size_t i = 0; i < 4; ++i)
+    xhat.data[i] = static_cast<float>((static_cast<double>(i) + 1 - 2.5) / std::sqrt(1.25));
   g = batch_norm_backward(xhat, src, gamma, f.mean, f.var, 0.0);
   CHECK(g.diff_gamma.data[0] == doctest::Approx(4.0));
   CHECK(std::fabs(g.diff_beta.data[0]) < 1e-6f);

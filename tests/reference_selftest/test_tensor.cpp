@@ -19,6 +19,9 @@ TEST_CASE("reference tensor: row-major offsets and checked indexing") {
   CHECK_THROWS_AS(t.offset({0, 3, 0, 0}), std::out_of_range);
   CHECK_THROWS_AS(t.offset({0, 0, 0}), std::out_of_range);
   CHECK_THROWS_AS(make_tensor({2, 2}, std::vector<float>{1, 2, 3}), std::invalid_argument);
+  const Tensor short_storage{{2, 2}, {1.0f}};
+  CHECK_THROWS_AS(require_storage("test", {&t, &short_storage}), std::invalid_argument);
+  CHECK_NOTHROW(require_storage("test", {&t}));
   CHECK(element_count({}) == 1);
   CHECK(format_dims({2, 3}) == "[2, 3]");
   CHECK(format_index({2, 3, 4, 5}, 71) == "[1, 0, 2, 1]");
