@@ -18,7 +18,7 @@ TEST_CASE("reference relu: hand-computed forward and backward from the output") 
   CHECK(relu_backward(dy, dst).data == std::vector<float>{0, 0, 3, 0, 5});
 }
 
-TEST_CASE("reference add: hand-computed, with and without fused ReLU; both inputs get the same gradient") {
+TEST_CASE("reference add: hand-computed, with and without fused ReLU, both inputs get the same gradient") {
   const Tensor a = make_tensor({1, 1, 1, 4}, std::vector<float>{1.0f, -2.0f, 0.5f, -0.5f});
   const Tensor b = make_tensor({1, 1, 1, 4}, std::vector<float>{0.25f, 1.0f, -0.5f, 1.0f});
   CHECK(add_forward(a, b).data == std::vector<float>{1.25f, -1.0f, 0.0f, 0.5f});
