@@ -1,0 +1,254 @@
+// save_checkpoint / load_weights / resume_checkpoint. Saving gathers plain copies (refusing
+// non-finite values) before the file is touched; loading validates every key, shape and the CRC
+// before the first tensor is written, so a failed load leaves the model as it was.
+#include "engine/checkpoint/checkpoint.hpp"
+
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <set>
+
+#include "engine/checkpoint/crc32c.hpp"
+#include "engine/checkpoint/safetensors.hpp"
+#include "engine/checkpoint/tensor_io.hpp"
+#include "engine/error.hpp"
+
+namespace dnntrain::engine {
+
+namespace {
+
+// __metadata__ keys (all values are strings, as safetensors requires).
+constexpr const char* kCrc = "dnntrain.crc32c";  // 8 hex digits: CRC-32C of the data buffer
+constexpr const char* kVersion = "dnntrain.format_version";
+constexpr const char* kOptimizerKind = "dnntrain.optimizer.kind";
+constexpr const char* kOptimizerSteps = "dnntrain.optimizer.steps";
+constexpr const char* kOptimizer = "dnntrain.optimizer";  // Optimizer::describe()
+constexpr const char* kOptimizerPrefix = "optimizer.";
+
+struct PlainTensor {
+  std::string name;
+  DType dtype;
+  std::vector<int64_t> shape;
+  std::vector<uint8_t> bytes;
+};
+
+std::vector<uint8_t> float_bytes(const std::string& name, const std::vector<float>& v) {
+  check_finite(name, v);
+  std::vector<uint8_t> b(v.size() * sizeof(float));
+  std::memcpy(b.data(), v.data(), b.size());
+  return b;
+}
+
+struct Expected {
+  DType dtype;
+  std::vector<int64_t> shape;
+};
+
+bool skipped(const std::string& key, const std::vector<std::string>& prefixes) {
+  for (const auto& p : prefixes)
+    if (key.starts_with(p)) return true;
+  return false;
+}
+
+std::string shape_text(const std::vector<int64_t>& s) {
+  std::string t = "[";
+  for (size_t i = 0; i < s.size(); ++i) t += (i ? ", " : "") + std::to_string(s[i]);
+  return t + "]";
+}
+
+std::map<std::string, Expected> model_keys(const std::vector<Parameter*>& parameters,
+                                           const std::vector<Buffer*>& buffers) {
+  std::map<std::string, Expected> keys;
+  for (const Parameter* p : parameters)
+    DNNTRAIN_CHECK(keys.emplace(p->name, Expected{DType::F32, p->shape}).second,
+                   "checkpoint: two model tensors are named '" + p->name + "'");
+  for (const Buffer* b : buffers)
+    DNNTRAIN_CHECK(
+        keys.emplace(b->name, Expected{b->type == Buffer::Type::i64 ? DType::I64 : DType::F32, b->shape})
+            .second,
+        "checkpoint: two model tensors are named '" + b->name + "'");
+  return keys;
+}
+
+// One error listing every missing, unexpected and mis-shaped key (files may hold "optimizer.*").
+void check_model_keys(const Safetensors& st, const std::map<std::string, Expected>& expected,
+                      const std::vector<std::string>& skip) {
+  std::vector<std::string> missing, unexpected, misshaped;
+  for (const auto& [name, want] : expected) {
+    if (skipped(name, skip)) continue;
+    const TensorInfo* t = st.find(name);
+    if (!t)
+      missing.push_back(name);
+    else if (t->dtype != want.dtype || t->shape != want.shape)
+      misshaped.push_back(name + " (file " + dtype_name(t->dtype) + " " + shape_text(t->shape) + ", model " +
+                          dtype_name(want.dtype) + " " + shape_text(want.shape) + ")");
+  }
+  for (const TensorInfo& t : st.tensors())
+    if (!expected.count(t.name) && !skipped(t.name, skip) && !t.name.starts_with(kOptimizerPrefix))
+      unexpected.push_back(t.name);
+  if (missing.empty() && unexpected.empty() && misshaped.empty()) return;
+  auto list = [](const char* what, const std::vector<std::string>& v) {
+    std::string s;
+    if (v.empty()) return s;
+    s = std::string("\n  ") + what + " (" + std::to_string(v.size()) + "):";
+    for (const auto& k : v) s += " " + k + ";";
+    return s;
+  };
+  throw Error(st.source() + ": the checkpoint does not match the model" + list("missing keys", missing) +
+              list("unexpected keys", unexpected) + list("mis-shaped keys", misshaped) +
+              "\n  (to load a subset, skip prefixes such as 'fc.')");
+}
+
+void verify_checksum(const Safetensors& st, bool required) {
+  const auto it = st.metadata().find(kCrc);
+  if (it == st.metadata().end()) {
+    DNNTRAIN_CHECK(!required, st.source() + ": no " + kCrc + " in the metadata; not a dnntrain checkpoint");
+    return;
+  }
+  char want[16];
+  std::snprintf(want, sizeof want, "%08x", crc32c(st.buffer().data(), st.buffer().size()));
+  DNNTRAIN_CHECK(it->second == want, st.source() + ": checksum mismatch (metadata " + it->second + ", data " +
+                                         want +
+                                         "): the file is corrupt or was modified; use an older checkpoint");
+}
+
+void load_model(const Safetensors& st, const std::vector<Parameter*>& parameters,
+                const std::vector<Buffer*>& buffers, const std::vector<std::string>& skip) {
+  for (Parameter* p : parameters)
+    if (!skipped(p->name, skip)) from_plain(*p, st.bytes(st.at(p->name)), p->weight);
+  for (Buffer* b : buffers) {
+    if (skipped(b->name, skip)) continue;
+    const auto bytes = st.bytes(st.at(b->name));
+    if (b->type == Buffer::Type::i64) {
+      std::memcpy(&b->i64, bytes.data(), sizeof(int64_t));
+    } else {
+      b->f32.resize(bytes.size() / sizeof(float));
+      std::memcpy(b->f32.data(), bytes.data(), bytes.size());
+    }
+  }
+}
+
+std::string meta(const Safetensors& st, const std::string& key) {
+  const auto it = st.metadata().find(key);
+  DNNTRAIN_CHECK(it != st.metadata().end(), st.source() + ": metadata key '" + key + "' is missing");
+  return it->second;
+}
+
+template <class T>
+T meta_number(const Safetensors& st, const std::string& key) {
+  const std::string s = meta(st, key);
+  T v{};
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  DNNTRAIN_CHECK(ec == std::errc() && end == s.data() + s.size(),
+                 st.source() + ": metadata key '" + key + "' is not a number: '" + s + "'");
+  return v;
+}
+
+}  // namespace
+
+std::string optimizer_key(const std::string& parameter, const std::string& state) {
+  return kOptimizerPrefix + parameter + "." + state;
+}
+
+void save_checkpoint(const std::string& path, const std::vector<Parameter*>& parameters,
+                     const std::vector<Buffer*>& buffers, const Optimizer* optimizer,
+                     const TrainingState& state) {
+  model_keys(parameters, buffers);  // unique names
+  std::vector<PlainTensor> tensors;
+  for (const Parameter* p : parameters)
+    tensors.push_back({p->name, DType::F32, p->shape, float_bytes(p->name, to_plain(*p, p->weight))});
+  for (const Buffer* b : buffers) {
+    if (b->type == Buffer::Type::i64) {
+      std::vector<uint8_t> bytes(sizeof(int64_t));
+      std::memcpy(bytes.data(), &b->i64, sizeof(int64_t));
+      tensors.push_back({b->name, DType::I64, b->shape, std::move(bytes)});
+    } else {
+      tensors.push_back({b->name, DType::F32, b->shape, float_bytes(b->name, b->f32)});
+    }
+  }
+  std::map<std::string, std::string> metadata = {{"format", "pt"}, {kVersion, "1"}};
+  if (optimizer) {
+    for (const OptimizerState& s : optimizer->state()) {
+      const std::string key = optimizer_key(s.parameter->name, s.name);
+      tensors.push_back(
+          {key, DType::F32, s.parameter->shape, float_bytes(key, to_plain(*s.parameter, s.memory))});
+    }
+    metadata[kOptimizerKind] = optimizer_kind_name(optimizer->options().kind);
+    metadata[kOptimizerSteps] = std::to_string(optimizer->steps());
+    metadata[kOptimizer] = optimizer->describe();
+    char lr[32];
+    std::snprintf(lr, sizeof lr, "%.17g", state.lr);
+    metadata["dnntrain.epoch"] = std::to_string(state.epoch);
+    metadata["dnntrain.step"] = std::to_string(state.step);
+    metadata["dnntrain.batch_in_epoch"] = std::to_string(state.batch_in_epoch);
+    metadata["dnntrain.data_seed"] = std::to_string(state.data_seed);
+    metadata["dnntrain.init_seed"] = std::to_string(state.init_seed);
+    metadata["dnntrain.lr"] = lr;
+    metadata["dnntrain.schedule"] = state.schedule;
+    metadata["dnntrain.config"] = state.config;
+    metadata["dnntrain.world_size"] = std::to_string(state.world_size);
+    metadata["dnntrain.threads"] = std::to_string(state.threads);
+    for (const auto& [k, v] : state.extra) metadata["dnntrain.extra." + k] = v;
+  }
+  std::vector<TensorRef> refs;
+  for (const auto& t : tensors) refs.push_back({t.name, t.dtype, t.shape, t.bytes});
+  // The CRC covers the data buffer in file order, which depends on the tensors only.
+  uint32_t crc = 0;
+  for (size_t i : layout_safetensors(refs, {}).order)
+    crc = crc32c(refs[i].bytes.data(), refs[i].bytes.size(), crc);
+  char hex[16];
+  std::snprintf(hex, sizeof hex, "%08x", crc);
+  metadata[kCrc] = hex;
+  write_safetensors(path, refs, metadata);
+}
+
+void load_weights(const std::string& path, const std::vector<Parameter*>& parameters,
+                  const std::vector<Buffer*>& buffers, const InitOptions& options) {
+  const Safetensors st = Safetensors::read(path);
+  verify_checksum(st, false);
+  check_model_keys(st, model_keys(parameters, buffers), options.skip_prefixes);
+  load_model(st, parameters, buffers, options.skip_prefixes);
+}
+
+TrainingState resume_checkpoint(const std::string& path, const std::vector<Parameter*>& parameters,
+                                const std::vector<Buffer*>& buffers, Optimizer& optimizer) {
+  const Safetensors st = Safetensors::read(path);
+  verify_checksum(st, true);
+  check_model_keys(st, model_keys(parameters, buffers), {});
+  const std::string kind = meta(st, kOptimizerKind);
+  DNNTRAIN_CHECK(kind == optimizer_kind_name(optimizer.options().kind),
+                 st.source() + ": saved with optimizer '" + kind + "', resuming with '" +
+                     optimizer_kind_name(optimizer.options().kind) + "'; resume with the same --opt");
+  std::set<std::string> wanted;
+  for (const OptimizerState& s : optimizer.state()) {
+    const std::string key = optimizer_key(s.parameter->name, s.name);
+    st.at(key, DType::F32, &s.parameter->shape);
+    wanted.insert(key);
+  }
+  for (const TensorInfo& t : st.tensors())
+    DNNTRAIN_CHECK(!t.name.starts_with(kOptimizerPrefix) || wanted.count(t.name),
+                   st.source() + ": unexpected optimizer state '" + t.name + "' for this optimizer");
+  TrainingState s;
+  s.epoch = meta_number<int64_t>(st, "dnntrain.epoch");
+  s.step = meta_number<int64_t>(st, "dnntrain.step");
+  s.batch_in_epoch = meta_number<int64_t>(st, "dnntrain.batch_in_epoch");
+  s.data_seed = meta_number<uint64_t>(st, "dnntrain.data_seed");
+  s.init_seed = meta_number<uint64_t>(st, "dnntrain.init_seed");
+  s.lr = std::strtod(meta(st, "dnntrain.lr").c_str(), nullptr);
+  s.schedule = meta(st, "dnntrain.schedule");
+  s.config = meta(st, "dnntrain.config");
+  s.world_size = meta_number<int64_t>(st, "dnntrain.world_size");
+  s.threads = meta_number<int64_t>(st, "dnntrain.threads");
+  const auto steps = meta_number<int64_t>(st, kOptimizerSteps);
+  DNNTRAIN_CHECK(steps >= 0, st.source() + ": negative optimizer step count");
+  for (const auto& [k, v] : st.metadata())
+    if (k.starts_with("dnntrain.extra.")) s.extra[k.substr(15)] = v;
+  // Everything validated: now write.
+  load_model(st, parameters, buffers, {});
+  for (OptimizerState& os : optimizer.state())
+    from_plain(*os.parameter, st.bytes(st.at(optimizer_key(os.parameter->name, os.name))), os.memory);
+  optimizer.set_steps(steps);
+  return s;
+}
+
+}  // namespace dnntrain::engine
