@@ -4,13 +4,15 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <stdexcept>
 
 namespace dnntrain::reference {
 namespace {
 
 // Flat src offset of the first maximum of window (n, c, oh, ow): strict > keeps the first in
-// row-major order, as PyTorch's CPU kernel does; padded positions are skipped, i.e. -inf.
+// row-major order and a NaN always takes over, as in PyTorch's CPU kernel; padded positions are
+// skipped, i.e. -inf.
 size_t argmax_in_window(const Tensor& src, const Pool2dParams& p, int64_t n, int64_t c, int64_t oh,
                         int64_t ow) {
   const int64_t H = src.dims[2], W = src.dims[3];
@@ -23,7 +25,7 @@ size_t argmax_in_window(const Tensor& src, const Pool2dParams& p, int64_t n, int
       const int64_t w = ow * p.stride_w - p.pad_w + kw;
       if (h < 0 || h >= H || w < 0 || w >= W) continue;
       const size_t k = src.offset({n, c, h, w});
-      if (!found || src.data[k] > best_value) {
+      if (!found || src.data[k] > best_value || std::isnan(src.data[k])) {
         found = true;
         best = k;
         best_value = src.data[k];

@@ -18,6 +18,7 @@ struct Pool2dParams {
 };
 
 std::vector<int64_t> max_pool2d_dst_dims(const std::vector<int64_t>& src_dims, const Pool2dParams& p);
+// In both passes a NaN wins its window, as in PyTorch (the last NaN in row-major order).
 Tensor max_pool2d_forward(const Tensor& src, const Pool2dParams& p);
 // Routes each diff_dst element to its window's first maximum in src (recomputed, no workspace);
 // overlapping windows add up.

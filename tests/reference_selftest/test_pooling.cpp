@@ -2,6 +2,9 @@
 // padding never wins, overlapping windows add up), global average pooling, and finite differences.
 #include <doctest/doctest.h>
 
+#include <cmath>
+#include <limits>
+
 #include "tests/reference/compare.hpp"
 #include "tests/reference/finite_difference.hpp"
 #include "tests/reference/pooling.hpp"
@@ -25,6 +28,14 @@ TEST_CASE("reference max_pool2d: ties send the gradient to the first maximum in 
   CHECK(dx.data == std::vector<float>{0, 1, 0, 0});
   const Tensor flat = make_tensor({1, 1, 2, 2}, 0.5f);
   CHECK(max_pool2d_backward(make_tensor({1, 1, 1, 1}, 1.0f), flat, p).data == std::vector<float>{1, 0, 0, 0});
+}
+
+TEST_CASE("reference max_pool2d: a NaN wins its window, as in PyTorch") {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const Tensor src = make_tensor({1, 1, 2, 2}, std::vector<float>{1, nan, 5, 2});
+  const Pool2dParams p{.kernel_h = 2, .kernel_w = 2, .stride_h = 2, .stride_w = 2};
+  CHECK(std::isnan(max_pool2d_forward(src, p).data[0]));
+  CHECK(max_pool2d_backward(make_tensor({1, 1, 1, 1}, 1.0f), src, p).data == std::vector<float>{0, 1, 0, 0});
 }
 
 TEST_CASE("reference max_pool2d: padding is -inf and overlapping windows accumulate") {
