@@ -12,16 +12,24 @@
 
 namespace dnntrain::engine::json {
 
+struct Member;
+
 struct Value {
   enum class Type { null, boolean, number, string, array, object };
   Type type = Type::null;
   bool boolean = false;
-  std::string text;                                    // number: its literal; string: decoded UTF-8
-  std::vector<Value> items;                            // array
-  std::vector<std::pair<std::string, Value>> members;  // object, in document order, duplicates kept
+  std::string text;             // number: its literal; string: decoded UTF-8
+  std::vector<Value> items;     // array
+  std::vector<Member> members;  // object, in document order, duplicates kept
 
   // A number that is a non-negative integer literal fitting 64 bits (no sign, fraction, exponent).
   std::optional<uint64_t> as_u64() const;
+};
+
+// A struct rather than std::pair: pair<string, Value> would need Value complete (clang + libstdc++).
+struct Member {
+  std::string key;
+  Value value;
 };
 
 // Parses one JSON value followed only by whitespace. On failure returns nullopt and sets `error`
