@@ -96,7 +96,15 @@ const std::vector<std::string>& resnet_models() {
 
 Model::Model(engine::Context& context, const ResNetConfig& config, engine::GraphOptions options)
     : config_(config), graph_(context, options) {
-  const Architecture arch = architecture_of(config.model);
+  Architecture arch = architecture_of(config.model);
+  if (!config.stage_blocks.empty()) {
+    DNNTRAIN_CHECK(config.stage_blocks.size() == arch.blocks.size(),
+                   fmt::format("{} has {} stages; {} block counts given", config.model, arch.blocks.size(),
+                               config.stage_blocks.size()));
+    for (int n : config.stage_blocks)
+      DNNTRAIN_CHECK(n > 0, fmt::format("every stage needs at least one block, got {}", n));
+    arch.blocks = config.stage_blocks;
+  }
   DNNTRAIN_CHECK(config.classes > 0, fmt::format("the number of classes must be positive, got {}", config.classes));
   DNNTRAIN_CHECK(config.batch > 0, fmt::format("the batch size must be positive, got {}", config.batch));
   DNNTRAIN_CHECK(config.in_channels > 0,

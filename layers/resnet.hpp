@@ -25,6 +25,9 @@ struct ResNetConfig {
   bool zero_init_residual = false;
   float label_smoothing = 0.f;
   Conv2dOptions::Algorithm conv_algorithm = Conv2dOptions::Algorithm::direct;
+  // Blocks per stage, overriding the model's own (e.g. {1, 1, 1, 1}: the model's block kind and
+  // stem with one block per stage, for small experiments and tests). Empty: the model's.
+  std::vector<int> stage_blocks;
 };
 
 // The model names build_resnet accepts, in a stable order.
