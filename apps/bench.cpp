@@ -1,0 +1,129 @@
+// dnntrain bench: training images/s (forward + backward + optimizer step) and inference images/s
+// of a ResNet on synthetic data, a per-layer time table, and peak memory.
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <random>
+
+#include <boost/program_options.hpp>
+#include <fmt/format.h>
+
+#include "apps/command.hpp"
+#include "apps/bench_report.hpp"
+#include "apps/options.hpp"
+#include "engine/context.hpp"
+#include "engine/optim/optimizer.hpp"
+#include "layers/resnet.hpp"
+
+namespace dnntrain::apps {
+
+namespace po = boost::program_options;
+
+namespace {
+
+struct BenchOptions {
+  ModelOptions model;
+  int steps = 10, warmup = 2, profile_steps = 3;
+  bool json = false;
+};
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+size_t peak_rss_bytes() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<size_t>(usage.ru_maxrss) * 1024;
+}
+
+template <class F>
+std::vector<double> time_steps(int warmup, int steps, F&& step) {
+  for (int i = 0; i < warmup; ++i) step();
+  std::vector<double> seconds;
+  for (int i = 0; i < steps; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    step();
+    seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  return seconds;
+}
+
+}  // namespace
+
+int run_bench(const std::vector<std::string>& args) {
+  BenchOptions o;
+  po::options_description desc("dnntrain bench: throughput on synthetic data\noptions");
+  add_model_options(desc, o.model);
+  desc.add_options()("help,h", "show this help")(
+      "steps", po::value(&o.steps)->default_value(o.steps), "timed steps (the median is reported)")(
+      "warmup", po::value(&o.warmup)->default_value(o.warmup), "untimed steps first")(
+      "profile-steps", po::value(&o.profile_steps)->default_value(o.profile_steps),
+      "steps of the per-layer profile (each layer waits for the previous; 0: no table)")(
+      "json", po::bool_switch(&o.json), "print one JSON object instead of the text report");
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(desc).run(), vm);
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return 0;
+  }
+  po::notify(vm);
+  check_model_options(o.model);
+  if (o.steps < 1) throw UsageError("--steps must be at least 1");
+  if (o.warmup < 0 || o.profile_steps < 0) throw UsageError("--warmup and --profile-steps must be >= 0");
+
+  engine::Context context(o.model.threads);
+  layers::Model model(context, resnet_config(o.model));
+  engine::Graph& graph = model.graph();
+  graph.initialize(1);
+  const layers::ResNetConfig& c = model.config();
+  std::vector<float> images(static_cast<size_t>(c.batch) * c.in_channels * c.image_size * c.image_size);
+  std::vector<int32_t> labels(c.batch);
+  std::mt19937 rng(1);
+  std::normal_distribution<float> normal;
+  for (float& v : images) v = normal(rng);
+  for (int32_t& y : labels) y = static_cast<int32_t>(rng() % c.classes);
+  engine::OptimizerOptions sgd;
+  sgd.momentum = 0.9;
+  sgd.weight_decay = 1e-4;
+  engine::Optimizer optimizer(graph.parameters(), sgd);
+
+  const auto train = time_steps(o.warmup, o.steps, [&] {
+    graph.forward(engine::Mode::train, images.data(), labels.data());
+    graph.backward();
+    optimizer.step(0.01);
+  });
+  const auto infer = time_steps(1, o.steps, [&] { graph.forward(engine::Mode::eval, images.data(), labels.data()); });
+  std::vector<engine::LayerTime> layers;
+  if (o.profile_steps > 0) {
+    graph.set_profiling(true);
+    std::vector<std::vector<engine::LayerTime>> runs;
+    for (int i = 0; i < o.profile_steps; ++i) {
+      graph.forward(engine::Mode::train, images.data(), labels.data());
+      graph.backward();
+      runs.push_back(graph.layer_times());
+    }
+    graph.set_profiling(false);
+    layers = runs.front();
+    for (size_t l = 0; l < layers.size(); ++l) {
+      std::vector<double> f, b;
+      for (const auto& run : runs) {
+        f.push_back(run[l].forward_ms);
+        b.push_back(run[l].backward_ms);
+      }
+      layers[l].forward_ms = median(f);
+      layers[l].backward_ms = median(b);
+    }
+  }
+  const double train_s = median(train), infer_s = median(infer);
+  BenchReport report{model.config(), context.threads(), train_s, infer_s, graph.memory_report(), peak_rss_bytes(),
+                     layers};
+  std::fputs((o.json ? bench_json(report) : bench_text(report)).c_str(), stdout);
+  return 0;
+}
+
+}  // namespace dnntrain::apps

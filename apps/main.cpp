@@ -1,0 +1,57 @@
+// The dnntrain command: dispatches to train, eval and bench, and turns every error into one line on
+// stderr with exit code 2 (usage) or 1 (failure at run time).
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <boost/program_options/errors.hpp>
+#include <fmt/format.h>
+
+#include "apps/command.hpp"
+#include "engine/error.hpp"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: dnntrain <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  train   train a ResNet on a dataset (checkpoints, logs, evaluation each epoch)\n"
+    "  eval    evaluate a checkpoint: loss, top-1, top-5, confusion matrix\n"
+    "  bench   measure training and inference images/s, per-layer times, peak memory\n"
+    "\n"
+    "'dnntrain <command> --help' lists the options of a command with their defaults.\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace dnntrain;
+  if (argc < 2) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  const std::string command = argv[1];
+  const std::vector<std::string> args(argv + 2, argv + argc);
+  try {
+    if (command == "--help" || command == "-h" || command == "help") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    if (command == "bench") return apps::run_bench(args);
+    if (command == "train") return apps::run_train(args);
+    if (command == "eval") return apps::run_eval(args);
+    throw apps::UsageError(fmt::format("unknown command '{}'; choose train, eval or bench", command));
+  } catch (const apps::UsageError& e) {
+    fmt::print(stderr, "dnntrain {}: {}\n", command, e.what());
+    return 2;
+  } catch (const boost::program_options::error& e) {
+    fmt::print(stderr, "dnntrain {}: {}\n", command, e.what());
+    return 2;
+  } catch (const Error& e) {
+    fmt::print(stderr, "dnntrain {}: {}\n", command, e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "dnntrain {}: unexpected failure: {}\n", command, e.what());
+    return 1;
+  }
+}
