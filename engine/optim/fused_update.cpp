@@ -6,6 +6,10 @@
 #include <algorithm>
 #include <cmath>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 namespace dnntrain::engine {
 
 namespace {
@@ -19,8 +23,10 @@ constexpr size_t kChunk = 16384;
 #define DNNTRAIN_CLONES
 #endif
 
-// Without FMA contraction (-std=c++20 implies -ffp-contract=off in GCC) every clone rounds the
-// same operations in the same order, so results are identical whichever clone runs.
+// GCC contracts a * b + c into FMA where the clone's ISA has it (C++ defaults to -ffp-contract=fast),
+// so the avx512f/avx2 clones and the default one may differ in the last bit. Which clone runs
+// depends only on the CPU: the same binary on the same machine type gives the same bits, for any
+// thread count (each element is updated on its own).
 DNNTRAIN_CLONES void sgd_chunk(float* __restrict w, const float* __restrict g, float* __restrict b, size_t n,
                                SgdStep s) {
   const float lr = s.lr, wd = s.weight_decay, mom = s.momentum, keep = s.keep, scale = s.grad_scale;
@@ -90,6 +96,43 @@ DNNTRAIN_CLONES void adam_chunk(float* __restrict w, const float* __restrict g, 
   }
 }
 
+#if defined(__GNUC__) && defined(__x86_64__)
+// Adam with AVX-512 intrinsics: GCC keeps std::sqrt scalar under errno semantics (a negative argument
+// must set errno) and -fno-math-errno cannot be set per function, so the auto-vectorised clone
+// would run sqrt and both divisions one lane at a time. Same operations as adam_chunk.
+__attribute__((target("avx512f"))) void adam_chunk_avx512(float* __restrict w, const float* __restrict g,
+                                                          float* __restrict m, float* __restrict v, size_t n,
+                                                          AdamStep s) {
+  const __m512 b1 = _mm512_set1_ps(s.beta1), b2 = _mm512_set1_ps(s.beta2),
+               c1 = _mm512_set1_ps(s.one_minus_beta1), c2 = _mm512_set1_ps(s.one_minus_beta2),
+               eps = _mm512_set1_ps(s.eps), scale = _mm512_set1_ps(s.grad_scale),
+               step = _mm512_set1_ps(s.step_size), bc2 = _mm512_set1_ps(s.bias_correction2_sqrt),
+               decay = _mm512_set1_ps(s.decay), wd = _mm512_set1_ps(s.weight_decay);
+  for (size_t i = 0; i < n; i += 16) {
+    const __mmask16 k = n - i >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - i)) - 1);
+    const __m512 wi = _mm512_maskz_loadu_ps(k, w + i);
+    __m512 d = _mm512_mul_ps(_mm512_maskz_loadu_ps(k, g + i), scale);
+    __m512 x = wi;
+    if (s.decoupled)
+      x = _mm512_mul_ps(wi, decay);
+    else
+      d = _mm512_add_ps(d, _mm512_mul_ps(wd, wi));
+    const __m512 mi = _mm512_add_ps(_mm512_mul_ps(b1, _mm512_maskz_loadu_ps(k, m + i)), _mm512_mul_ps(c1, d));
+    const __m512 vi = _mm512_add_ps(_mm512_mul_ps(b2, _mm512_maskz_loadu_ps(k, v + i)),
+                                    _mm512_mul_ps(_mm512_mul_ps(c2, d), d));
+    const __m512 denom = _mm512_add_ps(_mm512_div_ps(_mm512_mask_sqrt_ps(vi, k, vi), bc2), eps);
+    _mm512_mask_storeu_ps(m + i, k, mi);
+    _mm512_mask_storeu_ps(v + i, k, vi);
+    _mm512_mask_storeu_ps(w + i, k, _mm512_sub_ps(x, _mm512_mul_ps(step, _mm512_div_ps(mi, denom))));
+  }
+}
+
+bool have_avx512() {
+  static const bool yes = __builtin_cpu_supports("avx512f");
+  return yes;
+}
+#endif
+
 DNNTRAIN_CLONES double squares_chunk(const float* __restrict g, size_t n) {
   double sum = 0;
 #pragma omp simd reduction(+ : sum)
@@ -113,6 +156,12 @@ void adam_update(float* w, const float* g, float* m, float* v, size_t n, const A
 #pragma omp parallel for schedule(static) if (chunks > 1)
   for (long c = 0; c < chunks; ++c) {
     const size_t off = static_cast<size_t>(c) * kChunk;
+#if defined(__GNUC__) && defined(__x86_64__)
+    if (have_avx512()) {
+      adam_chunk_avx512(w + off, g + off, m + off, v + off, std::min(kChunk, n - off), s);
+      continue;
+    }
+#endif
     adam_chunk(w + off, g + off, m + off, v + off, std::min(kChunk, n - off), s);
   }
 }
