@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages dnntrain needs to build, test and run, only when one is missing
+# (so it is quick on a machine that has them). Run as root.
+set -euo pipefail
+packages=(
+  cmake g++ make pkg-config
+  libdnnl-dev ocl-icd-opencl-dev     # oneDNN 2.6 (its CMake config requires OpenCL headers)
+  libtbb-dev libboost-program-options-dev libfmt-dev doctest-dev
+  zlib1g-dev libjpeg62-turbo-dev libpng-dev
+  dataset-fashion-mnist              # the real dataset the main job trains on
+  clang libclang-rt-14-dev           # the libFuzzer target of the fuzz tests
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, builds, and runs every test (unit, slow, fuzz).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/build.sh
+ctest --test-dir build --output-on-failure -j 2 --timeout 900
