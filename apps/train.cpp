@@ -1,9 +1,149 @@
-// dnntrain train / eval: placeholders until the trainer lands (issue 5).
+// dnntrain train: options → data → model → (resume | init) → epochs of steps with progress, an
+// evaluation and a checkpoint after each; Ctrl-C saves and exits 130, a NaN loss stops with exit 1.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdio>
+
 #include "apps/command.hpp"
+#include "apps/data_setup.hpp"
+#include "apps/interrupt.hpp"
+#include "apps/model_setup.hpp"
+#include "apps/progress.hpp"
+#include "apps/run_files.hpp"
+#include "apps/train_options.hpp"
+#include "engine/checkpoint/checkpoint.hpp"
 
 namespace dnntrain::apps {
 
-int run_train(const std::vector<std::string>&) { throw UsageError("train is not built yet"); }
-int run_eval(const std::vector<std::string>&) { throw UsageError("eval is not built yet"); }
+namespace {
+
+std::string resolved_config(const TrainOptions& o, int threads) {
+  return o.effective_config +
+         fmt::format(
+             "# resolved from the data: model={} image-size={} in-channels={} classes={} "
+             "threads={}\n",
+             o.model.model, o.model.image_size, o.model.in_channels, o.model.classes, threads);
+}
+
+}  // namespace
+
+int run_train(const std::vector<std::string>& args) {
+  TrainOptions o;
+  if (!parse_train_options(args, o)) return 0;
+  const data::DatasetKind kind = check_data_options(o.data);
+  auto train_set = open_split(kind, o.data, o.model, data::Split::train);
+  auto test_set = open_split(kind, o.data, o.model, data::Split::test);
+  resolve_model_from_data(o.model, kind, *train_set);
+  check_model_options(o.model);
+  layers::ResNetConfig config = resnet_config(o.model);
+  config.label_smoothing = static_cast<float>(o.label_smoothing);
+
+  engine::Context context(compute_threads(o.model.threads, *train_set));
+  layers::Model model(context, config);
+  engine::Graph& graph = model.graph();
+  graph.initialize(o.seed);
+  engine::Optimizer optimizer(graph.parameters(), optimizer_options(o));
+  engine::LrSchedule schedule(schedule_options(o));
+  engine::TrainingState state;
+  state.data_seed = state.init_seed = o.seed;
+  if (!o.resume.empty()) {
+    state = engine::resume_checkpoint(o.resume, graph.parameters(), graph.buffers(), optimizer);
+    if (state.threads != 0 && state.threads != context.threads())
+      fmt::print(stderr,
+                 "warning: {} was written with {} threads, this run has {}: resume is not bitwise exact\n",
+                 o.resume, state.threads, context.threads());
+  } else if (!o.init.empty()) {
+    engine::load_weights(o.init, graph.parameters(), graph.buffers(), {split_list(o.init_skip)});
+  }
+  state.threads = context.threads();
+  state.config = resolved_config(o, context.threads());
+  state.schedule = schedule.describe();
+
+  const int batch = o.model.batch, image_size = o.model.image_size;
+  PipelineSource train_source(train_set, kind, o.data, image_size, batch, true, state.data_seed);
+  PipelineSource test_source(test_set, kind, o.data, image_size, batch, false, state.data_seed);
+  RunFiles files(o.output_dir, !o.resume.empty());
+  files.write_config(state.config);
+  const std::string checkpoint = files.path("checkpoint.safetensors"), best = files.path("best.safetensors");
+  double best_top1 = state.extra.count("best_top1") ? std::stod(state.extra["best_top1"]) : -1;
+
+  engine::Trainer trainer(graph, loss_readout(model), optimizer, schedule, state);
+  const int64_t steps_per_epoch = train_source.batches_per_epoch();
+  fmt::print(
+      "{} on {} ({} training, {} test samples, {}x{}x{}, {} classes), batch {}, {} steps/epoch, {} threads\n",
+      o.model.model, o.data.dataset, train_set->size(), test_set->size(), o.model.in_channels, image_size,
+      image_size, o.model.classes, batch, steps_per_epoch, context.threads());
+  fmt::print("{}; {}; output in {}\n", optimizer.describe(), schedule.describe(), o.output_dir);
+  if (!o.resume.empty())
+    fmt::print("resumed from {}: epoch {}, batch {}, step {}\n", o.resume, state.epoch + 1,
+               state.batch_in_epoch, state.step);
+  std::fflush(stdout);
+
+  Progress progress(steps_per_epoch, o.epochs, batch, o.print_freq, isatty(STDOUT_FILENO) == 1);
+  InterruptGuard interrupt;
+  engine::EpochControl control;
+  control.max_steps = o.steps;
+  control.stop_requested = [] { return InterruptGuard::requested(); };
+  int64_t epoch_shown = state.epoch;
+  control.on_step = [&](const engine::StepStats& s) {
+    if (progress.step(s)) files.log_step(s, epoch_shown + 1, progress.images_per_sec());
+  };
+
+  while (state.epoch < o.epochs) {
+    epoch_shown = state.epoch;
+    progress.start_epoch(state.epoch, state.batch_in_epoch);
+    engine::EpochResult r;
+    try {
+      r = trainer.train_epoch(train_source, control);
+    } catch (...) {
+      progress.finish_line();
+      throw;
+    }
+    progress.finish_line();
+    if (r.end == engine::EpochResult::End::completed) {
+      EpochSummary e;
+      e.epoch = epoch_shown + 1;
+      e.lr = state.lr;
+      e.train_loss = r.steps ? r.loss_sum / static_cast<double>(r.steps) : 0;
+      e.train_top1 = r.samples ? static_cast<double>(r.correct) / static_cast<double>(r.samples) : 0;
+      e.images_per_sec = r.seconds > 0 ? static_cast<double>(r.samples) / r.seconds : 0;
+      e.seconds = r.seconds;
+      e.wait_seconds = r.wait_seconds;
+      e.test = trainer.evaluate(test_source);
+      files.log_epoch(e);
+      fmt::print(
+          "epoch {}/{}: train loss {:.4f} top-1 {:.2f}% | test loss {:.4f} top-1 {:.2f}% top-5 {:.2f}% | "
+          "{:.0f} img/s, {:.1f} s (data {:.1f} s)\n",
+          e.epoch, o.epochs, e.train_loss, 100 * e.train_top1, e.test.loss, 100 * e.test.top1,
+          100 * e.test.top5, e.images_per_sec, e.seconds, e.wait_seconds);
+      if (e.test.top1 > best_top1) {
+        best_top1 = e.test.top1;
+        state.extra["best_top1"] = fmt::format("{}", best_top1);
+        engine::save_weights(best, graph.parameters(), graph.buffers());
+      }
+      engine::save_checkpoint(checkpoint, graph.parameters(), graph.buffers(), &optimizer, state);
+      std::fflush(stdout);
+      if (o.steps > 0 && state.step >= o.steps) {
+        fmt::print("stopped after {} steps (--steps)\n", state.step);
+        break;
+      }
+      continue;
+    }
+    engine::save_checkpoint(checkpoint, graph.parameters(), graph.buffers(), &optimizer, state);
+    if (r.end == engine::EpochResult::End::interrupted) {
+      fmt::print("interrupted at step {} (epoch {}, batch {}); saved {}; continue with --resume {}\n",
+                 state.step, state.epoch + 1, state.batch_in_epoch, checkpoint, checkpoint);
+      std::fflush(stdout);
+      return 130;
+    }
+    fmt::print("stopped after {} steps (--steps) in epoch {}, batch {}\n", state.step, state.epoch + 1,
+               state.batch_in_epoch);
+    break;
+  }
+  if (best_top1 >= 0) fmt::print("best test top-1 {:.2f}%: {}\n", 100 * best_top1, best);
+  fmt::print("checkpoint: {}\n", checkpoint);
+  return 0;
+}
 
 }  // namespace dnntrain::apps

@@ -86,10 +86,10 @@ void Pipeline::fill(Slot& slot, int64_t batch) {
   });
 }
 
-void Pipeline::produce(uint64_t) {
+void Pipeline::produce(int64_t first_batch) {
   Worker& w = *worker_;
   try {
-    for (int64_t b = 0, n = batches_per_epoch(); b < n && !w.stop.load(); ++b) {
+    for (int64_t b = first_batch, n = batches_per_epoch(); b < n && !w.stop.load(); ++b) {
       int slot = 0;
       w.free.pop(slot);  // throws tbb::user_abort when stop_producer() aborts the queue
       fill(ring_[static_cast<size_t>(slot)], b);
@@ -117,7 +117,8 @@ void Pipeline::stop_producer() {
   producer_.join();
 }
 
-void Pipeline::start_epoch(uint64_t epoch) {
+void Pipeline::start_epoch(uint64_t epoch, int64_t first_batch) {
+  DNNTRAIN_CHECK(first_batch >= 0, "pipeline: the first batch must be >= 0");
   stop_producer();
   Worker& w = *worker_;
   w.stop = false;
@@ -125,7 +126,7 @@ void Pipeline::start_epoch(uint64_t epoch) {
   w.free.clear();
   w.ready.clear();
   epoch_ = epoch;
-  next_batch_ = 0;
+  next_batch_ = first_batch;
   held_ = -1;
   wait_seconds_ = 0.0;
   producer_error_ = nullptr;
@@ -134,7 +135,7 @@ void Pipeline::start_epoch(uint64_t epoch) {
                 {settings_.rank, settings_.world_size}, settings_.training, order_);
   if (sharing_ == CoreSharing::background) {
     for (int s = 0; s < static_cast<int>(ring_.size()); ++s) w.free.push(s);
-    producer_ = std::thread([this, epoch] { produce(epoch); });
+    producer_ = std::thread([this, first_batch] { produce(first_batch); });
   }
 }
 

@@ -48,7 +48,8 @@ class Pipeline {
   Pipeline& operator=(const Pipeline&) = delete;
 
   // Begins epoch `epoch` (any order, any value; restarting one is allowed). Stops a running epoch.
-  void start_epoch(uint64_t epoch);
+  // `first_batch` > 0 starts at that batch of the epoch without building the earlier ones (resume).
+  void start_epoch(uint64_t epoch, int64_t first_batch = 0);
 
   // ensures: true and `batch` viewing the next batch of this epoch, valid until the next call to
   // next(), start_epoch() or the destructor; false at the end of the epoch. Rethrows (as
@@ -74,7 +75,7 @@ class Pipeline {
   struct Worker;  // the oneTBB arena, per-thread scratch and the producer's queues
 
   void fill(Slot& slot, int64_t batch);  // runs the transform over the batch's samples in the arena
-  void produce(uint64_t epoch);          // background producer thread body
+  void produce(int64_t first_batch);     // background producer thread body
   void stop_producer();
 
   std::shared_ptr<const Dataset> dataset_;

@@ -1,0 +1,137 @@
+// Dataset options, their checks, model defaults from the data, and the pipeline adapter.
+#include "apps/data_setup.hpp"
+
+#include <fmt/format.h>
+
+#include <boost/program_options.hpp>
+#include <filesystem>
+
+#include "apps/command.hpp"
+#include "data/idx.hpp"
+#include "engine/error.hpp"
+
+namespace dnntrain::apps {
+
+namespace po = boost::program_options;
+
+void add_data_options(po::options_description& desc, DataOptions& o, bool training) {
+  desc.add_options()("dataset", po::value(&o.dataset)->default_value(o.dataset),
+                     "cifar10, cifar100, mnist, fashion-mnist, imagefolder or synthetic")(
+      "data-path", po::value(&o.data_path)->default_value(o.data_path),
+      "dataset folder (fashion-mnist: /usr/share/datasets/fashion-mnist when empty)")(
+      "workers,j", po::value(&o.workers)->default_value(o.workers),
+      "data pipeline threads (0: 1 for in-memory data, cores - 1 for image folders)")(
+      "synthetic-samples", po::value(&o.synthetic_samples)->default_value(o.synthetic_samples),
+      "synthetic: training samples (the test split has a quarter as many)")(
+      "skip-bad-images", po::bool_switch(&o.skip_bad_images),
+      "imagefolder: count corrupt images instead of failing");
+  if (training)
+    desc.add_options()("augment", po::value(&o.augment)->default_value(o.augment),
+                       "standard (pad 4 + crop + flip; image folders: random resized crop + flip) or none")(
+        "no-shuffle", po::bool_switch(&o.no_shuffle), "keep the file order instead of a per-epoch shuffle");
+}
+
+data::DatasetKind check_data_options(const DataOptions& o) {
+  data::DatasetKind kind;
+  try {
+    kind = data::parse_dataset_kind(o.dataset);
+  } catch (const Error&) {
+    throw UsageError(
+        fmt::format("--dataset: unknown dataset '{}'; choose cifar10, cifar100, mnist, "
+                    "fashion-mnist, imagefolder or synthetic",
+                    o.dataset));
+  }
+  if (o.augment != "standard" && o.augment != "none")
+    throw UsageError(fmt::format("--augment must be standard or none, got '{}'", o.augment));
+  if (o.workers < 0) throw UsageError(fmt::format("--workers must be >= 0, got {}", o.workers));
+  if (o.synthetic_samples < 1)
+    throw UsageError(fmt::format("--synthetic-samples must be at least 1, got {}", o.synthetic_samples));
+  if (kind == data::DatasetKind::synthetic) return kind;
+  std::string path = o.data_path;
+  if (path.empty() && kind == data::DatasetKind::fashion_mnist) path = data::kFashionMnistDefaultPath;
+  if (path.empty()) throw UsageError(fmt::format("--data-path is required for --dataset {}", o.dataset));
+  if (!std::filesystem::is_directory(path))
+    throw UsageError(fmt::format("--data-path: '{}' is not a folder{}", path,
+                                 kind == data::DatasetKind::fashion_mnist && o.data_path.empty()
+                                     ? " (apt-get install dataset-fashion-mnist)"
+                                     : ""));
+  return kind;
+}
+
+std::shared_ptr<const data::Dataset> open_split(data::DatasetKind kind, const DataOptions& o,
+                                                const ModelOptions& model, data::Split split) {
+  data::DatasetOptions d;
+  d.path = o.data_path;
+  d.split = split;
+  d.image_folder.skip_bad_images = o.skip_bad_images;
+  d.synthetic.samples =
+      split == data::Split::train ? o.synthetic_samples : std::max<int64_t>(1, o.synthetic_samples / 4);
+  d.synthetic.channels = model.in_channels > 0 ? model.in_channels : 3;
+  d.synthetic.height = d.synthetic.width = model.image_size > 0 ? model.image_size : 32;
+  d.synthetic.classes = model.classes > 0 ? model.classes : 10;
+  return data::open_dataset(kind, d);
+}
+
+void resolve_model_from_data(ModelOptions& m, data::DatasetKind kind, const data::Dataset& train) {
+  const data::Dataset::Shape shape = train.shape();
+  const bool fixed = train.in_memory() && shape.channels > 0;
+  const int channels = fixed ? shape.channels : 3;
+  if (m.in_channels == 0) m.in_channels = channels;
+  if (m.in_channels != channels)
+    throw UsageError(
+        fmt::format("--in-channels {} differs from the data's {} channels", m.in_channels, channels));
+  if (m.image_size == 0) m.image_size = fixed ? shape.height : 224;
+  if (m.classes == 0) m.classes = train.classes();
+  if (m.classes < train.classes())
+    throw UsageError(
+        fmt::format("--classes {} is fewer than the data's {} classes", m.classes, train.classes()));
+  if (m.model == "auto")
+    m.model = fixed && m.image_size <= 32 && kind != data::DatasetKind::imagefolder ? "resnet20" : "resnet18";
+}
+
+namespace {
+
+data::TransformSettings transform_settings(data::DatasetKind kind, const DataOptions& o, int image_size) {
+  data::TransformSettings t;
+  t.augment = data::parse_augment_preset(o.augment);
+  if (kind == data::DatasetKind::imagefolder) {
+    t.crop_size = image_size;
+    t.resize_size = image_size * 256 / 224;
+  } else {
+    t.image_size = image_size;  // a no-op when it is the stored size
+  }
+  return t;
+}
+
+}  // namespace
+
+PipelineSource::PipelineSource(std::shared_ptr<const data::Dataset> dataset, data::DatasetKind kind,
+                               const DataOptions& o, int image_size, int batch, bool training, uint64_t seed)
+    : samples_(dataset->size()), batch_(batch), training_(training) {
+  data::SampleTransform transform(kind, *dataset, transform_settings(kind, o, image_size), training);
+  data::PipelineSettings s;
+  s.batch_size = batch;
+  s.training = training;
+  s.shuffle = training && !o.no_shuffle;
+  s.seed = seed;
+  s.threads = o.workers;
+  pipeline_ = std::make_unique<data::Pipeline>(std::move(dataset), std::move(transform), s);
+}
+
+// Known before the first epoch starts (one process, no shard): drop the last partial batch in training.
+int64_t PipelineSource::batches_per_epoch() const {
+  return training_ ? samples_ / batch_ : (samples_ + batch_ - 1) / batch_;
+}
+
+void PipelineSource::start_epoch(int64_t epoch, int64_t first_batch) {
+  pipeline_->start_epoch(static_cast<uint64_t>(epoch), first_batch);
+}
+
+bool PipelineSource::next(engine::BatchRef& batch) {
+  data::BatchView view;
+  if (!pipeline_->next(view)) return false;
+  batch = {view.images, view.labels, view.n};
+  return true;
+}
+
+}  // namespace dnntrain::apps

@@ -1,0 +1,59 @@
+// The data side of train, eval and bench: --dataset/--data-path/--augment/--workers resolved into
+// datasets and pipelines, model shape defaults taken from the data, and the adapter that lets the
+// engine's trainer pull batches from data::Pipeline (engine and data never include each other).
+#pragma once
+
+#include <boost/program_options/options_description.hpp>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "apps/options.hpp"
+#include "data/datasets.hpp"
+#include "data/pipeline.hpp"
+#include "engine/trainer.hpp"
+
+namespace dnntrain::apps {
+
+struct DataOptions {
+  std::string dataset = "fashion-mnist";
+  std::string data_path;  // empty: the dataset's default (fashion-mnist: Debian's package)
+  std::string augment = "standard";
+  int workers = 0;  // pipeline threads; 0: automatic (1 for in-memory data, cores - 1 for image folders)
+  bool no_shuffle = false;
+  int64_t synthetic_samples = 1024;  // synthetic: training samples (the test split has a quarter)
+  bool skip_bad_images = false;
+};
+
+// Registers --dataset, --data-path, --workers and, when `training`, --augment, --no-shuffle.
+void add_data_options(boost::program_options::options_description& desc, DataOptions& o, bool training);
+// Throws UsageError naming the option (unknown dataset, missing data path, ...).
+data::DatasetKind check_data_options(const DataOptions& o);
+
+// Opens one split. Synthetic data takes its shape from the model options (defaults 3×32×32, 10 classes).
+std::shared_ptr<const data::Dataset> open_split(data::DatasetKind kind, const DataOptions& o,
+                                                const ModelOptions& model, data::Split split);
+
+// Fills the model options left at 0/"auto" from the data: channels, image size, classes, and the
+// model (resnet20 for in-memory sets of 28/32-pixel images, resnet18 otherwise).
+void resolve_model_from_data(ModelOptions& model, data::DatasetKind kind, const data::Dataset& train);
+
+// data::Pipeline seen as the engine's BatchSource.
+class PipelineSource final : public engine::BatchSource {
+ public:
+  PipelineSource(std::shared_ptr<const data::Dataset> dataset, data::DatasetKind kind, const DataOptions& o,
+                 int image_size, int batch, bool training, uint64_t seed);
+  void start_epoch(int64_t epoch, int64_t first_batch) override;
+  bool next(engine::BatchRef& batch) override;
+  int64_t batches_per_epoch() const override;
+  double wait_seconds() const override { return pipeline_->wait_seconds(); }
+  data::Pipeline& pipeline() { return *pipeline_; }
+
+ private:
+  std::unique_ptr<data::Pipeline> pipeline_;
+  int64_t samples_ = 0;
+  int batch_ = 0;
+  bool training_ = false;
+};
+
+}  // namespace dnntrain::apps

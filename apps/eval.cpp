@@ -1,0 +1,83 @@
+// dnntrain eval: loads a checkpoint's model weights (ours or torch's) into a ResNet and evaluates it
+// on a dataset's test split: loss, top-1, top-5, and a confusion matrix for up to 20 classes.
+#include <fmt/format.h>
+
+#include <boost/program_options.hpp>
+#include <filesystem>
+#include <iostream>
+
+#include "apps/command.hpp"
+#include "apps/data_setup.hpp"
+#include "apps/model_setup.hpp"
+#include "engine/checkpoint/checkpoint.hpp"
+
+namespace dnntrain::apps {
+
+namespace po = boost::program_options;
+
+namespace {
+
+void print_confusion(const engine::EvalResult& r) {
+  const int c = r.classes;
+  fmt::print("confusion matrix (rows: true class, columns: predicted):\n{:>6}", "");
+  for (int j = 0; j < c; ++j) fmt::print("{:>6}", j);
+  fmt::print("\n");
+  for (int i = 0; i < c; ++i) {
+    fmt::print("{:>6}", i);
+    for (int j = 0; j < c; ++j) fmt::print("{:>6}", r.confusion[static_cast<size_t>(i) * c + j]);
+    fmt::print("\n");
+  }
+}
+
+}  // namespace
+
+int run_eval(const std::vector<std::string>& args) {
+  ModelOptions m;
+  m.model = "auto";
+  m.batch = 128;
+  m.image_size = m.in_channels = m.classes = 0;
+  DataOptions d;
+  std::string checkpoint;
+  po::options_description desc(
+      "dnntrain eval: evaluate a checkpoint on a dataset's test split\n"
+      "(--model auto and --image-size/--in-channels/--classes 0 resolve from the dataset as in "
+      "train)\noptions");
+  desc.add_options()("help,h", "show this help")("checkpoint", po::value(&checkpoint),
+                                                 "safetensors file (from train, or torch's state_dict)");
+  add_model_options(desc, m);
+  add_data_options(desc, d, false);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(desc).run(), vm);
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return 0;
+  }
+  po::notify(vm);
+  if (checkpoint.empty()) throw UsageError("--checkpoint is required");
+  if (!std::filesystem::is_regular_file(checkpoint))
+    throw UsageError(fmt::format("--checkpoint: no such file '{}'", checkpoint));
+  if (m.batch < 1) throw UsageError(fmt::format("--batch-size must be at least 1, got {}", m.batch));
+  const data::DatasetKind kind = check_data_options(d);
+  auto test_set = open_split(kind, d, m, data::Split::test);
+  resolve_model_from_data(m, kind, *test_set);
+  check_model_options(m);
+
+  engine::Context context(compute_threads(m.threads, *test_set));
+  layers::Model model(context, resnet_config(m));
+  engine::Graph& graph = model.graph();
+  graph.initialize(0);
+  engine::load_weights(checkpoint, graph.parameters(), graph.buffers());
+  engine::OptimizerOptions unused;
+  engine::Optimizer optimizer(graph.parameters(), unused);  // the trainer's interface wants one
+  engine::TrainingState state;
+  engine::Trainer trainer(graph, loss_readout(model), optimizer,
+                          engine::LrSchedule(engine::ScheduleOptions{}), state);
+  PipelineSource source(test_set, kind, d, m.image_size, m.batch, false, 0);
+  const engine::EvalResult r = trainer.evaluate(source);
+  fmt::print("{} on {} test split ({} samples): loss {:.4f} top-1 {:.2f}% top-5 {:.2f}%\n", m.model,
+             d.dataset, r.samples, r.loss, 100 * r.top1, 100 * r.top5);
+  if (r.classes <= 20) print_confusion(r);
+  return 0;
+}
+
+}  // namespace dnntrain::apps

@@ -1,0 +1,200 @@
+// train's options: registration, --config, checks, and the effective configuration text.
+#include "apps/train_options.hpp"
+
+#include <fmt/format.h>
+
+#include <boost/program_options.hpp>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "apps/command.hpp"
+#include "engine/error.hpp"
+
+namespace dnntrain::apps {
+
+namespace po = boost::program_options;
+
+namespace {
+
+// One line per stored option, in INI form, so that `--config <output>/config` reruns the same job.
+std::string ini_text(const po::options_description& desc, const po::variables_map& vm) {
+  std::string out = "# dnntrain train: effective configuration (usable with --config)\n";
+  for (const auto& option : desc.options()) {
+    const std::string& name = option->long_name();
+    if (name == "help" || name == "config" || !vm.count(name)) continue;
+    const boost::any& v = vm[name].value();
+    std::string text;
+    if (auto* s = boost::any_cast<std::string>(&v))
+      text = *s;
+    else if (auto* i = boost::any_cast<int>(&v))
+      text = std::to_string(*i);
+    else if (auto* l = boost::any_cast<int64_t>(&v))
+      text = std::to_string(*l);
+    else if (auto* u = boost::any_cast<uint64_t>(&v))
+      text = std::to_string(*u);
+    else if (auto* d = boost::any_cast<double>(&v))
+      text = fmt::format("{}", *d);
+    else if (auto* b = boost::any_cast<bool>(&v))
+      text = *b ? "true" : "false";
+    else
+      continue;
+    out += name + "=" + text + "\n";
+  }
+  return out;
+}
+
+void check(const TrainOptions& o) {
+  if (o.model.model != "auto") {
+    ModelOptions m = o.model;  // the shape is checked once the data has filled it in
+    if (m.image_size == 0) m.image_size = 32;
+    if (m.in_channels == 0) m.in_channels = 1;
+    if (m.classes == 0) m.classes = 10;
+    check_model_options(m);
+  } else if (o.model.batch < 1) {
+    throw UsageError(fmt::format("--batch-size must be at least 1, got {}", o.model.batch));
+  }
+  if (o.model.image_size < 0 || o.model.in_channels < 0 || o.model.classes < 0)
+    throw UsageError("--image-size, --in-channels and --classes must be >= 0 (0: from the dataset)");
+  if (o.model.threads < 0) throw UsageError(fmt::format("--threads must be >= 0, got {}", o.model.threads));
+  if (o.epochs < 1) throw UsageError(fmt::format("--epochs must be at least 1, got {}", o.epochs));
+  if (o.steps < 0) throw UsageError(fmt::format("--steps must be >= 0, got {}", o.steps));
+  if (!(o.lr > 0)) throw UsageError(fmt::format("--lr must be positive, got {}", o.lr));
+  if (o.momentum < 0) throw UsageError(fmt::format("--momentum must be >= 0, got {}", o.momentum));
+  if (o.weight_decay < 0) throw UsageError(fmt::format("--wd must be >= 0, got {}", o.weight_decay));
+  if (o.label_smoothing < 0 || o.label_smoothing >= 1)
+    throw UsageError(fmt::format("--label-smoothing must be in [0, 1), got {}", o.label_smoothing));
+  if (o.opt != "sgd" && o.opt != "adam" && o.opt != "adamw")
+    throw UsageError(fmt::format("--opt must be sgd, adam or adamw, got '{}'", o.opt));
+  if (o.nesterov && (o.opt != "sgd" || o.momentum <= 0))
+    throw UsageError("--nesterov needs --opt sgd and --momentum > 0");
+  try {
+    engine::LrSchedule check_schedule(schedule_options(o));
+  } catch (const Error& e) {
+    throw UsageError(fmt::format("--lr-scheduler: {}", e.what()));
+  }
+  if (o.lr_warmup_epochs < 0 || o.lr_warmup_epochs >= o.epochs)
+    throw UsageError(fmt::format("--lr-warmup-epochs must be in [0, --epochs), got {}", o.lr_warmup_epochs));
+  if (o.print_freq < 1)
+    throw UsageError(fmt::format("--print-freq must be at least 1, got {}", o.print_freq));
+  if (o.output_dir.empty()) throw UsageError("--output-dir must not be empty");
+  for (const auto& [option, file] : {std::pair{"--resume", o.resume}, std::pair{"--init", o.init}})
+    if (!file.empty() && !std::filesystem::is_regular_file(file))
+      throw UsageError(fmt::format("{}: no such file '{}'", option, file));
+  if (!o.resume.empty() && !o.init.empty()) throw UsageError("--resume and --init exclude each other");
+}
+
+}  // namespace
+
+std::vector<std::string> split_list(const std::string& list) {
+  std::vector<std::string> out;
+  std::stringstream in(list);
+  for (std::string item; std::getline(in, item, ',');)
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+engine::OptimizerOptions optimizer_options(const TrainOptions& o) {
+  engine::OptimizerOptions opt;
+  opt.kind = engine::optimizer_kind_from_name(o.opt);
+  opt.momentum = o.opt == "sgd" ? o.momentum : 0;
+  opt.nesterov = o.nesterov;
+  opt.weight_decay = o.weight_decay;
+  if (o.norm_weight_decay >= 0) opt.norm_weight_decay = o.norm_weight_decay;
+  return opt;
+}
+
+engine::ScheduleOptions schedule_options(const TrainOptions& o) {
+  engine::ScheduleOptions s;
+  try {
+    s.kind = engine::schedule_kind_from_name(o.lr_scheduler);
+  } catch (const Error&) {
+    throw UsageError(
+        fmt::format("--lr-scheduler: unknown '{}'; choose constant, steplr, multisteplr, "
+                    "cosineannealinglr or exponentiallr",
+                    o.lr_scheduler));
+  }
+  s.base_lr = o.lr;
+  s.step_size = o.lr_step_size;
+  s.gamma = o.lr_gamma;
+  for (const std::string& m : split_list(o.lr_milestones)) {
+    try {
+      s.milestones.push_back(std::stoll(m));
+    } catch (const std::exception&) {
+      throw UsageError(fmt::format("--lr-milestones: '{}' is not an epoch number", m));
+    }
+  }
+  s.t_max = std::max<int64_t>(1, o.epochs - o.lr_warmup_epochs);  // torchvision's T_max
+  s.eta_min = o.lr_min;
+  s.warmup_epochs = o.lr_warmup_epochs;
+  s.warmup_start_factor = o.lr_warmup_decay;
+  return s;
+}
+
+bool parse_train_options(const std::vector<std::string>& args, TrainOptions& o) {
+  o.model.model = "auto";
+  o.model.batch = 128;
+  o.model.image_size = o.model.in_channels = o.model.classes = 0;
+  po::options_description desc(
+      "dnntrain train: train a ResNet, evaluate each epoch, keep logs and checkpoints\n"
+      "(--model auto: resnet20 for 28/32-pixel datasets, resnet18 otherwise; --image-size, --in-channels,\n"
+      "--classes 0: from the dataset; a --config INI file takes the same names, the command line wins)\n"
+      "options");
+  desc.add_options()("help,h", "show this help")("config", po::value(&o.config),
+                                                 "INI file of options (name=value)");
+  add_model_options(desc, o.model);
+  add_data_options(desc, o.data, true);
+  desc.add_options()("epochs", po::value(&o.epochs)->default_value(o.epochs), "epochs to train")(
+      "steps", po::value(&o.steps)->default_value(o.steps),
+      "stop after this many optimizer steps in total, then save (0: no limit)")(
+      "opt", po::value(&o.opt)->default_value(o.opt), "sgd, adam or adamw")(
+      "lr", po::value(&o.lr)->default_value(o.lr), "base learning rate")(
+      "momentum", po::value(&o.momentum)->default_value(o.momentum), "SGD momentum")(
+      "nesterov", po::bool_switch(&o.nesterov), "Nesterov momentum (SGD)")(
+      "wd,weight-decay", po::value(&o.weight_decay)->default_value(o.weight_decay),
+      "weight decay (also --weight-decay)")(
+      "norm-weight-decay", po::value(&o.norm_weight_decay)->default_value(o.norm_weight_decay),
+      "weight decay of BN parameters (< 0: same as --wd)")(
+      "label-smoothing", po::value(&o.label_smoothing)->default_value(o.label_smoothing), "label smoothing")(
+      "lr-scheduler", po::value(&o.lr_scheduler)->default_value(o.lr_scheduler),
+      "constant, steplr, multisteplr, cosineannealinglr or exponentiallr (stepped per epoch)")(
+      "lr-step-size", po::value(&o.lr_step_size)->default_value(o.lr_step_size), "steplr: epochs per decay")(
+      "lr-gamma", po::value(&o.lr_gamma)->default_value(o.lr_gamma),
+      "steplr, multisteplr, exponentiallr: factor")(
+      "lr-milestones", po::value(&o.lr_milestones)->default_value(o.lr_milestones),
+      "multisteplr: comma-separated epochs, e.g. 30,60")(
+      "lr-min", po::value(&o.lr_min)->default_value(o.lr_min), "cosineannealinglr: final rate")(
+      "lr-warmup-epochs", po::value(&o.lr_warmup_epochs)->default_value(o.lr_warmup_epochs),
+      "linear warmup epochs")(
+      "lr-warmup-decay", po::value(&o.lr_warmup_decay)->default_value(o.lr_warmup_decay),
+      "warmup start factor")("output-dir", po::value(&o.output_dir)->default_value(o.output_dir),
+                             "folder for summary.csv, log.jsonl, config and checkpoints")(
+      "resume", po::value(&o.resume)->default_value(o.resume),
+      "continue from this checkpoint (same options)")("init", po::value(&o.init)->default_value(o.init),
+                                                      "start from these model weights")(
+      "init-skip", po::value(&o.init_skip)->default_value(o.init_skip),
+      "--init: comma-separated key prefixes to keep at their fresh values, e.g. fc.")(
+      "print-freq", po::value(&o.print_freq)->default_value(o.print_freq), "steps between log lines")(
+      "seed", po::value(&o.seed)->default_value(o.seed),
+      "seeds the weights, the data order and augmentation");
+
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(desc).run(), vm);
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return false;
+  }
+  if (vm.count("config")) {
+    const std::string file = vm["config"].as<std::string>();
+    std::ifstream in(file);
+    if (!in) throw UsageError(fmt::format("--config: cannot read '{}'", file));
+    po::store(po::parse_config_file(in, desc), vm);  // stored second: the command line wins
+  }
+  po::notify(vm);
+  check(o);
+  o.effective_config = ini_text(desc, vm);
+  return true;
+}
+
+}  // namespace dnntrain::apps
