@@ -27,7 +27,7 @@ namespace {
 struct BenchOptions {
   ModelOptions model;
   int steps = 10, warmup = 2, profile_steps = 3;
-  bool json = false;
+  bool json = false, plan = false;
 };
 
 double median(std::vector<double> v) {
@@ -64,7 +64,8 @@ int run_bench(const std::vector<std::string>& args) {
       "warmup", po::value(&o.warmup)->default_value(o.warmup), "untimed steps first")(
       "profile-steps", po::value(&o.profile_steps)->default_value(o.profile_steps),
       "steps of the per-layer profile (each layer waits for the previous; 0: no table)")(
-      "json", po::bool_switch(&o.json), "print one JSON object instead of the text report");
+      "json", po::bool_switch(&o.json), "print one JSON object instead of the text report")(
+      "plan", po::bool_switch(&o.plan), "print the plan: each layer's output layout and the kernels chosen");
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(desc).run(), vm);
   if (vm.count("help")) {
@@ -80,6 +81,7 @@ int run_bench(const std::vector<std::string>& args) {
   layers::Model model(context, resnet_config(o.model));
   engine::Graph& graph = model.graph();
   graph.initialize(1);
+  if (o.plan) std::fputs(graph.describe().c_str(), stdout);
   const layers::ResNetConfig& c = model.config();
   std::vector<float> images(static_cast<size_t>(c.batch) * c.in_channels * c.image_size * c.image_size);
   std::vector<int32_t> labels(c.batch);

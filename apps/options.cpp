@@ -21,7 +21,8 @@ void add_model_options(po::options_description& desc, ModelOptions& o) {
       "stem", po::value(&o.stem)->default_value(o.stem),
       "imagenet (7x7/2 conv + max pool) or cifar (3x3/1 conv); ImageNet ResNets only")(
       "conv-algorithm", po::value(&o.conv_algorithm)->default_value(o.conv_algorithm),
-      "3x3 stride-1 convolutions: direct or winograd")(
+      "auto (Winograd for 3x3 stride-1 convolutions, direct elsewhere), direct, or winograd (where "
+      "oneDNN has it)")(
       "threads", po::value(&o.threads)->default_value(o.threads), "compute threads (0: all cores)");
 }
 
@@ -35,8 +36,8 @@ void check_model_options(const ModelOptions& o) {
   if (o.classes < 1) throw UsageError(fmt::format("--classes must be at least 1, got {}", o.classes));
   if (o.stem != "imagenet" && o.stem != "cifar")
     throw UsageError(fmt::format("--stem must be imagenet or cifar, got '{}'", o.stem));
-  if (o.conv_algorithm != "direct" && o.conv_algorithm != "winograd")
-    throw UsageError(fmt::format("--conv-algorithm must be direct or winograd, got '{}'", o.conv_algorithm));
+  if (o.conv_algorithm != "auto" && o.conv_algorithm != "direct" && o.conv_algorithm != "winograd")
+    throw UsageError(fmt::format("--conv-algorithm must be auto, direct or winograd, got '{}'", o.conv_algorithm));
   if (o.threads < 0) throw UsageError(fmt::format("--threads must be >= 0, got {}", o.threads));
 }
 
@@ -48,8 +49,8 @@ layers::ResNetConfig resnet_config(const ModelOptions& o) {
   c.in_channels = o.in_channels;
   c.classes = o.classes;
   c.stem = o.stem == "cifar" ? layers::Stem::cifar : layers::Stem::imagenet;
-  c.conv_algorithm = o.conv_algorithm == "winograd" ? layers::Conv2dOptions::Algorithm::winograd
-                                                    : layers::Conv2dOptions::Algorithm::direct;
+  using A = layers::Conv2dOptions::Algorithm;
+  c.conv_algorithm = o.conv_algorithm == "winograd" ? A::winograd : o.conv_algorithm == "direct" ? A::direct : A::automatic;
   return c;
 }
 

@@ -16,7 +16,7 @@ struct ModelOptions {
   int in_channels = 3;
   int classes = 1000;
   std::string stem = "imagenet";
-  std::string conv_algorithm = "direct";
+  std::string conv_algorithm = "auto";
   int threads = 0;  // 0: all cores
 };
 

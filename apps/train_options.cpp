@@ -133,6 +133,8 @@ engine::ScheduleOptions schedule_options(const TrainOptions& o) {
 }
 
 bool parse_train_options(const std::vector<std::string>& args, TrainOptions& o) {
+  // Doubles shown as typed (0.1, not 0.10000000000000001) in --help.
+  const auto real = [](double& v) { return po::value(&v)->default_value(v, fmt::format("{}", v)); };
   o.model.model = "auto";
   o.model.batch = 128;
   o.model.image_size = o.model.in_channels = o.model.classes = 0;
@@ -149,27 +151,22 @@ bool parse_train_options(const std::vector<std::string>& args, TrainOptions& o) 
       "steps", po::value(&o.steps)->default_value(o.steps),
       "stop after this many optimizer steps in total, then save (0: no limit)")(
       "opt", po::value(&o.opt)->default_value(o.opt), "sgd, adam or adamw")(
-      "lr", po::value(&o.lr)->default_value(o.lr), "base learning rate")(
-      "momentum", po::value(&o.momentum)->default_value(o.momentum), "SGD momentum")(
+      "lr", real(o.lr), "base learning rate")("momentum", real(o.momentum), "SGD momentum")(
       "nesterov", po::bool_switch(&o.nesterov), "Nesterov momentum (SGD)")(
-      "wd,weight-decay", po::value(&o.weight_decay)->default_value(o.weight_decay),
-      "weight decay (also --weight-decay)")(
-      "norm-weight-decay", po::value(&o.norm_weight_decay)->default_value(o.norm_weight_decay),
-      "weight decay of BN parameters (< 0: same as --wd)")(
-      "label-smoothing", po::value(&o.label_smoothing)->default_value(o.label_smoothing), "label smoothing")(
+      "wd,weight-decay", real(o.weight_decay), "weight decay (also --weight-decay)")(
+      "norm-weight-decay", real(o.norm_weight_decay), "weight decay of BN parameters (< 0: same as --wd)")(
+      "label-smoothing", real(o.label_smoothing), "label smoothing")(
       "lr-scheduler", po::value(&o.lr_scheduler)->default_value(o.lr_scheduler),
       "constant, steplr, multisteplr, cosineannealinglr or exponentiallr (stepped per epoch)")(
       "lr-step-size", po::value(&o.lr_step_size)->default_value(o.lr_step_size), "steplr: epochs per decay")(
-      "lr-gamma", po::value(&o.lr_gamma)->default_value(o.lr_gamma),
-      "steplr, multisteplr, exponentiallr: factor")(
+      "lr-gamma", real(o.lr_gamma), "steplr, multisteplr, exponentiallr: factor")(
       "lr-milestones", po::value(&o.lr_milestones)->default_value(o.lr_milestones),
-      "multisteplr: comma-separated epochs, e.g. 30,60")(
-      "lr-min", po::value(&o.lr_min)->default_value(o.lr_min), "cosineannealinglr: final rate")(
+      "multisteplr: comma-separated epochs, e.g. 30,60")("lr-min", real(o.lr_min),
+                                                         "cosineannealinglr: final rate")(
       "lr-warmup-epochs", po::value(&o.lr_warmup_epochs)->default_value(o.lr_warmup_epochs),
-      "linear warmup epochs")(
-      "lr-warmup-decay", po::value(&o.lr_warmup_decay)->default_value(o.lr_warmup_decay),
-      "warmup start factor")("output-dir", po::value(&o.output_dir)->default_value(o.output_dir),
-                             "folder for summary.csv, log.jsonl, config and checkpoints")(
+      "linear warmup epochs")("lr-warmup-decay", real(o.lr_warmup_decay), "warmup start factor")(
+      "output-dir", po::value(&o.output_dir)->default_value(o.output_dir),
+      "folder for summary.csv, log.jsonl, config and checkpoints")(
       "resume", po::value(&o.resume)->default_value(o.resume),
       "continue from this checkpoint (same options)")("init", po::value(&o.init)->default_value(o.init),
                                                       "start from these model weights")(

@@ -18,9 +18,30 @@ namespace {
 
 memory::desc any(const memory::dims& d) { return memory::desc(d, dt::f32, tag::any); }
 
-dnnl::algorithm algorithm_of(Conv2dOptions::Algorithm a) {
-  return a == Conv2dOptions::Algorithm::winograd ? dnnl::algorithm::convolution_winograd
-                                                 : dnnl::algorithm::convolution_direct;
+dnnl::algorithm preferred_algorithm(const Conv2dOptions& o) {
+  using A = Conv2dOptions::Algorithm;
+  const bool winograd = o.algorithm == A::winograd ||
+                        (o.algorithm == A::automatic && o.kernel == 3 && o.stride == 1);
+  return winograd ? dnnl::algorithm::convolution_winograd : dnnl::algorithm::convolution_direct;
+}
+
+const char* name_of(dnnl::algorithm a) {
+  return a == dnnl::algorithm::convolution_winograd ? "winograd" : "direct";
+}
+
+// Creates a primitive descriptor with `preferred`, or with direct when oneDNN has no
+// implementation of `preferred` for it; `make(alg)` builds the descriptor for an algorithm.
+template <class Make>
+auto with_fallback(dnnl::algorithm& chosen, dnnl::algorithm preferred, Make&& make) {
+  if (preferred != dnnl::algorithm::convolution_direct) {
+    try {
+      chosen = preferred;
+      return make(preferred);
+    } catch (const dnnl::error&) {
+    }
+  }
+  chosen = dnnl::algorithm::convolution_direct;
+  return make(chosen);
 }
 
 }  // namespace
@@ -47,14 +68,17 @@ void Conv2d::plan(engine::Planner& p) {
   const memory::dims dst_dims{in[0], o.out_channels, oh, ow};
   const memory::dims bias_dims{o.out_channels};
   const memory::dims strides{o.stride, o.stride}, pad{o.padding, o.padding};
-  const auto alg = algorithm_of(o.algorithm);
+  const auto preferred = preferred_algorithm(o);
   const memory::desc no_bias;
 
-  auto fwd_pd = dnnl::convolution_forward::primitive_desc(
-      dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, alg, src_md, any(weights_dims),
-                                      o.bias ? any(bias_dims) : no_bias, any(dst_dims), strides, pad, pad),
-      p.attr(), p.engine());
-  p.note(fmt::format("fwd {}", fwd_pd.impl_info_str()));
+  dnnl::algorithm alg;
+  auto fwd_pd = with_fallback(alg, preferred, [&](dnnl::algorithm a) {
+    return dnnl::convolution_forward::primitive_desc(
+        dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, a, src_md, any(weights_dims),
+                                        o.bias ? any(bias_dims) : no_bias, any(dst_dims), strides, pad, pad),
+        p.attr(), p.engine());
+  });
+  p.note(fmt::format("fwd {} {}", name_of(alg), fwd_pd.impl_info_str()));
   const memory::desc weights_md = fwd_pd.weights_desc();
   const memory& dst = p.output(fwd_pd.dst_desc());
   const memory& diff_dst = p.diff_output();
@@ -73,27 +97,33 @@ void Conv2d::plan(engine::Planner& p) {
   if (b) fwd_args[DNNL_ARG_BIAS] = b->weight;
   forward_ = p.op(fwd_pd, fwd_args);
 
-  // Backward-weights writes the gradient straight into the weights' own layout.
-  auto bwd_w_desc = [&](const memory::desc& dw) {
-    return dnnl::convolution_backward_weights::desc(alg, src_md, dw, o.bias ? fwd_pd.bias_desc() : no_bias,
-                                                    fwd_pd.dst_desc(), strides, pad, pad);
+  // Backward-weights writes the gradient straight into the weights' own layout: `any` usually
+  // chooses it; otherwise it is forced.
+  auto bwd_w_pd_for = [&](dnnl::algorithm a, const memory::desc& dw) {
+    return dnnl::convolution_backward_weights::primitive_desc(
+        dnnl::convolution_backward_weights::desc(a, src_md, dw, o.bias ? fwd_pd.bias_desc() : no_bias,
+                                                 fwd_pd.dst_desc(), strides, pad, pad),
+        p.attr(), p.engine(), fwd_pd);
   };
-  auto bwd_w_pd = dnnl::convolution_backward_weights::primitive_desc(bwd_w_desc(any(weights_dims)), p.attr(),
-                                                                     p.engine(), fwd_pd);
-  if (bwd_w_pd.diff_weights_desc() != weights_md)
-    bwd_w_pd = dnnl::convolution_backward_weights::primitive_desc(bwd_w_desc(weights_md), p.attr(), p.engine(),
-                                                                  fwd_pd);
-  p.note(fmt::format("bwd_w {}", bwd_w_pd.impl_info_str()));
+  dnnl::algorithm bwd_w_alg;
+  auto bwd_w_pd = with_fallback(bwd_w_alg, alg, [&](dnnl::algorithm a) {
+    auto pd = bwd_w_pd_for(a, any(weights_dims));
+    return pd.diff_weights_desc() == weights_md ? pd : bwd_w_pd_for(a, weights_md);
+  });
+  p.note(fmt::format("bwd_w {} {}", name_of(bwd_w_alg), bwd_w_pd.impl_info_str()));
   std::unordered_map<int, memory> bwd_w_args{
       {DNNL_ARG_SRC, p.input(0)}, {DNNL_ARG_DIFF_DST, diff_dst}, {DNNL_ARG_DIFF_WEIGHTS, w.grad}};
   if (b) bwd_w_args[DNNL_ARG_DIFF_BIAS] = b->grad;
   backward_weights_ = p.op(bwd_w_pd, bwd_w_args);
 
   if (p.needs_diff_input(0)) {
-    auto bwd_d_pd = dnnl::convolution_backward_data::primitive_desc(
-        dnnl::convolution_backward_data::desc(alg, src_md, any(weights_dims), fwd_pd.dst_desc(), strides, pad, pad),
-        p.attr(), p.engine(), fwd_pd);
-    p.note(fmt::format("bwd_d {}", bwd_d_pd.impl_info_str()));
+    dnnl::algorithm bwd_d_alg;
+    auto bwd_d_pd = with_fallback(bwd_d_alg, alg, [&](dnnl::algorithm a) {
+      return dnnl::convolution_backward_data::primitive_desc(
+          dnnl::convolution_backward_data::desc(a, src_md, any(weights_dims), fwd_pd.dst_desc(), strides, pad, pad),
+          p.attr(), p.engine(), fwd_pd);
+    });
+    p.note(fmt::format("bwd_d {} {}", name_of(bwd_d_alg), bwd_d_pd.impl_info_str()));
     memory weights_for_data = w.weight;
     if (bwd_d_pd.weights_desc() != weights_md) {
       weights_for_data = p.persistent(bwd_d_pd.weights_desc());

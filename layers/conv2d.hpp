@@ -14,7 +14,9 @@ struct Conv2dOptions {
   int in_channels = 0, out_channels = 0;
   int kernel = 3, stride = 1, padding = 0;
   bool bias = false;
-  enum class Algorithm { direct, winograd } algorithm = Algorithm::direct;
+  // automatic: Winograd F(4,3) for 3×3 stride-1 convolutions where oneDNN has it (f32), direct
+  // elsewhere; each pass falls back to direct on its own if Winograd is unimplemented for it.
+  enum class Algorithm { automatic, direct, winograd } algorithm = Algorithm::automatic;
 };
 
 class Conv2d : public engine::Layer {

@@ -49,9 +49,7 @@ class Builder {
                    int stride, bool relu, bool zero_gamma = false) {
     TensorId y;
     g_.emplace<Conv2d>({x}, &y, conv,
-                       Conv2dOptions{in, out, kernel, stride, kernel / 2, false,
-                                     kernel == 3 && stride == 1 ? config_.conv_algorithm
-                                                                : Conv2dOptions::Algorithm::direct});
+                       Conv2dOptions{in, out, kernel, stride, kernel / 2, false, config_.conv_algorithm});
     BatchNorm& norm = g_.emplace<BatchNorm>({y}, &y, bn, BatchNormOptions{out, relu});
     if (zero_gamma) zero_gammas_.push_back(&norm);
     return y;
