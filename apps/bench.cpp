@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "apps/command.hpp"
+#include "apps/bench_data.hpp"
 #include "apps/bench_report.hpp"
 #include "apps/options.hpp"
 #include "engine/context.hpp"
@@ -59,6 +60,8 @@ int run_bench(const std::vector<std::string>& args) {
   BenchOptions o;
   po::options_description desc("dnntrain bench: throughput on synthetic data\noptions");
   add_model_options(desc, o.model);
+  DataOptions data;  // --dataset: also measure the time a step waits for data (bench_data.cpp)
+  add_data_wait_options(desc, data);
   desc.add_options()("help,h", "show this help")(
       "steps", po::value(&o.steps)->default_value(o.steps), "timed steps (the median is reported)")(
       "warmup", po::value(&o.warmup)->default_value(o.warmup), "untimed steps first")(
@@ -74,6 +77,7 @@ int run_bench(const std::vector<std::string>& args) {
   }
   po::notify(vm);
   check_model_options(o.model);
+  if (!data.dataset.empty()) check_data_options(data);
   if (o.steps < 1) throw UsageError("--steps must be at least 1");
   if (o.warmup < 0 || o.profile_steps < 0) throw UsageError("--warmup and --profile-steps must be >= 0");
 
@@ -124,7 +128,10 @@ int run_bench(const std::vector<std::string>& args) {
   const double train_s = median(train), infer_s = median(infer);
   BenchReport report{model.config(), context.threads(), train_s, infer_s, graph.memory_report(), peak_rss_bytes(),
                      layers};
-  std::fputs((o.json ? bench_json(report) : bench_text(report)).c_str(), stdout);
+  std::string out = o.json ? bench_json(report) : bench_text(report);
+  if (const auto wait = measure_data_wait(data, model, optimizer, o.warmup, o.steps))
+    out = o.json ? add_data_wait_json(out, *wait) : out + data_wait_text(*wait);
+  std::fputs(out.c_str(), stdout);
   return 0;
 }
 
