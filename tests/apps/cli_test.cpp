@@ -100,6 +100,17 @@ TEST_CASE("train writes its output folder and eval reads the checkpoint") {
   CHECK(e.code == 0);
   CHECK(contains(e.out, "top-1"));
   CHECK(contains(e.out, "confusion matrix"));
+  CHECK(contains(e.out, "(32 samples)"));
+
+  // Batch 24 over 32 test samples: a padded last batch of 8 whose padding must not count.
+  const auto padded = run_cli("eval --dataset synthetic --synthetic-samples 128 --image-size 8 -b 24 --threads 1 "
+                              "--checkpoint " +
+                              (dir / "checkpoint.safetensors").string());
+  INFO(padded.out << padded.err);
+  CHECK(padded.code == 0);
+  CHECK(contains(padded.out, "(32 samples)"));
+  const auto metrics = [](const std::string& out) { return out.substr(out.find("top-1"), 24); };
+  CHECK(metrics(padded.out) == metrics(e.out));
 }
 
 TEST_CASE("--config sets options and the command line overrides them") {
