@@ -30,10 +30,10 @@ std::string bench_text(const BenchReport& r) {
                      c.batch / r.infer_step_seconds, 1e3 * r.infer_step_seconds);
   const auto& m = r.memory;
   out += fmt::format(
-      "memory planned {:.1f} MiB (activations {:.1f}, gradients {:.1f}, weights {:.1f} + grads {:.1f}, "
-      "backward-data weight copies {:.1f}, scratchpad {:.1f}); peak RSS {:.1f} MiB\n",
-      mib(m.total()), mib(m.activations), mib(m.gradients), mib(m.weights), mib(m.grads), mib(m.persistent),
-      mib(m.scratchpad), mib(r.peak_rss_bytes));
+      "memory planned {:.1f} MiB (activations and their gradients {:.1f}, {:.1f} without reuse by liveness; "
+      "weights {:.1f} + grads {:.1f}; persistent {:.1f}; scratchpad {:.1f}); peak RSS {:.1f} MiB\n",
+      mib(m.total()), mib(m.transient), mib(m.transient_unshared), mib(m.weights), mib(m.grads),
+      mib(m.persistent), mib(m.scratchpad), mib(r.peak_rss_bytes));
   if (r.layers.empty()) return out;
   double total = 0;
   for (const auto& l : r.layers) total += l.forward_ms + l.backward_ms;

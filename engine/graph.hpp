@@ -30,13 +30,13 @@ struct GraphOptions {
 
 // Bytes per arena after plan(); bench reports them.
 struct MemoryReport {
-  size_t activations = 0;  // forward outputs and tensors kept for backward
-  size_t gradients = 0;    // activation gradients, reused by liveness
-  size_t persistent = 0;   // layer-owned copies (e.g. backward-data weights)
+  size_t transient = 0;    // forward outputs, tensors kept for backward, activation gradients
+  size_t transient_unshared = 0;  // what they would take without reuse by liveness
+  size_t persistent = 0;   // layer-owned state that lives across steps
   size_t weights = 0;
   size_t grads = 0;
   size_t scratchpad = 0;
-  size_t total() const { return activations + gradients + persistent + weights + grads + scratchpad; }
+  size_t total() const { return transient + persistent + weights + grads + scratchpad; }
 };
 
 // Per-layer wall time, filled when profiling is on (each layer then waits for the stream).
@@ -80,6 +80,8 @@ class Graph {
   std::vector<Parameter*> parameters();
   std::vector<Buffer*> buffers();
   const dnnl::memory& value(TensorId t) const;
+  // A tensor's value and gradient live in the transient arena, placed by liveness: read a value
+  // right after forward() and a gradient right after backward(); the next pass reuses the memory.
   const dnnl::memory& diff(TensorId t) const;  // empty memory when t needs no gradient
   dnnl::memory::dims input_dims() const;
   int batch() const;

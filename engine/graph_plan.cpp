@@ -21,6 +21,7 @@ void plan_node(GraphState& s, int n) {
   NodeState& node = s.nodes[n];
   node.diff_slots.assign(node.inputs.size(), dnnl::memory());
   node.slot_regions.assign(node.inputs.size(), -1);
+  node.backward_reads_input.assign(node.inputs.size(), true);
   for (size_t i = 0; i < node.inputs.size(); ++i) {
     TensorState& t = s.tensors[node.inputs[i]];
     if (!t.needs_diff) continue;
@@ -28,7 +29,7 @@ void plan_node(GraphState& s, int n) {
       node.diff_slots[i] = t.diff;
       node.slot_regions[i] = t.diff_region;
     } else {
-      node.slot_regions[i] = s.new_region(Arena::gradients, t.md.get_size());
+      node.slot_regions[i] = s.new_region(Arena::transient, t.md.get_size());
       node.diff_slots[i] = s.view(node.slot_regions[i], t.md);
     }
   }
@@ -53,9 +54,25 @@ void plan_node(GraphState& s, int n) {
   }
 }
 
-// Liveness of gradient buffers, in backward time (node k's backward runs at time n-1-k).
+// A forward value lives from its producer's forward to the last forward that reads it, or to the
+// last backward that does (a consumer whose backward reads it, or a producer that reads its own
+// output). In-place outputs share their input's region, whose interval covers both.
+void mark_value_liveness(GraphState& s) {
+  for (size_t ti = 1; ti < s.tensors.size(); ++ti) {
+    const TensorState& t = s.tensors[ti];
+    Region& r = s.regions[s.root(t.value_region)];
+    r.touch(s.forward_time(t.producer));
+    if (t.producer_reads_output) r.touch(s.backward_time(t.producer));
+    for (const auto& [c, slot] : t.consumers) {
+      r.touch(s.forward_time(c));
+      if (s.nodes[c].runs_backward && s.nodes[c].backward_reads_input[slot]) r.touch(s.backward_time(c));
+    }
+  }
+}
+
+// Liveness of gradient buffers: written by a consumer's backward, read by the producer's.
 void mark_gradient_liveness(GraphState& s) {
-  const int end = static_cast<int>(s.nodes.size());
+  const int end = s.end_time();
   for (size_t ti = 0; ti < s.tensors.size(); ++ti) {
     TensorState& t = s.tensors[ti];
     if (!t.needs_diff) continue;
@@ -87,21 +104,20 @@ void mark_gradient_liveness(GraphState& s) {
   }
 }
 
-size_t bind_arena(GraphState& s, Arena arena) {
+size_t bind_arena(GraphState& s, Arena arena, size_t* unshared = nullptr) {
   std::vector<int> ids;
   std::vector<LiveBuffer> live;
   for (size_t r = 0; r < s.regions.size(); ++r) {
     const Region& region = s.regions[r];
     if (region.arena != arena || region.merged_into >= 0 || region.bytes == 0) continue;
-    if (arena == Arena::gradients && region.first > region.last) continue;  // never used
+    if (arena == Arena::transient && region.first > region.last) continue;  // never used
     ids.push_back(static_cast<int>(r));
-    live.push_back(arena == Arena::gradients ? LiveBuffer{region.bytes, region.first, region.last}
+    live.push_back(arena == Arena::transient ? LiveBuffer{region.bytes, region.first, region.last}
                                              : LiveBuffer{region.bytes, 0, 0});
   }
-  if (arena == Arena::scratchpad) {
-    for (LiveBuffer& b : live) b.first = b.last = 0;
-  }
   ArenaLayout layout = lay_out(live, kAlignment);
+  if (unshared)
+    for (const LiveBuffer& b : live) *unshared += b.bytes;
   if (layout.total == 0) return 0;
   void* base = std::aligned_alloc(kAlignment, layout.total);
   DNNTRAIN_CHECK(base, fmt::format("out of memory: could not allocate {} bytes for the graph", layout.total));
@@ -124,15 +140,15 @@ void plan_graph(GraphState& s) {
   s.scratch_region = s.new_region(Arena::scratchpad, 0);
   s.tensors[0].needs_diff = s.options.input_gradient && !s.tensors[0].consumers.empty();
   if (s.tensors[0].needs_diff) {
-    s.tensors[0].diff_region = s.new_region(Arena::gradients, s.tensors[0].md.get_size());
+    s.tensors[0].diff_region = s.new_region(Arena::transient, s.tensors[0].md.get_size());
     s.tensors[0].diff = s.view(s.tensors[0].diff_region, s.tensors[0].md);
   }
   for (size_t n = 0; n < s.nodes.size(); ++n) plan_node(s, static_cast<int>(n));
+  mark_value_liveness(s);
   mark_gradient_liveness(s);
 
   MemoryReport& m = s.report;
-  m.activations = bind_arena(s, Arena::activations);
-  m.gradients = bind_arena(s, Arena::gradients);
+  m.transient = bind_arena(s, Arena::transient, &m.transient_unshared);
   m.persistent = bind_arena(s, Arena::persistent);
   m.weights = bind_arena(s, Arena::weights);
   m.grads = bind_arena(s, Arena::grads);

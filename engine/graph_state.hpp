@@ -19,13 +19,16 @@
 
 namespace dnntrain::engine {
 
-enum class Arena { activations, gradients, persistent, weights, grads, scratchpad };
+// transient: forward outputs, tensors kept for backward and activation gradients, all placed by
+// liveness on one timeline (forward of node k at time k, its backward at 2n-1-k), so memory an
+// activation frees in backward serves the gradients.
+enum class Arena { transient, persistent, weights, grads, scratchpad };
 
 // A stretch of one arena; every memory in `views` points at its start.
 struct Region {
-  Arena arena = Arena::activations;
+  Arena arena = Arena::transient;
   size_t bytes = 0;
-  int first = INT_MAX, last = INT_MIN;  // backward-time liveness (gradients arena only)
+  int first = INT_MAX, last = INT_MIN;  // liveness on the step's timeline (transient arena only)
   int merged_into = -1;                 // >= 0: this region now lives in that one
   size_t offset = 0;
   std::vector<dnnl::memory> views;
@@ -56,6 +59,7 @@ struct NodeState {
   bool runs_backward = false;
   std::vector<Op> sums_before_backward;  // fan-out gradient sums for this node's output
   std::vector<std::string> notes;
+  std::vector<bool> backward_reads_input;  // per input; default true (conservative)
 };
 
 struct GraphState {
@@ -85,7 +89,9 @@ struct GraphState {
   int root(int region) const;
   dnnl::memory view(int region, const dnnl::memory::desc& md);
   void merge(int keep, int drop);
-  int backward_time(int node) const { return static_cast<int>(nodes.size()) - 1 - node; }
+  int forward_time(int node) const { return node; }
+  int backward_time(int node) const { return 2 * static_cast<int>(nodes.size()) - 1 - node; }
+  int end_time() const { return 2 * static_cast<int>(nodes.size()); }
 };
 
 }  // namespace dnntrain::engine

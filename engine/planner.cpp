@@ -47,9 +47,9 @@ const dnnl::memory& Planner::output(const dnnl::memory::desc& md) {
   DNNTRAIN_CHECK(!t.declared, fmt::format("layer {} declared its output twice", layer_name(state_, node_)));
   t.md = md;
   t.declared = true;
-  t.value_region = state_.new_region(Arena::activations, md.get_size());
+  t.value_region = state_.new_region(Arena::transient, md.get_size());
   t.value = state_.view(t.value_region, md);
-  t.diff_region = state_.new_region(Arena::gradients, md.get_size());
+  t.diff_region = state_.new_region(Arena::transient, md.get_size());
   t.diff = state_.view(t.diff_region, md);
   return t.value;
 }
@@ -77,7 +77,7 @@ const dnnl::memory& Planner::output_in_place(int i) {
   t.declared = true;
   t.value_region = source.value_region;
   t.value = source.value;
-  t.diff_region = state_.new_region(Arena::gradients, t.md.get_size());
+  t.diff_region = state_.new_region(Arena::transient, t.md.get_size());
   t.diff = state_.view(t.diff_region, t.md);
   return t.value;
 }
@@ -102,8 +102,22 @@ void Planner::share_diff_input(int j, int i) {
   node.diff_slots[j] = node.diff_slots[i];
 }
 
+void Planner::backward_ignores_inputs() {
+  NodeState& node = state_.nodes[node_];
+  node.backward_reads_input.assign(node.inputs.size(), false);
+}
+
 dnnl::memory Planner::saved(const dnnl::memory::desc& md) {
-  return state_.view(state_.new_region(Arena::activations, md.get_size()), md);
+  const int r = state_.new_region(Arena::transient, md.get_size());
+  state_.regions[r].touch(state_.forward_time(node_));
+  state_.regions[r].touch(state_.backward_time(node_));
+  return state_.view(r, md);
+}
+
+dnnl::memory Planner::backward_temporary(const dnnl::memory::desc& md) {
+  const int r = state_.new_region(Arena::transient, md.get_size());
+  state_.regions[r].touch(state_.backward_time(node_));
+  return state_.view(r, md);
 }
 
 dnnl::memory Planner::persistent(const dnnl::memory::desc& md) {

@@ -42,7 +42,11 @@ class Planner {
   // Backward writes the same gradient for input j as for input i: one buffer serves both.
   void share_diff_input(int j, int i);
 
+  // Declare that backward reads none of the layer's inputs (e.g. max pooling, which keeps a
+  // workspace), so their memory can be reused once the forward pass is past them.
+  void backward_ignores_inputs();
   dnnl::memory saved(const dnnl::memory::desc& md);       // written in forward, read in backward
+  dnnl::memory backward_temporary(const dnnl::memory::desc& md);  // used only inside backward
   dnnl::memory persistent(const dnnl::memory::desc& md);  // lives across steps, layer-owned
   Parameter& parameter(const std::string& suffix, std::vector<int64_t> shape,
                        const dnnl::memory::desc& plain_md, const dnnl::memory::desc& md, Init init,

@@ -23,6 +23,7 @@ void Add::plan(engine::Planner& p) {
       dnnl::binary::desc(dnnl::algorithm::binary_add, md, p.input_desc(1), md), attr, p.engine());
   const dnnl::memory dst = p.can_output_in_place(0) ? p.output_in_place(0) : p.output(md);
   if (relu_) p.backward_reads_output();
+  p.backward_ignores_inputs();
   forward_ = p.op(fwd_pd, {{DNNL_ARG_SRC_0, p.input(0)}, {DNNL_ARG_SRC_1, p.input(1)}, {DNNL_ARG_DST, dst}});
 
   const int first = p.needs_diff_input(0) ? 0 : (p.needs_diff_input(1) ? 1 : -1);

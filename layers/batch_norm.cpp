@@ -67,7 +67,7 @@ void BatchNorm::plan(engine::Planner& p) {
     bwd_args[DNNL_ARG_WORKSPACE] = workspace;
   }
   // A BN whose input needs no gradient still must give backward somewhere to write diff_src.
-  bwd_args[DNNL_ARG_DIFF_SRC] = p.needs_diff_input(0) ? p.diff_input(0) : p.saved(md);
+  bwd_args[DNNL_ARG_DIFF_SRC] = p.needs_diff_input(0) ? p.diff_input(0) : p.backward_temporary(md);
   train_ = p.op(train_pd, train_args);
   backward_ = p.op(bwd_pd, bwd_args);
 

@@ -126,7 +126,7 @@ void Conv2d::plan(engine::Planner& p) {
     p.note(fmt::format("bwd_d {} {}", name_of(bwd_d_alg), bwd_d_pd.impl_info_str()));
     memory weights_for_data = w.weight;
     if (bwd_d_pd.weights_desc() != weights_md) {
-      weights_for_data = p.persistent(bwd_d_pd.weights_desc());
+      weights_for_data = p.backward_temporary(bwd_d_pd.weights_desc());
       weights_to_backward_layout_ = p.reorder(w.weight, weights_for_data);
     }
     backward_data_ = p.op(bwd_d_pd, {{DNNL_ARG_DIFF_DST, diff_dst},

@@ -27,6 +27,7 @@ void plan_pool(engine::Planner& p, const Pool& pool, engine::Op& forward, engine
       p.attr(), p.engine());
   p.note(fmt::format("fwd {}", fwd_pd.impl_info_str()));
   const memory& dst = p.output(fwd_pd.dst_desc());
+  p.backward_ignores_inputs();  // max: the workspace; average: only the shapes
   std::unordered_map<int, memory> fwd_args{{DNNL_ARG_SRC, p.input(0)}, {DNNL_ARG_DST, dst}};
   std::unordered_map<int, memory> bwd_args;
   if (pool.algorithm == dnnl::algorithm::pooling_max) {

@@ -12,6 +12,7 @@ void Relu::plan(engine::Planner& p) {
       dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_training, alg, md, 0.f), p.attr(), p.engine());
   const dnnl::memory dst = p.can_output_in_place(0) ? p.output_in_place(0) : p.output(md);
   p.backward_reads_output();
+  p.backward_ignores_inputs();
   forward_ = p.op(fwd_pd, {{DNNL_ARG_SRC, p.input(0)}, {DNNL_ARG_DST, dst}});
   if (!p.needs_diff_input(0)) return;
   auto bwd_pd = dnnl::eltwise_backward::primitive_desc(dnnl::eltwise_backward::desc(alg, md, md, 0.f), p.attr(),

@@ -26,7 +26,8 @@ void SoftmaxCrossEntropy::plan(engine::Planner& p) {
   classes_ = static_cast<int>(d[1]);
   auto fwd_pd = dnnl::logsoftmax_forward::primitive_desc(
       dnnl::logsoftmax_forward::desc(dnnl::prop_kind::forward_training, md, 1), p.attr(), p.engine());
-  log_probs_ = p.saved(md);
+  p.backward_ignores_inputs();  // it reads its own log-probabilities
+  log_probs_ = p.persistent(md);  // readable after backward too (metrics)
   forward_ = p.op(fwd_pd, {{DNNL_ARG_SRC, p.input(0)}, {DNNL_ARG_DST, log_probs_}});
   if (!p.needs_diff_input(0)) return;
   diff_log_probs_ = p.saved(md);

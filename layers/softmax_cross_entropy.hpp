@@ -21,7 +21,7 @@ class SoftmaxCrossEntropy : public engine::Layer {
 
   double loss() const { return loss_; }  // mean over the batch, of the last forward
   int classes() const { return classes_; }
-  // Log-probabilities of the last forward, [N, classes] row-major.
+  // Log-probabilities of the last forward, [N, classes] row-major; valid until the next forward.
   const float* log_probs() const { return static_cast<const float*>(log_probs_.get_data_handle()); }
 
  private:

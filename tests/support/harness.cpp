@@ -25,12 +25,14 @@ memory::desc plain_desc(const memory::desc& md) {
 void Relayout::plan(engine::Planner& p) {
   const memory::desc md(p.input_desc(0).dims(), memory::data_type::f32, tag_);
   const memory& out = p.output(md);
+  p.backward_ignores_inputs();
   forward_ = p.reorder(p.input(0), out);
   if (p.needs_diff_input(0)) backward_ = p.reorder(p.diff_output(), p.diff_input(0));
 }
 
 void DotLoss::plan(engine::Planner& p) {
   const memory::desc plain = plain_desc(p.input_desc(0));
+  p.backward_ignores_inputs();
   plain_y_ = p.persistent(plain);
   plain_g_ = p.persistent(plain);
   to_plain_ = p.reorder(p.input(0), plain_y_);
