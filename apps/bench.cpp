@@ -121,8 +121,15 @@ int run_bench(const std::vector<std::string>& args) {
         f.push_back(run[l].forward_ms);
         b.push_back(run[l].backward_ms);
       }
+      std::vector<double> fp, bp;
+      for (const auto& run : runs) {
+        fp.push_back(run[l].forward_primitive_ms);
+        bp.push_back(run[l].backward_primitive_ms);
+      }
       layers[l].forward_ms = median(f);
       layers[l].backward_ms = median(b);
+      layers[l].forward_primitive_ms = median(fp);
+      layers[l].backward_primitive_ms = median(bp);
     }
   }
   const double train_s = median(train), infer_s = median(infer);

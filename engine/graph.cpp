@@ -100,11 +100,16 @@ void Graph::forward(Mode mode, const float* images, const int32_t* labels) {
   if (s.profiling) s.times.assign(s.nodes.size(), LayerTime{});
   for (size_t n = 0; n < s.nodes.size(); ++n) {
     const auto t0 = std::chrono::steady_clock::now();
+    double primitive_ms = 0;
+    if (s.profiling) step.primitive_ms = &primitive_ms;
     s.nodes[n].layer->forward(step);
     if (s.profiling) {
       step.stream.wait();
-      s.times[n] = {std::string(s.nodes[n].layer->name()), ms_since(t0), 0,
-                    s.nodes[n].layer->forward_flops()};
+      LayerTime& t = s.times[n];
+      t.name = s.nodes[n].layer->name();
+      t.forward_ms = ms_since(t0);
+      t.forward_primitive_ms = primitive_ms;
+      t.forward_flops = s.nodes[n].layer->forward_flops();
     }
   }
   step.stream.wait();
@@ -118,11 +123,14 @@ void Graph::backward() {
     NodeState& node = s.nodes[n];
     if (!node.runs_backward) continue;
     const auto t0 = std::chrono::steady_clock::now();
-    for (const Op& sum : node.sums_before_backward) sum.run(step.stream);
+    double primitive_ms = 0;
+    if (s.profiling) step.primitive_ms = &primitive_ms;
+    for (const Op& sum : node.sums_before_backward) sum.run(step);
     node.layer->backward(step);
     if (s.profiling) {
       step.stream.wait();
       s.times[n].backward_ms = ms_since(t0);
+      s.times[n].backward_primitive_ms = primitive_ms;
     }
     if (s.on_gradient_ready)
       for (int p : node.params) s.on_gradient_ready(s.parameters[p]);

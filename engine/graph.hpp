@@ -39,10 +39,14 @@ struct MemoryReport {
   size_t total() const { return transient + persistent + weights + grads + scratchpad; }
 };
 
-// Per-layer wall time, filled when profiling is on (each layer then waits for the stream).
+// Per-layer wall time, filled when profiling is on (each layer then waits for the stream), and
+// the part of it spent inside oneDNN primitives; the rest is the engine's own overhead (and the
+// host loops some layers run, e.g. the loss or BN's running statistics).
 struct LayerTime {
   std::string name;
-  double forward_ms = 0, backward_ms = 0, forward_flops = 0;
+  double forward_ms = 0, backward_ms = 0;
+  double forward_primitive_ms = 0, backward_primitive_ms = 0;
+  double forward_flops = 0;
 };
 
 class Graph {

@@ -19,6 +19,7 @@ struct Step {
   Mode mode;
   const int32_t* labels;  // [N] class indices of the current batch (read by loss layers only)
   int batch;              // N
+  double* primitive_ms = nullptr;  // when profiling: time spent inside oneDNN primitives is added here
 };
 
 class Layer {

@@ -1,6 +1,7 @@
 // Op: a primitive plus its C argument array.
 #include "engine/op.hpp"
 
+#include <chrono>
 #include <string>
 
 #include "engine/error.hpp"
@@ -22,6 +23,16 @@ void Op::run(dnnl::stream& stream) const {
                                                       static_cast<int>(args_.size()), args_.data());
   DNNTRAIN_CHECK(status == dnnl_success,
                  "oneDNN primitive execution failed with status " + std::to_string(status));
+}
+
+void Op::run(Step& step) const {
+  if (!step.primitive_ms) {
+    run(step.stream);
+    return;
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  run(step.stream);
+  *step.primitive_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
 
 }  // namespace dnntrain::engine

@@ -8,6 +8,8 @@
 
 #include <dnnl.hpp>
 
+#include "engine/layer.hpp"
+
 namespace dnntrain::engine {
 
 class Op {
@@ -17,6 +19,8 @@ class Op {
 
   // requires: every argument memory has its data handle set (the graph binds them after plan).
   void run(dnnl::stream& stream) const;
+  // The same; when step.primitive_ms is set, adds the primitive's wall time to it (profiling).
+  void run(Step& step) const;
   explicit operator bool() const { return static_cast<bool>(primitive_); }
 
  private:

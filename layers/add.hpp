@@ -11,8 +11,8 @@ class Add : public engine::Layer {
  public:
   Add(std::string name, bool relu) : Layer(std::move(name)), relu_(relu) {}
   void plan(engine::Planner& p) override;
-  void forward(engine::Step& step) override { forward_.run(step.stream); }
-  void backward(engine::Step& step) override { backward_.run(step.stream); }
+  void forward(engine::Step& step) override { forward_.run(step); }
+  void backward(engine::Step& step) override { backward_.run(step); }
 
  private:
   bool relu_;

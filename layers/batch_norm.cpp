@@ -83,10 +83,10 @@ void BatchNorm::plan(engine::Planner& p) {
 
 void BatchNorm::forward(engine::Step& step) {
   if (step.mode == engine::Mode::eval) {
-    eval_.run(step.stream);
+    eval_.run(step);
     return;
   }
-  train_.run(step.stream);
+  train_.run(step);
   update_running_statistics();
 }
 
@@ -103,6 +103,6 @@ void BatchNorm::update_running_statistics() {
   ++batches_tracked_->i64;
 }
 
-void BatchNorm::backward(engine::Step& step) { backward_.run(step.stream); }
+void BatchNorm::backward(engine::Step& step) { backward_.run(step); }
 
 }  // namespace dnntrain::layers

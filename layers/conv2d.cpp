@@ -136,14 +136,14 @@ void Conv2d::plan(engine::Planner& p) {
   flops_ = 2.0 * in[0] * o.out_channels * oh * ow * fan_in;
 }
 
-void Conv2d::forward(engine::Step& step) { forward_.run(step.stream); }
+void Conv2d::forward(engine::Step& step) { forward_.run(step); }
 
 void Conv2d::backward(engine::Step& step) {
   if (backward_data_) {
-    if (weights_to_backward_layout_) weights_to_backward_layout_.run(step.stream);
-    backward_data_.run(step.stream);
+    if (weights_to_backward_layout_) weights_to_backward_layout_.run(step);
+    backward_data_.run(step);
   }
-  backward_weights_.run(step.stream);
+  backward_weights_.run(step);
 }
 
 }  // namespace dnntrain::layers

@@ -60,8 +60,8 @@ void Linear::plan(engine::Planner& p) {
 }
 
 void Linear::backward(engine::Step& step) {
-  if (backward_data_) backward_data_.run(step.stream);
-  backward_weights_.run(step.stream);
+  if (backward_data_) backward_data_.run(step);
+  backward_weights_.run(step);
 }
 
 }  // namespace dnntrain::layers

@@ -11,7 +11,7 @@ class Linear : public engine::Layer {
  public:
   Linear(std::string name, int in_features, int out_features);
   void plan(engine::Planner& p) override;
-  void forward(engine::Step& step) override { forward_.run(step.stream); }
+  void forward(engine::Step& step) override { forward_.run(step); }
   void backward(engine::Step& step) override;
   double forward_flops() const override { return flops_; }
 

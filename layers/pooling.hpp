@@ -10,8 +10,8 @@ class MaxPool : public engine::Layer {
  public:
   MaxPool(std::string name, int kernel, int stride, int padding);
   void plan(engine::Planner& p) override;
-  void forward(engine::Step& step) override { forward_.run(step.stream); }
-  void backward(engine::Step& step) override { backward_.run(step.stream); }
+  void forward(engine::Step& step) override { forward_.run(step); }
+  void backward(engine::Step& step) override { backward_.run(step); }
 
  private:
   int kernel_, stride_, padding_;
@@ -23,8 +23,8 @@ class GlobalAvgPool : public engine::Layer {
  public:
   explicit GlobalAvgPool(std::string name) : Layer(std::move(name)) {}
   void plan(engine::Planner& p) override;
-  void forward(engine::Step& step) override { forward_.run(step.stream); }
-  void backward(engine::Step& step) override { backward_.run(step.stream); }
+  void forward(engine::Step& step) override { forward_.run(step); }
+  void backward(engine::Step& step) override { backward_.run(step); }
 
  private:
   engine::Op forward_, backward_;

@@ -11,8 +11,8 @@ class Relu : public engine::Layer {
  public:
   explicit Relu(std::string name) : Layer(std::move(name)) {}
   void plan(engine::Planner& p) override;
-  void forward(engine::Step& step) override { forward_.run(step.stream); }
-  void backward(engine::Step& step) override { backward_.run(step.stream); }
+  void forward(engine::Step& step) override { forward_.run(step); }
+  void backward(engine::Step& step) override { backward_.run(step); }
 
  private:
   engine::Op forward_, backward_;

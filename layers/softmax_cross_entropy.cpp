@@ -38,7 +38,7 @@ void SoftmaxCrossEntropy::plan(engine::Planner& p) {
 }
 
 void SoftmaxCrossEntropy::forward(engine::Step& step) {
-  forward_.run(step.stream);
+  forward_.run(step);
   step.stream.wait();
   DNNTRAIN_CHECK(step.labels != nullptr, fmt::format("loss {}: no labels given for the batch", name()));
   const float* lp = log_probs();
@@ -66,6 +66,6 @@ void SoftmaxCrossEntropy::forward(engine::Step& step) {
   }
 }
 
-void SoftmaxCrossEntropy::backward(engine::Step& step) { backward_.run(step.stream); }
+void SoftmaxCrossEntropy::backward(engine::Step& step) { backward_.run(step); }
 
 }  // namespace dnntrain::layers

@@ -47,7 +47,7 @@ void DotLoss::set_weights(const reference::Tensor& g) {
 }
 
 void DotLoss::forward(engine::Step& step) {
-  to_plain_.run(step.stream);
+  to_plain_.run(step);
   step.stream.wait();
   std::memcpy(output_.data.data(), plain_y_.get_data_handle(), output_.size() * sizeof(float));
   const float* g = static_cast<const float*>(plain_g_.get_data_handle());

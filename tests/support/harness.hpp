@@ -21,8 +21,8 @@ class Relayout : public engine::Layer {
  public:
   Relayout(std::string name, dnnl::memory::format_tag tag) : Layer(std::move(name)), tag_(tag) {}
   void plan(engine::Planner& p) override;
-  void forward(engine::Step& step) override { forward_.run(step.stream); }
-  void backward(engine::Step& step) override { backward_.run(step.stream); }
+  void forward(engine::Step& step) override { forward_.run(step); }
+  void backward(engine::Step& step) override { backward_.run(step); }
 
  private:
   dnnl::memory::format_tag tag_;
@@ -36,7 +36,7 @@ class DotLoss : public engine::Layer {
   bool is_sink() const override { return true; }
   void plan(engine::Planner& p) override;
   void forward(engine::Step& step) override;
-  void backward(engine::Step& step) override { to_diff_.run(step.stream); }
+  void backward(engine::Step& step) override { to_diff_.run(step); }
   void set_weights(const reference::Tensor& g);  // plain, the input's dims
   double loss() const { return loss_; }
   const reference::Tensor& output() const { return output_; }  // the input, plain, last forward
