@@ -1,0 +1,72 @@
+#!/usr/bin/python3
+"""Training throughput and peak memory of dnntrain against PyTorch on this machine, in one sitting:
+each round runs `dnntrain bench` and `torch_baseline.py` (NCHW and channels-last) back to back on the
+same threads, so noise on this shared machine hits both; it prints every run and the median ratio.
+
+  /usr/bin/python3 perf/compare_torch.py --config resnet18 --rounds 2
+  /usr/bin/python3 perf/compare_torch.py --config all
+
+Peak memory is each child process's ru_maxrss. PyTorch's script reports the mean step time over
+--steps steps after 2 warm-up steps; dnntrain reports the median over the same number of steps."""
+import argparse, json, os, statistics, subprocess, sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CONFIGS = {  # name: (model, batch, size, in_channels, classes)
+    "resnet18": ("resnet18", 32, 224, 3, 1000),
+    "resnet50": ("resnet50", 32, 224, 3, 1000),
+    "resnet20": ("resnet20", 128, 28, 1, 10),
+}
+
+def run_measured(cmd):
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r); os.dup2(w, 1)
+        devnull = os.open(os.devnull, os.O_WRONLY); os.dup2(devnull, 2)
+        os.execv(cmd[0], cmd)
+    os.close(w)
+    with os.fdopen(r) as f:
+        out = f.read()
+    _, status, usage = os.wait4(pid, 0)
+    if status != 0:
+        sys.exit(f"failed (status {status}): {' '.join(cmd)}")
+    return json.loads(out.strip().splitlines()[-1]), usage.ru_maxrss * 1024
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--config", default="all", help="resnet18, resnet50, resnet20 or all")
+    p.add_argument("--rounds", type=int, default=2)
+    p.add_argument("--steps", type=int, default=5)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--dnntrain", default=os.path.join(ROOT, "build/apps/dnntrain"))
+    p.add_argument("--peers", default=os.path.join(os.path.dirname(ROOT), "shared/peers"))
+    a = p.parse_args()
+    names = list(CONFIGS) if a.config == "all" else [a.config]
+    for name in names:
+        model, batch, size, chans, classes = CONFIGS[name]
+        ours = [a.dnntrain, "bench", "--model", model, "-b", str(batch), "--image-size", str(size),
+                "--in-channels", str(chans), "--classes", str(classes), "--threads", str(a.threads),
+                "--steps", str(a.steps), "--profile-steps", "0", "--json"]
+        torch = ["/usr/bin/python3", os.path.join(a.peers, "torch_baseline.py"), "--model", model,
+                 "--batch", str(batch), "--size", str(size), "--in-channels", str(chans),
+                 "--classes", str(classes), "--threads", str(a.threads), "--iters", str(a.steps), "--json"]
+        print(f"== {name}: batch {batch}, {chans}x{size}x{size}, {classes} classes, {a.threads} threads")
+        ratios, mem_ratios = [], []
+        for r in range(a.rounds):
+            d, d_rss = run_measured(ours)
+            t, t_rss = run_measured(torch)
+            tc, tc_rss = run_measured(torch + ["--channels-last"])
+            best = max(t["images_per_sec"], tc["images_per_sec"])
+            best_rss = tc_rss if tc["images_per_sec"] >= t["images_per_sec"] else t_rss
+            ratios.append(d["train_images_per_sec"] / best)
+            mem_ratios.append(d_rss / best_rss)
+            print(f"round {r + 1}: dnntrain {d['train_images_per_sec']:.2f} img/s (infer "
+                  f"{d['infer_images_per_sec']:.2f}), peak {d_rss / 2**20:.0f} MiB | torch NCHW "
+                  f"{t['images_per_sec']:.2f} ({t_rss / 2**20:.0f} MiB), channels-last "
+                  f"{tc['images_per_sec']:.2f} ({tc_rss / 2**20:.0f} MiB) | ratio to torch's better "
+                  f"layout {ratios[-1]:.2f}x, memory {mem_ratios[-1]:.2f}x", flush=True)
+        print(f"median ratio {statistics.median(ratios):.2f}x (training images/s), "
+              f"peak memory {statistics.median(mem_ratios):.2f}x of torch's")
+
+if __name__ == "__main__":
+    main()
