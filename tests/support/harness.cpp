@@ -74,21 +74,24 @@ void upload(const reference::Tensor& t, const memory& m, engine::Context& contex
   context.stream().wait();
 }
 
-reference::Tensor weight_of(engine::Parameter& p, engine::Context& context) {
+namespace {
+
+// A parameter-shaped plain copy of `m` (the weight or the gradient of `p`).
+reference::Tensor parameter_plain(engine::Parameter& p, memory& m, engine::Context& context) {
   memory plain(p.plain_md, context.engine());
-  dnnl::reorder(p.weight, plain).execute(context.stream(), p.weight, plain);
+  dnnl::reorder(m, plain).execute(context.stream(), m, plain);
   context.stream().wait();
   const float* v = static_cast<const float*>(plain.get_data_handle());
   return reference::make_tensor(p.shape, std::vector<float>(v, v + p.elements()));
 }
 
-reference::Tensor grad_of(engine::Parameter& p, engine::Context& context) {
-  memory plain(p.plain_md, context.engine());
-  dnnl::reorder(p.grad, plain).execute(context.stream(), p.grad, plain);
-  context.stream().wait();
-  const float* v = static_cast<const float*>(plain.get_data_handle());
-  return reference::make_tensor(p.shape, std::vector<float>(v, v + p.elements()));
+}  // namespace
+
+reference::Tensor weight_of(engine::Parameter& p, engine::Context& context) {
+  return parameter_plain(p, p.weight, context);
 }
+
+reference::Tensor grad_of(engine::Parameter& p, engine::Context& context) { return parameter_plain(p, p.grad, context); }
 
 void set_weight(engine::Parameter& p, const reference::Tensor& t, engine::Context& context) {
   if (t.size() != p.elements()) throw std::invalid_argument("set_weight: size mismatch for " + p.name);
