@@ -85,15 +85,17 @@ EpochResult Trainer::train_epoch(BatchSource& source, const EpochControl& contro
   source.start_epoch(state_.epoch, state_.batch_in_epoch);
   BatchRef batch;
   while (true) {
-    if (control.max_steps > 0 && state_.step >= control.max_steps) {
+    // A stop after the epoch's last batch still completes the epoch (evaluation, summary row).
+    const bool last_done = state_.batch_in_epoch >= steps_per_epoch;
+    if (!last_done && control.max_steps > 0 && state_.step >= control.max_steps) {
       r.end = EpochResult::End::step_limit;
       break;
     }
-    if (control.stop_requested && control.stop_requested()) {
+    if (!last_done && control.stop_requested && control.stop_requested()) {
       r.end = EpochResult::End::interrupted;
       break;
     }
-    if (!source.next(batch)) {
+    if (last_done || !source.next(batch)) {
       ++state_.epoch;
       state_.batch_in_epoch = 0;
       r.end = EpochResult::End::completed;

@@ -50,7 +50,8 @@ struct StepStats {
 };
 
 struct EpochControl {
-  int64_t max_steps = 0;                 // stop once state.step reaches it (0: no limit)
+  // Stop once state.step reaches it (0: no limit); a stop at an epoch's last batch completes the epoch.
+  int64_t max_steps = 0;
   std::function<bool()> stop_requested;  // polled before each step (e.g. SIGINT)
   std::function<void(const StepStats&)> on_step;
 };

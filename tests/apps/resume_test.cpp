@@ -45,7 +45,11 @@ void straight_versus_split(const std::string& name, int64_t total, int64_t first
   const fs::path straight = scratch_dir(name + "_straight"), split = scratch_dir(name + "_split");
   const std::string reference = train(straight, total);
   const std::string half = train(split, first);
-  CHECK(Safetensors::read(half).metadata().at("dnntrain.step") == std::to_string(first));
+  const auto stopped = Safetensors::read(half);
+  CHECK(stopped.metadata().at("dnntrain.step") == std::to_string(first));
+  INFO("stopped at epoch " << stopped.metadata().at("dnntrain.epoch") << ", batch "
+                           << stopped.metadata().at("dnntrain.batch_in_epoch"));
+  CHECK(stopped.metadata().at("dnntrain.batch_in_epoch") == std::to_string(first % 8));
   const std::string resumed = train(split, total, "--resume " + half);
   expect_identical(reference, resumed);
 }
