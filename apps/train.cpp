@@ -135,7 +135,7 @@ int run_train(const std::vector<std::string>& args) {
       fmt::print("interrupted at step {} (epoch {}, batch {}); saved {}; continue with --resume {}\n",
                  state.step, state.epoch + 1, state.batch_in_epoch, checkpoint, checkpoint);
       std::fflush(stdout);
-      return 130;
+      return 128 + InterruptGuard::signal();  // 130 for Ctrl-C, 143 for SIGTERM
     }
     fmt::print("stopped after {} steps (--steps) in epoch {}, batch {}\n", state.step, state.epoch + 1,
                state.batch_in_epoch);

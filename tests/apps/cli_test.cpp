@@ -103,9 +103,10 @@ TEST_CASE("train writes its output folder and eval reads the checkpoint") {
   CHECK(contains(e.out, "(32 samples)"));
 
   // Batch 24 over 32 test samples: a padded last batch of 8 whose padding must not count.
-  const auto padded = run_cli("eval --dataset synthetic --synthetic-samples 128 --image-size 8 -b 24 --threads 1 "
-                              "--checkpoint " +
-                              (dir / "checkpoint.safetensors").string());
+  const auto padded = run_cli(
+      "eval --dataset synthetic --synthetic-samples 128 --image-size 8 -b 24 --threads 1 "
+      "--checkpoint " +
+      (dir / "checkpoint.safetensors").string());
   INFO(padded.out << padded.err);
   CHECK(padded.code == 0);
   CHECK(contains(padded.out, "(32 samples)"));
@@ -135,8 +136,12 @@ TEST_CASE("--config sets options and the command line overrides them") {
   CHECK(again.code == 0);
 }
 
-TEST_CASE("Ctrl-C finishes the step, saves a checkpoint that resumes, and exits 130") {
-  const fs::path dir = scratch_dir("cli_sigint");
+namespace {
+
+// Interrupts a long run after a few steps with `sig`; expects exit 128 + sig and a checkpoint that
+// resumes.
+void interrupt_run(int sig, const std::string& name) {
+  const fs::path dir = scratch_dir(name);
   const std::string out = (dir / "stdout").string();
   std::vector<std::string> args = {
       DNNTRAIN_CLI,   "train", "--dataset", "synthetic", "--synthetic-samples", "4096",
@@ -155,12 +160,12 @@ TEST_CASE("Ctrl-C finishes the step, saves a checkpoint that resumes, and exits 
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (lines(dir / "run" / "log.jsonl") < 3 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  kill(pid, SIGINT);
+  kill(pid, sig);
   int status = 0;
   waitpid(pid, &status, 0);
   INFO(read_text(out));
   REQUIRE(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 130);
+  CHECK(WEXITSTATUS(status) == 128 + sig);
   const auto ck = dnntrain::engine::Safetensors::read((dir / "run" / "checkpoint.safetensors").string());
   const int64_t step = std::stoll(ck.metadata().at("dnntrain.step"));
   CHECK(step >= 3);
@@ -174,6 +179,16 @@ TEST_CASE("Ctrl-C finishes the step, saves a checkpoint that resumes, and exits 
   INFO(resumed.out << resumed.err);
   CHECK(resumed.code == 0);
   CHECK(contains(resumed.out, "resumed from"));
+}
+
+}  // namespace
+
+TEST_CASE("Ctrl-C finishes the step, saves a checkpoint that resumes, and exits 130") {
+  interrupt_run(SIGINT, "cli_sigint");
+}
+
+TEST_CASE("SIGTERM finishes the step, saves a checkpoint that resumes, and exits 143") {
+  interrupt_run(SIGTERM, "cli_sigterm");
 }
 
 TEST_CASE("a NaN loss stops with exit 1 naming the step and leaves the last checkpoint intact") {
