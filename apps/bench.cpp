@@ -70,11 +70,7 @@ int run_bench(const std::vector<std::string>& args) {
       "json", po::bool_switch(&o.json), "print one JSON object instead of the text report")(
       "plan", po::bool_switch(&o.plan), "print the plan: each layer's output layout and the kernels chosen");
   po::variables_map vm;
-  po::store(po::command_line_parser(args).options(desc).run(), vm);
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return 0;
-  }
+  if (!parse_command_line(desc, args, vm)) return 0;
   po::notify(vm);
   check_model_options(o.model);
   if (!data.dataset.empty()) check_data_options(data);

@@ -47,11 +47,7 @@ int run_eval(const std::vector<std::string>& args) {
   add_model_options(desc, m);
   add_data_options(desc, d, false);
   po::variables_map vm;
-  po::store(po::command_line_parser(args).options(desc).run(), vm);
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return 0;
-  }
+  if (!parse_command_line(desc, args, vm)) return 0;
   po::notify(vm);
   if (checkpoint.empty()) throw UsageError("--checkpoint is required");
   if (!std::filesystem::is_regular_file(checkpoint))

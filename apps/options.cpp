@@ -1,6 +1,8 @@
 // Model options: registration with Boost.Program_options and range checks.
 #include "apps/options.hpp"
 
+#include <iostream>
+
 #include <boost/program_options.hpp>
 #include <fmt/format.h>
 
@@ -9,6 +11,16 @@
 namespace dnntrain::apps {
 
 namespace po = boost::program_options;
+
+bool parse_command_line(const po::options_description& desc, const std::vector<std::string>& args,
+                        po::variables_map& vm) {
+  po::store(po::command_line_parser(args).options(desc).run(), vm);
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return false;
+  }
+  return true;
+}
 
 void add_model_options(po::options_description& desc, ModelOptions& o) {
   std::string models;

@@ -177,11 +177,7 @@ bool parse_train_options(const std::vector<std::string>& args, TrainOptions& o) 
       "seeds the weights, the data order and augmentation");
 
   po::variables_map vm;
-  po::store(po::command_line_parser(args).options(desc).run(), vm);
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return false;
-  }
+  if (!parse_command_line(desc, args, vm)) return false;
   if (vm.count("config")) {
     const std::string file = vm["config"].as<std::string>();
     std::ifstream in(file);
