@@ -9,6 +9,7 @@
 #include "data/image_decode.hpp"
 #include "data/sample_transform.hpp"
 #include "engine/error.hpp"
+#include "tests/data/expect_error.hpp"
 #include "tests/data/test_files.hpp"
 
 using namespace dnntrain::data;
@@ -17,16 +18,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const dnntrain::Error& e) {
-    return e.what();
-  }
-  FAIL("expected dnntrain::Error");
-  return {};
-}
 
 Image decode_file(const fs::path& file) {
   const auto bytes = read_bytes(file);

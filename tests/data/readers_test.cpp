@@ -10,6 +10,7 @@
 #include "data/idx.hpp"
 #include "data/synthetic.hpp"
 #include "engine/error.hpp"
+#include "tests/data/expect_error.hpp"
 #include "tests/data/test_files.hpp"
 
 using namespace dnntrain::data;
@@ -18,17 +19,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Runs f, requires it to throw dnntrain::Error, and returns the message.
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const dnntrain::Error& e) {
-    return e.what();
-  }
-  FAIL("expected dnntrain::Error");
-  return {};
-}
 
 void write_cifar10(const fs::path& dir, int per_file) {
   for (int k = 1; k <= 5; ++k) {
