@@ -33,10 +33,8 @@ void plan_node(GraphState& s, int n) {
       node.diff_slots[i] = s.view(node.slot_regions[i], t.md);
     }
   }
-  s.planning_node = n;
   Planner planner(s, n);
   node.layer->plan(planner);
-  s.planning_node = -1;
 
   bool any_input_diff = false;
   for (int in : node.inputs) any_input_diff = any_input_diff || s.tensors[in].needs_diff;

@@ -76,7 +76,6 @@ struct GraphState {
   int scratch_region = -1;
   size_t primitives = 0;
   bool planned = false;
-  int planning_node = -1;
   std::vector<Op> input_sums;  // fan-out gradient sums of the graph input (input_gradient only)
   std::vector<float*> arena_storage;  // freed in ~GraphState
   MemoryReport report;
