@@ -112,20 +112,14 @@ int run_bench(const std::vector<std::string>& args) {
     graph.set_profiling(false);
     layers = runs.front();
     for (size_t l = 0; l < layers.size(); ++l) {
-      std::vector<double> f, b;
-      for (const auto& run : runs) {
-        f.push_back(run[l].forward_ms);
-        b.push_back(run[l].backward_ms);
+      // Each timing field of layer l: its median over the profiled runs.
+      for (double engine::LayerTime::*field :
+           {&engine::LayerTime::forward_ms, &engine::LayerTime::backward_ms,
+            &engine::LayerTime::forward_primitive_ms, &engine::LayerTime::backward_primitive_ms}) {
+        std::vector<double> values;
+        for (const auto& run : runs) values.push_back(run[l].*field);
+        layers[l].*field = median(values);
       }
-      std::vector<double> fp, bp;
-      for (const auto& run : runs) {
-        fp.push_back(run[l].forward_primitive_ms);
-        bp.push_back(run[l].backward_primitive_ms);
-      }
-      layers[l].forward_ms = median(f);
-      layers[l].backward_ms = median(b);
-      layers[l].forward_primitive_ms = median(fp);
-      layers[l].backward_primitive_ms = median(bp);
     }
   }
   const double train_s = median(train), infer_s = median(infer);
