@@ -3,6 +3,9 @@
 // (blocked padding) and batches 1 and 3; gradients also against finite differences.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cmath>
+
 #include "engine/error.hpp"
 #include "layers/batch_norm.hpp"
 #include "tests/reference/batch_norm.hpp"
@@ -108,5 +111,42 @@ TEST_CASE("batch_norm rejects a single value per channel in training") {
     FAIL("planning a BN over one value per channel must throw");
   } catch (const Error& e) {
     CHECK_MESSAGE(std::string(e.what()).find("layer1.0.bn1") != std::string::npos, e.what());
+  }
+}
+
+// 65536 values per channel around a mean of 3, with moved gamma and beta: statistics and gradient
+// sums accumulated in float32 drift by several ulps here (PyTorch's CPU kernels sum in double);
+// ours must stay within 4 ulps (4 · 2^-24 relative) of the double reference, per element.
+TEST_CASE("batch_norm keeps float32's own precision over 65536 values per channel") {
+  for (bool relu : {false, true}) {
+    CAPTURE(relu);
+    testing::LayerFixture f({16, 16, 64, 64}, tag::nChw16c);
+    f.add<layers::BatchNorm>("bn", layers::BatchNormOptions{16, relu});
+    f.plan();
+    for (size_t i = 0; i < f.x.data.size(); ++i) f.x.data[i] = 3.f + f.x.data[i];
+    reference::Tensor& gamma = f.param("bn.weight");
+    reference::Tensor& beta = f.param("bn.bias");
+    for (int c = 0; c < 16; ++c) {
+      gamma.data[c] = 0.5f + 0.0625f * c;
+      beta.data[c] = 0.05f * (c - 8);
+    }
+    f.loss();
+    f.backward();
+    const auto ref = reference::batch_norm_forward_training(f.x, gamma, beta, 1e-5, relu);
+    const auto bwd = reference::batch_norm_backward(f.g, f.x, gamma, ref.mean, ref.var, 1e-5, relu ? &ref.dst : nullptr);
+    const double ulp4 = 4.0 / (1 << 24);
+    const auto max_abs = [](const reference::Tensor& t) {
+      float m = 0;
+      for (float v : t.data) m = std::max(m, std::abs(v));
+      return m;
+    };
+    const auto fwd = expect_close(f.output(), ref.dst, ulp4 * max_abs(ref.dst), ulp4);
+    CHECK_MESSAGE(fwd.ok, "forward: " << fwd.message);
+    const auto cx = expect_close(f.input_grad(), bwd.diff_src, ulp4 * max_abs(bwd.diff_src), ulp4);
+    CHECK_MESSAGE(cx.ok, "diff_src: " << cx.message);
+    const auto cg = expect_close(f.grad("bn.weight"), bwd.diff_gamma, ulp4 * max_abs(bwd.diff_gamma), ulp4);
+    CHECK_MESSAGE(cg.ok, "diff_gamma: " << cg.message);
+    const auto cb = expect_close(f.grad("bn.bias"), bwd.diff_beta, ulp4 * max_abs(bwd.diff_beta), ulp4);
+    CHECK_MESSAGE(cb.ok, "diff_beta: " << cb.message);
   }
 }
