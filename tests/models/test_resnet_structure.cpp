@@ -1,5 +1,5 @@
-// The ResNets' names, shapes and counts against torchvision's state_dict (notes/data-and-formats.md
-// §6), and learning: a small ResNet overfits one fixed batch.
+// The ResNets' names, shapes and counts against torchvision's state_dict (torchvision/models/resnet.py)
+// and the CIFAR ResNets' published counts, and learning: a small ResNet overfits one fixed batch.
 #include <doctest/doctest.h>
 
 #include <map>
