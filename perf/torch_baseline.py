@@ -154,9 +154,10 @@ def main():
         print(json.dumps(result))
     else:
         mode = "inference" if a.infer else "training"
-        print(f"torch {torch.__version__}: {a.model} {mode}, batch {a.batch}, {a.in_channels}x{a.size}x{a.size}, "
-              f"{result['threads']} threads, channels-last {a.channels_last}, bf16 {a.bf16}, "
-              f"compiled {compiled}: {result['images_per_sec']:.2f} images/s ({result['ms_per_step']:.1f} ms/step)")
+        print(f"torch {torch.__version__}: {a.model} {mode}, batch {a.batch}, "
+              f"{a.in_channels}x{a.size}x{a.size}, {result['threads']} threads, "
+              f"channels-last {a.channels_last}, bf16 {a.bf16}, compiled {compiled}: "
+              f"{result['images_per_sec']:.2f} images/s ({result['ms_per_step']:.1f} ms/step)")
 
 
 if __name__ == "__main__":

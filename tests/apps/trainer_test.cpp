@@ -1,6 +1,8 @@
 // engine::Trainer on a tiny graph (batch norm → fc → softmax cross-entropy over 3×1×1 inputs) against
 // the plain references of tests/reference: steps, the NaN stop, epochs and evaluation; and
 // engine::count_topk, the metric behind every reported top-1/top-5, on hand-made log-probabilities.
+#include "engine/trainer.hpp"
+
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -10,7 +12,6 @@
 #include <vector>
 
 #include "engine/error.hpp"
-#include "engine/trainer.hpp"
 #include "layers/batch_norm.hpp"
 #include "layers/linear.hpp"
 #include "layers/softmax_cross_entropy.hpp"
@@ -101,8 +102,8 @@ Tensor rows(const Tensor& t, int64_t first, int64_t n) {
   const int64_t per = static_cast<int64_t>(t.size()) / t.dim(0);
   std::vector<int64_t> dims = t.dims;
   dims[0] = n;
-  return reference::make_tensor(dims, std::vector<float>(t.data.begin() + first * per,
-                                                         t.data.begin() + (first + n) * per));
+  return reference::make_tensor(
+      dims, std::vector<float>(t.data.begin() + first * per, t.data.begin() + (first + n) * per));
 }
 
 // A (N, C, 1, 1) tensor seen as (N, C), the same values.
@@ -122,17 +123,25 @@ engine::LrSchedule step_lr() {
   return engine::LrSchedule(s);
 }
 
+// The tiny model with plain SGD (no momentum, no decay) and StepLR, from step 0.
+struct TinyTraining {
+  TinyModel m;
+  engine::Optimizer sgd{m.graph.parameters(), {}};
+  engine::TrainingState state;
+  engine::Trainer trainer{m.graph, m.readout(), sgd, step_lr(), state};
+};
+
 }  // namespace
 
-TEST_CASE("Trainer::step: two steps match a reference forward, backward and SGD update at the schedule's rate") {
-  TinyModel m;
-  engine::Optimizer sgd(m.graph.parameters(), {});
-  engine::TrainingState state;
-  engine::Trainer trainer(m.graph, m.readout(), sgd, step_lr(), state);
+TEST_CASE(
+    "Trainer::step: two steps match a reference forward, backward and SGD update at the schedule's rate") {
+  TinyTraining t;
+  auto& [m, sgd, state, trainer] = t;
   VectorSource source(2 * kBatch, true, 11);
   for (int64_t step = 0; step < 2; ++step) {
     const Tensor x = rows(source.images, step * kBatch, kBatch);
-    const std::vector<int64_t> y(source.labels.begin() + step * kBatch, source.labels.begin() + (step + 1) * kBatch);
+    const std::vector<int64_t> y(source.labels.begin() + step * kBatch,
+                                 source.labels.begin() + (step + 1) * kBatch);
     const Tensor gamma = m.plain("bn.weight"), beta = m.plain("bn.bias");
     const Tensor w = m.plain("fc.weight"), b = m.plain("fc.bias");
     // The reference step: BN with batch statistics, fc, mean cross-entropy, then plain SGD.
@@ -141,8 +150,8 @@ TEST_CASE("Trainer::step: two steps match a reference forward, backward and SGD 
     const Tensor logits = reference::linear_forward(h, w, &b);
     const auto ce = reference::softmax_cross_entropy(logits, y);
     const auto fc = reference::linear_backward(ce.diff_logits, h, w);
-    const auto dbn = reference::batch_norm_backward(
-        reference::make_tensor(x.dims, fc.diff_src.data), x, gamma, bn.mean, bn.var, 1e-5);
+    const auto dbn = reference::batch_norm_backward(reference::make_tensor(x.dims, fc.diff_src.data), x,
+                                                    gamma, bn.mean, bn.var, 1e-5);
     const double lr = step == 0 ? 0.1 : 0.01;  // StepLR(step_size=1, gamma=0.1), one step per epoch
     auto sgd_ref = [lr](Tensor p, const Tensor& g) {
       for (size_t i = 0; i < p.size(); ++i) p.data[i] -= static_cast<float>(lr * g.data[i]);
@@ -173,10 +182,8 @@ TEST_CASE("Trainer::step: two steps match a reference forward, backward and SGD 
 }
 
 TEST_CASE("Trainer::step stops on a NaN loss before touching the weights or the position") {
-  TinyModel m;
-  engine::Optimizer sgd(m.graph.parameters(), {});
-  engine::TrainingState state;
-  engine::Trainer trainer(m.graph, m.readout(), sgd, step_lr(), state);
+  TinyTraining t;
+  auto& [m, sgd, state, trainer] = t;
   VectorSource source(kBatch, true, 12);
   source.images.data[4] = std::numeric_limits<float>::quiet_NaN();
   std::vector<std::vector<float>> before;
@@ -199,10 +206,8 @@ TEST_CASE("Trainer::step stops on a NaN loss before touching the weights or the 
 }
 
 TEST_CASE("Trainer::train_epoch stops at the step limit, resumes mid-epoch, completes and is interrupted") {
-  TinyModel m;
-  engine::Optimizer sgd(m.graph.parameters(), {});
-  engine::TrainingState state;
-  engine::Trainer trainer(m.graph, m.readout(), sgd, step_lr(), state);
+  TinyTraining t;
+  auto& [m, sgd, state, trainer] = t;
   VectorSource source(3 * kBatch + 2, true, 13);  // 3 full batches; the partial one is dropped
 
   engine::EpochControl limit;
@@ -236,11 +241,10 @@ TEST_CASE("Trainer::train_epoch stops at the step limit, resumes mid-epoch, comp
   CHECK(state.epoch == 1);
 }
 
-TEST_CASE("Trainer::evaluate normalises with the running statistics, leaves them alone and pads the last batch") {
-  TinyModel m;
-  engine::Optimizer sgd(m.graph.parameters(), {});
-  engine::TrainingState state;
-  engine::Trainer trainer(m.graph, m.readout(), sgd, step_lr(), state);
+TEST_CASE(
+    "Trainer::evaluate normalises with the running statistics, leaves them alone and pads the last batch") {
+  TinyTraining t;
+  auto& [m, sgd, state, trainer] = t;
   engine::Buffer& mean = m.buffer("bn.running_mean");
   engine::Buffer& var = m.buffer("bn.running_var");
   mean.f32 = {0.5f, -0.25f, 1.f};
@@ -283,9 +287,9 @@ TEST_CASE("Trainer::evaluate normalises with the running statistics, leaves them
 TEST_CASE("count_topk ranks the label among the classes") {
   // 3 rows, 6 classes. Row 0: label 2 is the most probable. Row 1: label 0 is 5th of 6.
   // Row 2: label 5 is last.
-  const std::vector<float> lp = {-3, -2, -0.1f, -4, -5, -6,   //
-                                 -4, -1, -2, -3, -0.5f, -9,   //
-                                 -1, -2, -3, -4, -5, -6};
+  const std::vector<float> lp = {-3, -2, -0.1f, -4, -5,    -6,  //
+                                 -4, -1, -2,    -3, -0.5f, -9,  //
+                                 -1, -2, -3,    -4, -5,    -6};
   const std::vector<int32_t> labels = {2, 0, 5};
   const auto k5 = count_topk(lp.data(), labels.data(), 3, 6, 5);
   CHECK(k5.top1 == 1);
