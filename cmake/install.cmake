@@ -1,4 +1,4 @@
-# Installation and the find_package(dnntrain) config (shared/notes/scale-and-operations.md §4):
+# Installation and the find_package(dnntrain) config:
 # headers under include/dnntrain/<folder>/, the libraries, and dnntrain::{engine,layers,data,dnntrain}.
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)

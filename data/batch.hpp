@@ -1,5 +1,5 @@
 // A batch as the data pipeline hands it to the trainer: images NCHW f32 (normalised) and labels.
-// The trainer reads it through this plain view; data/ knows nothing of oneDNN (DESIGN.md).
+// The trainer reads it through this plain view; data/ knows nothing of oneDNN.
 #pragma once
 
 #include <cstdint>

@@ -24,7 +24,7 @@ struct Normalization {
   std::vector<float> mean, std;  // one per channel
 };
 
-// The constants of issue 3: CIFAR-10 (0.4914, 0.4822, 0.4465)/(0.2470, 0.2435, 0.2616), CIFAR-100
+// Mean / std per channel: CIFAR-10 (0.4914, 0.4822, 0.4465)/(0.2470, 0.2435, 0.2616), CIFAR-100
 // (0.5071, 0.4865, 0.4409)/(0.2673, 0.2564, 0.2762), MNIST 0.1307/0.3081, Fashion-MNIST
 // 0.2860/0.3530, image folders ImageNet's. Synthetic data (uniform bytes): 0.5 / 0.2887 per channel.
 Normalization normalization_for(DatasetKind kind, int channels);

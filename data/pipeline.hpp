@@ -15,8 +15,8 @@
 
 namespace dnntrain::data {
 
-// How the pipeline shares the cores with oneDNN's OpenMP team (onednn.md §9: a busy TBB pipeline
-// beside the static OpenMP team doubles a convolution's time on 2 cores).
+// How the pipeline shares the cores with oneDNN's OpenMP team (measured: a busy TBB pipeline
+// beside the static OpenMP team doubles a convolution's time on 2 cores; docs/architecture.md).
 enum class CoreSharing {
   // Default. in_steps for in-memory datasets, background for decoded ones (image folders).
   automatic,

@@ -1,5 +1,5 @@
 // Counter-based random numbers: every draw is a pure function of (seed, epoch, sample, draw id),
-// so batches are bit-identical whatever the thread count, prefetch depth or shard (notes §3).
+// so batches are bit-identical whatever the thread count, prefetch depth or shard.
 #pragma once
 
 #include <cstdint>

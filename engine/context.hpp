@@ -9,7 +9,7 @@ namespace dnntrain::engine {
 class Context {
  public:
   // threads <= 0 keeps OpenMP's default. The count is fixed here because oneDNN sizes its kernels
-  // by omp_get_max_threads() when a primitive descriptor is created (notes/onednn.md §9).
+  // by omp_get_max_threads() when a primitive descriptor is created, i.e. before plan().
   explicit Context(int threads = 0);
 
   const dnnl::engine& engine() const { return engine_; }

@@ -1,5 +1,5 @@
 // dnntrain::Error, the one exception type of the library, and DNNTRAIN_CHECK.
-// Header-only so that data/ can share it without linking the engine (see DESIGN.md, "Folders").
+// Header-only so that data/, which never links the engine, throws the same type.
 #pragma once
 
 #include <stdexcept>

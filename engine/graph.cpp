@@ -12,8 +12,6 @@
 
 namespace dnntrain::engine {
 
-void plan_graph(GraphState& s);
-
 namespace {
 
 double ms_since(std::chrono::steady_clock::time_point t0) {

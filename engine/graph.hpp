@@ -1,6 +1,6 @@
 // The static training graph: layers added in order with named edges, planned once, then executed.
 // plan() creates every primitive descriptor, primitive and reorder and lays out all memory;
-// forward() and backward() only execute (DESIGN.md, "The path of one training step").
+// forward() and backward() only execute (docs/architecture.md, "One training step").
 #pragma once
 
 #include <cstdint>

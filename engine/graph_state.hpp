@@ -72,7 +72,6 @@ struct GraphState {
   std::vector<Region> regions;
   std::deque<Parameter> parameters;
   std::deque<Buffer> buffers;
-  std::vector<int> param_weight_region, param_grad_region;
   int scratch_region = -1;
   size_t primitives = 0;
   bool planned = false;
@@ -92,5 +91,8 @@ struct GraphState {
   int backward_time(int node) const { return 2 * static_cast<int>(nodes.size()) - 1 - node; }
   int end_time() const { return 2 * static_cast<int>(nodes.size()); }
 };
+
+// Graph::plan() (graph_plan.cpp): plans every layer, then lays out and binds every arena.
+void plan_graph(GraphState& s);
 
 }  // namespace dnntrain::engine

@@ -1,4 +1,4 @@
-// The layer contract: planned once, executed many times (DESIGN.md, "The layer contract").
+// The layer contract: planned once, executed many times (docs/architecture.md, "The layer contract").
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,6 @@
 // Parameters (trainable, with a gradient) and buffers (running statistics) of a model, each named by
 // its torchvision state_dict key. A parameter's weight and gradient share one blocked oneDNN layout:
-// the one its forward primitive wants (DESIGN.md, "Parameters and the optimizer").
+// the one its forward primitive wants (docs/architecture.md, "Parameters and optimizer state").
 #pragma once
 
 #include <cstdint>

@@ -137,8 +137,6 @@ Parameter& Planner::parameter(const std::string& suffix, std::vector<int64_t> sh
   const int g = state_.new_region(Arena::grads, md.get_size());
   p.weight = state_.view(w, md);
   p.grad = state_.view(g, md);
-  state_.param_weight_region.push_back(w);
-  state_.param_grad_region.push_back(g);
   state_.nodes[node_].params.push_back(static_cast<int>(state_.parameters.size()) - 1);
   return p;
 }

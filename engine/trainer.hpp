@@ -1,6 +1,7 @@
-// The trainer loop of DESIGN.md: batches from a BatchSource, one forward/backward/optimizer step per
-// batch at the schedule's rate, a NaN/Inf check on every loss, and evaluation (loss, top-1, top-5,
-// confusion matrix). Knows nothing of data/ or of ResNets: apps/ adapts the pipeline and the loss.
+// The trainer loop (docs/architecture.md, "One training step"): batches from a BatchSource, one
+// forward/backward/optimizer step per batch at the schedule's rate, a NaN/Inf check on every loss,
+// and evaluation (loss, top-1, top-5, confusion matrix). Knows nothing of data/ or of ResNets:
+// apps/ adapts the pipeline and the loss.
 #pragma once
 
 #include <cstdint>
@@ -85,7 +86,8 @@ class Trainer {
   EpochResult train_epoch(BatchSource& source, const EpochControl& control);
 
   // Evaluation over a whole epoch of `source` (a last partial batch is padded to the planned size
-  // and only its valid rows counted). Eval mode: BN running statistics are neither used nor changed.
+  // and only its valid rows counted). Eval mode: BN normalises with its running statistics and
+  // leaves them unchanged.
   EvalResult evaluate(BatchSource& source);
 
   const LrSchedule& schedule() const { return schedule_; }

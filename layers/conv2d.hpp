@@ -1,7 +1,7 @@
 // 2-D convolution: forward, backward-data (only when the input needs a gradient, so the network's
 // first conv skips it) and backward-weights, with an optional bias. Weights live in the layout the
 // forward primitive chose; backward-data gets its own copy through a planned reorder if it wants
-// another layout (notes/onednn.md §6).
+// another layout (direct backward-data usually does; Winograd uses the forward one).
 #pragma once
 
 #include "engine/layer.hpp"

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Training throughput and peak memory of dnntrain against PyTorch on this machine, in one sitting:
-each round runs `dnntrain bench` and `torch_baseline.py` (NCHW and channels-last) back to back on the
-same threads, so noise on this shared machine hits both; it prints every run and the median ratio.
+each round runs `dnntrain bench` and perf/torch_baseline.py (NCHW and channels-last) back to back on
+the same threads, so noise on this shared machine hits both; it prints the PyTorch version, every run
+and the median ratio. --compile passes torch.compile on to the PyTorch runs (PyTorch >= 2.0).
 
   /usr/bin/python3 perf/compare_torch.py --config resnet18 --rounds 2
   /usr/bin/python3 perf/compare_torch.py --config all
@@ -37,25 +38,32 @@ def main():
     p.add_argument("--config", default="all", help="resnet18, resnet50, resnet20 or all")
     p.add_argument("--rounds", type=int, default=2)
     p.add_argument("--steps", type=int, default=5)
+    p.add_argument("--batch", type=int, default=0, help="override the config's batch size")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--dnntrain", default=os.path.join(ROOT, "build/apps/dnntrain"))
-    p.add_argument("--peers", default=os.path.join(os.path.dirname(ROOT), "shared/peers"))
+    p.add_argument("--python", default="/usr/bin/python3", help="the interpreter that has torch")
+    p.add_argument("--compile", action="store_true", help="torch.compile the PyTorch model")
     a = p.parse_args()
     names = list(CONFIGS) if a.config == "all" else [a.config]
     for name in names:
         model, batch, size, chans, classes = CONFIGS[name]
+        batch = a.batch or batch
         ours = [a.dnntrain, "bench", "--model", model, "-b", str(batch), "--image-size", str(size),
                 "--in-channels", str(chans), "--classes", str(classes), "--threads", str(a.threads),
                 "--steps", str(a.steps), "--profile-steps", "0", "--json"]
-        torch = ["/usr/bin/python3", os.path.join(a.peers, "torch_baseline.py"), "--model", model,
+        torch = [a.python, os.path.join(ROOT, "perf", "torch_baseline.py"), "--model", model,
                  "--batch", str(batch), "--size", str(size), "--in-channels", str(chans),
                  "--classes", str(classes), "--threads", str(a.threads), "--iters", str(a.steps), "--json"]
+        if a.compile:
+            torch.append("--compile")
         print(f"== {name}: batch {batch}, {chans}x{size}x{size}, {classes} classes, {a.threads} threads")
         ratios, mem_ratios = [], []
         for r in range(a.rounds):
             d, d_rss = run_measured(ours)
             t, t_rss = run_measured(torch)
             tc, tc_rss = run_measured(torch + ["--channels-last"])
+            if r == 0:
+                print(f"torch {t['torch_version']}" + (f", compiled {t['compiled']}" if a.compile else ""))
             best = max(t["images_per_sec"], tc["images_per_sec"])
             best_rss = tc_rss if tc["images_per_sec"] >= t["images_per_sec"] else t_rss
             ratios.append(d["train_images_per_sec"] / best)

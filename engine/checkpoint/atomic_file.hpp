@@ -1,4 +1,4 @@
-// Crash-safe file replacement (scale-and-operations.md §5.1): write `<path>.tmp` in the same
+// Crash-safe file replacement: write `<path>.tmp` in the same
 // folder, fsync it, rename it over `<path>`, fsync the folder. A process killed at any moment
 // leaves either the previous file or the new one, whole. Also a checked whole-file read.
 #pragma once

@@ -14,12 +14,12 @@
 namespace dnntrain::engine {
 
 // Where training stands; everything resume needs besides tensors. Stored in __metadata__ as
-// "dnntrain.<field>" (see checkpoint.cpp for the exact keys and kCheckpointKeys below).
+// "dnntrain.<field>", one key per field below (save_checkpoint in checkpoint.cpp writes them).
 struct TrainingState {
   int64_t epoch = 0;           // the epoch in progress (0-based)
   int64_t step = 0;            // optimizer steps done since the start of training
   int64_t batch_in_epoch = 0;  // batches of `epoch` consumed: the position in the epoch's data order
-  uint64_t data_seed = 0;      // seeds data order and augmentation (counter-based, data-and-formats §3)
+  uint64_t data_seed = 0;      // seeds data order and augmentation (counter-based draws)
   uint64_t init_seed = 0;      // seeded the initial weights
   double lr = 0;               // the rate of the last step (information; schedules are pure functions)
   std::string schedule;        // LrSchedule::describe() of the run
@@ -31,7 +31,7 @@ struct TrainingState {
 
 // Saves the model (and, when `optimizer` is given, its state and `state`) to `path`.
 // requires: every tensor finite; parameter names unique; `optimizer` (if any) built on `parameters`.
-// ensures:  atomic (scale-and-operations §5.1): on any error `path` keeps its previous content.
+// ensures:  atomic (atomic_file.hpp): on any error `path` keeps its previous content.
 //           Without an optimizer the file holds exactly the model's state_dict keys, so
 //           torchvision's model.load_state_dict(safetensors.torch.load_file(path)) accepts it.
 // throws:   dnntrain::Error naming the tensor for a non-finite value, or the file for I/O errors.

@@ -1,4 +1,4 @@
-// safetensors parser. Each check of data-and-formats.md §5 is one early throw, in file order, and
+// safetensors parser. Each check listed at Safetensors::parse is one early throw, in file order, and
 // nothing is read before its bounds are known; the Rust crate's error names are given alongside.
 #include "engine/checkpoint/safetensors.hpp"
 

@@ -1,6 +1,7 @@
-// safetensors files (huggingface/safetensors; data-and-formats.md §5): a hardened parser that turns
-// every malformed input into a dnntrain::Error naming the file and the problem, and a writer that
-// follows the reference conventions. Free of oneDNN so the libFuzzer target compiles it alone.
+// safetensors files (huggingface/safetensors; docs/architecture.md, "Checkpoints"): a hardened
+// parser that turns every malformed input into a dnntrain::Error naming the file and the problem,
+// and a writer that follows the reference conventions. Free of oneDNN so the libFuzzer target
+// compiles it alone.
 #pragma once
 
 #include <cstdint>
@@ -48,7 +49,12 @@ inline constexpr uint64_t kMaxHeaderBytes = 100'000'000;
 // A parsed file. Either views bytes owned by the caller (parse) or owns them (read).
 class Safetensors {
  public:
-  // Validates everything in data-and-formats.md §5 items 1-6; `source` names the input in errors.
+  // Validates, in file order: at least 8 bytes; a header length N <= kMaxHeaderBytes with 8 + N
+  // inside the file (no overflow); a UTF-8 JSON object header, no duplicate names; every entry has
+  // a known dtype, a shape and data_offsets; sorted by offset, the entries tile the data buffer from
+  // 0 (no gap, no overlap); each shape x dtype size (overflow-checked) equals its byte range; the
+  // last end is the end of the file; __metadata__ holds strings only. `source` names the input in
+  // errors.
   // requires: `file` outlives the returned object.
   // ensures:  tensors() tile the data buffer exactly; every byte range is inside `file`.
   static Safetensors parse(std::span<const uint8_t> file, std::string source);

@@ -1,5 +1,5 @@
 // Plain <-> blocked conversion for checkpoints (the only place besides tests where weights leave
-// their blocked layout: DESIGN.md, "Parameters and the optimizer").
+// their blocked layout).
 #include "engine/checkpoint/tensor_io.hpp"
 
 #include <cmath>

@@ -19,7 +19,7 @@ namespace {
 
 using dnntrain::engine::Parameter;
 
-// torchvision resnet50 state_dict shapes (data-and-formats.md §6).
+// torchvision resnet50 state_dict shapes (torchvision/models/resnet.py).
 std::vector<std::vector<int64_t>> resnet50_shapes() {
   std::vector<std::vector<int64_t>> s = {{64, 3, 7, 7}, {64}, {64}};
   int64_t in = 64;

@@ -1,4 +1,4 @@
-// Each bad-input case of issue 5 item 6 against the real executable: one line on stderr naming the
+// Each bad-input case against the real executable: one line on stderr naming the
 // option or file, exit 2 for usage errors and 1 for failures at run time, never a signal.
 #include <doctest/doctest.h>
 

@@ -1,7 +1,7 @@
 #!/bin/sh
 # CTest "fuzz" case: builds the safetensors libFuzzer target with clang++ and ASan/UBSan, then runs it
 # for a bounded time on the committed seeds. New inputs go to a scratch folder given first, so the
-# committed corpus is never modified (scale-and-operations.md §5.5).
+# committed corpus is never modified.
 # usage: run_fuzz.sh SOURCE_ROOT OUT_DIR SECONDS
 set -eu
 root=$1 out=$2 seconds=$3

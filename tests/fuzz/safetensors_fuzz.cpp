@@ -1,4 +1,4 @@
-// libFuzzer target for the safetensors reader (scale-and-operations.md §5.5). Any input either
+// libFuzzer target for the safetensors reader. Any input either
 // parses or throws dnntrain::Error; a parsed file must satisfy the reader's promises, and
 // re-saving it must be a fixed point of parse + serialize (our files re-save byte-identically).
 #include <cstdint>

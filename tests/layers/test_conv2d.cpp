@@ -20,17 +20,22 @@ struct Case {
   bool bias;
   std::optional<tag> layout;
   layers::Conv2dOptions::Algorithm algorithm = layers::Conv2dOptions::Algorithm::direct;
+  bool expect_winograd = false;  // the plan must show Winograd forward (else: direct everywhere)
 };
 
 void check_conv(const Case& k) {
   testing::LayerFixture f({k.n, k.c, k.h, k.w}, k.layout);
   f.add<layers::Conv2d>("conv", layers::Conv2dOptions{static_cast<int>(k.c), k.out, k.kernel, k.stride,
                                                       k.padding, k.bias, k.algorithm});
-  // Winograd transforms round differently from direct summation: relative error ~1e-6 of the
-  // summed magnitudes (notes/onednn.md §8), so its absolute tolerance is wider.
-  const bool winograd = f.graph.describe().find("winograd") != std::string::npos;
-  const double atol = winograd ? 2e-4 : 1e-5;
   f.plan();
+  // The algorithms are chosen by plan(); the plan names them ("fwd winograd ...", "bwd_d direct").
+  const std::string plan = f.graph.describe();
+  const bool winograd = plan.find("fwd winograd") != std::string::npos;
+  CHECK_MESSAGE(winograd == k.expect_winograd, plan);
+  if (!k.expect_winograd) CHECK_MESSAGE(plan.find("winograd") == std::string::npos, plan);
+  // Winograd transforms round differently from direct summation: relative error ~1e-6 of the
+  // summed magnitudes (1.7-2.8e-6 measured on ResNet shapes), so its absolute tolerance is wider.
+  const double atol = winograd ? 2e-4 : 1e-5;
   f.loss();
   f.backward();
 
@@ -80,12 +85,12 @@ TEST_CASE("conv2d 3x3 stride 1, 16->32 channels, batch 2, blocked input") {
 }
 
 TEST_CASE("conv2d 3x3 stride 1 Winograd, 16->32 channels, batch 2, blocked input") {
-  Case k{2, 16, 7, 7, 32, 3, 1, 1, false, tag::nChw16c, layers::Conv2dOptions::Algorithm::winograd};
+  Case k{2, 16, 7, 7, 32, 3, 1, 1, false, tag::nChw16c, layers::Conv2dOptions::Algorithm::winograd, true};
   check_conv(k);
 }
 
 TEST_CASE("conv2d 3x3 stride 1 automatic algorithm, 5->7 channels, bias") {
-  check_conv({3, 5, 6, 6, 7, 3, 1, 1, true, tag::nChw16c, layers::Conv2dOptions::Algorithm::automatic});
+  check_conv({3, 5, 6, 6, 7, 3, 1, 1, true, tag::nChw16c, layers::Conv2dOptions::Algorithm::automatic, true});
 }
 
 TEST_CASE("conv2d 7x7 stride 2 stem shape, 3->16 channels, batch 2") {

@@ -1,5 +1,5 @@
-// The ResNets' names, shapes and counts against torchvision's state_dict (notes/data-and-formats.md
-// §6), and learning: a small ResNet overfits one fixed batch.
+// The ResNets' names, shapes and counts against torchvision's state_dict (torchvision/models/resnet.py)
+// and the CIFAR ResNets' published counts, and learning: a small ResNet overfits one fixed batch.
 #include <doctest/doctest.h>
 
 #include <map>
@@ -75,7 +75,7 @@ TEST_CASE("ResNet-18 and ResNet-50 have torchvision's keys, shapes and parameter
   CHECK(i64_scalar);
 }
 
-TEST_CASE("CIFAR ResNet-20 and ResNet-56 counts; deeper ResNets build") {
+TEST_CASE("CIFAR ResNet-20 and ResNet-56 counts") {
   engine::Context context;
   layers::Model r20(context, config("resnet20", 10, 32));
   Counts c20 = count(r20);
@@ -85,9 +85,31 @@ TEST_CASE("CIFAR ResNet-20 and ResNet-56 counts; deeper ResNets build") {
   CHECK(c20.bn_layers == 19 + 2);
   layers::Model r56(context, config("resnet56", 10, 32));
   CHECK(count(r56).bn_layers == 55 + 2);
-  for (const std::string m : {"resnet34", "resnet101", "resnet152", "resnet32", "resnet44", "resnet110"}) {
-    layers::Model model(context, config(m, 10, 32));
-    CHECK(model.graph().parameters().size() > 0);
+}
+
+TEST_CASE("ResNet-34/101/152 and CIFAR ResNet-32/44/110 have the reference counts") {
+  // torchvision 0.14's len(state_dict()), len(parameters()), parameter count and BN layers at 1000
+  // classes; the CIFAR ResNets' published (option-A) parameter counts plus the 2752 values of the two
+  // projection shortcuts, one BN per conv, at 10 classes.
+  struct Want {
+    const char* model;
+    int classes;
+    size_t keys, tensors, parameters, bn_layers;
+  };
+  const Want wants[] = {{"resnet34", 1000, 218, 110, 21797672, 36},
+                        {"resnet101", 1000, 626, 314, 44549160, 104},
+                        {"resnet152", 1000, 932, 467, 60192808, 155},
+                        {"resnet32", 10, 200, 101, 464154 + 2752, 33},
+                        {"resnet44", 10, 272, 137, 658586 + 2752, 45},
+                        {"resnet110", 10, 668, 335, 1727962 + 2752, 111}};
+  engine::Context context;
+  for (const Want& w : wants) {
+    layers::Model model(context, config(w.model, w.classes, 32));
+    const Counts c = count(model);
+    CHECK_MESSAGE(c.keys == w.keys, w.model << " keys " << c.keys);
+    CHECK_MESSAGE(c.tensors == w.tensors, w.model << " tensors " << c.tensors);
+    CHECK_MESSAGE(c.parameters == w.parameters, w.model << " parameters " << c.parameters);
+    CHECK_MESSAGE(c.bn_layers == w.bn_layers, w.model << " BN layers " << c.bn_layers);
   }
 }
 

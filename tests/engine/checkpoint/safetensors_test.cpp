@@ -1,5 +1,5 @@
 // safetensors: round trips, a file whose bytes this test writes from the specification, every
-// malformed case of data-and-formats.md §5 (each must throw dnntrain::Error naming the file and
+// malformed case Safetensors::parse checks (each must throw dnntrain::Error naming the file and
 // the problem), and atomic writes that leave the previous file whole when a write fails.
 #include "engine/checkpoint/safetensors.hpp"
 
