@@ -39,7 +39,7 @@ int max_error(const Image& img, const std::vector<int>& rgb) {
 
 }  // namespace
 
-TEST_CASE("decode: PNG RGB, gray and RGBA are exact; alpha dropped") {
+TEST_CASE("decode: PNG RGB, gray and RGBA are exact, alpha dropped") {
   TempDir tmp;
   std::vector<uint8_t> rgb;
   for (int y = 0; y < 3; ++y)
@@ -184,7 +184,7 @@ TEST_CASE("image folder: an image smaller than the crop throws naming the file")
   CHECK(msg.find("smaller than the crop") != std::string::npos);
 }
 
-TEST_CASE("image folder: val classes take train's indices by name; an unknown val class is an error") {
+TEST_CASE("image folder: val classes take train's indices by name, and an unknown val class is an error") {
   TempDir tmp;
   write_png(tmp.path() / "train" / "cat" / "1.png", 1, 1, kPngRgb, {1, 1, 1});
   write_png(tmp.path() / "train" / "dog" / "2.png", 1, 1, kPngRgb, {2, 2, 2});
