@@ -86,8 +86,9 @@ size_t DataFile::read(uint8_t* dst, size_t n) {
 }
 
 void DataFile::read_up_to(uint64_t max_bytes, std::vector<uint8_t>& out) {
-  for (uint64_t left = max_bytes; left > 0;) {
-    const size_t want = static_cast<size_t>(std::min<uint64_t>(left, kChunk));
+  // Steps grow from 64 KiB so that small files stay cheap and large ones take few reads.
+  for (uint64_t left = max_bytes, step = 1 << 16; left > 0; step = std::min<uint64_t>(2 * step, 1 << 24)) {
+    const size_t want = static_cast<size_t>(std::min(left, step));
     const size_t old = out.size();
     out.resize(old + want);
     const size_t got = read(out.data() + old, want);
