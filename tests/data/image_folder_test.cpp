@@ -262,3 +262,18 @@ TEST_CASE("image folder: a file that became a FIFO after listing fails instead o
   Image scratch;
   CHECK(error_of([&] { ds.sample(0, scratch); }).find("1.png: not a regular file") != std::string::npos);
 }
+
+TEST_CASE("image folder: a thin image that would resize to gigabytes before the centre crop throws naming it") {
+  TempDir tmp;
+  // 4000x1 resizes to 256x1,024,000 (262 million pixels) for Resize(256); the crop needs 224x224.
+  write_jpeg(tmp.path() / "val" / "a" / "thin.jpg", 4000, 1, 3, flat(4000, 1, {1, 2, 3}));
+  ImageFolderDataset ds(tmp.path(), Split::test);
+  TransformSettings settings;
+  settings.crop_size = 224;
+  SampleTransform t(DatasetKind::imagefolder, ds, settings, false);
+  std::vector<float> out(size_t(t.output_elements()));
+  SampleTransform::Scratch scratch;
+  const std::string msg = error_of([&] { t.apply(ds, 0, 0, 0, out.data(), scratch); });
+  CHECK(msg.find("thin.jpg") != std::string::npos);
+  CHECK(msg.find("aspect ratio") != std::string::npos);
+}
