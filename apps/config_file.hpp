@@ -2,10 +2,9 @@
 // options; stored after the command line, so the command line wins.
 #pragma once
 
-#include <string>
-
 #include <boost/program_options/options_description.hpp>
 #include <boost/program_options/variables_map.hpp>
+#include <string>
 
 namespace dnntrain::apps {
 

@@ -46,7 +46,8 @@ data::DatasetKind check_data_options(const DataOptions& o) {
   if (o.augment != "standard" && o.augment != "none")
     throw UsageError(fmt::format("--augment must be standard or none, got '{}'", o.augment));
   if (o.max_image_pixels < 0)
-    throw UsageError(fmt::format("--max-image-pixels must be >= 0 (0: no limit), got {}", o.max_image_pixels));
+    throw UsageError(
+        fmt::format("--max-image-pixels must be >= 0 (0: no limit), got {}", o.max_image_pixels));
   if (o.workers < 0) throw UsageError(fmt::format("--workers must be >= 0, got {}", o.workers));
   if (o.synthetic_samples < 1)
     throw UsageError(fmt::format("--synthetic-samples must be at least 1, got {}", o.synthetic_samples));

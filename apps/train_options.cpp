@@ -178,7 +178,8 @@ bool parse_train_options(const std::vector<std::string>& args, TrainOptions& o) 
 
   po::variables_map vm;
   if (!parse_command_line(desc, args, vm)) return false;
-  if (vm.count("config")) store_config_file(vm["config"].as<std::string>(), desc, vm);  // the command line wins
+  if (vm.count("config"))
+    store_config_file(vm["config"].as<std::string>(), desc, vm);  // the command line wins
   po::notify(vm);
   check(o);
   o.effective_config = ini_text(desc, vm);

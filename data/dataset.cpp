@@ -18,9 +18,10 @@ InMemoryDataset::InMemoryDataset(std::vector<uint8_t> pixels, std::vector<int32_
       classes_(classes),
       source_files_(std::move(source_files)),
       file_starts_(std::move(file_starts)) {
-  const uint64_t per = checked_mul(checked_mul(static_cast<uint64_t>(shape.channels),
-                                               static_cast<uint64_t>(shape.height), "in-memory dataset shape"),
-                                   static_cast<uint64_t>(shape.width), "in-memory dataset shape");
+  const uint64_t per =
+      checked_mul(checked_mul(static_cast<uint64_t>(shape.channels), static_cast<uint64_t>(shape.height),
+                              "in-memory dataset shape"),
+                  static_cast<uint64_t>(shape.width), "in-memory dataset shape");
   DNNTRAIN_CHECK(pixels_.size() == checked_mul(per, labels_.size(), "in-memory dataset size"),
                  "in-memory dataset: pixel count does not match labels x shape");
   DNNTRAIN_CHECK(source_files_.size() == file_starts_.size(),

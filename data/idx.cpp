@@ -53,10 +53,10 @@ IdxArray read_idx_u8(const std::filesystem::path& file, int expected_ndim) {
   }
   const std::string promise = name + ": header promises " + std::to_string(count) + " bytes";
   // Deflate cannot expand more than 1032:1, so a promise beyond that is refused before any read.
-  const uint64_t most = in.compressed() ? checked_mul(in.file_size(), 1032, name) + 1024
-                                       : in.file_size() - header;
-  DNNTRAIN_CHECK(count <= most, promise + ", more than the " + std::to_string(in.file_size()) + "-byte file " +
-                                    (in.compressed() ? "can inflate to" : "holds") +
+  const uint64_t most =
+      in.compressed() ? checked_mul(in.file_size(), 1032, name) + 1024 : in.file_size() - header;
+  DNNTRAIN_CHECK(count <= most, promise + ", more than the " + std::to_string(in.file_size()) +
+                                    "-byte file " + (in.compressed() ? "can inflate to" : "holds") +
                                     " (truncated file or corrupt header)");
   // One byte past the promise tells trailing data apart without inflating the rest of a stream.
   in.read_up_to(count + 1, out.data);

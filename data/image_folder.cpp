@@ -48,9 +48,9 @@ ImageFolderDataset::ImageFolderDataset(const fs::path& root, Split split, ImageF
   for (const std::string& name : present) {
     const auto it = std::lower_bound(class_names_.begin(), class_names_.end(), name);
     const fs::path class_dir = dir_ / name;
-    DNNTRAIN_CHECK(it != class_names_.end() && *it == name,
-                   class_dir.string() + ": class '" + name + "' has no folder in " + train_dir.string() +
-                       "; val classes must be train's class names");
+    DNNTRAIN_CHECK(it != class_names_.end() && *it == name, class_dir.string() + ": class '" + name +
+                                                                "' has no folder in " + train_dir.string() +
+                                                                "; val classes must be train's class names");
     std::vector<fs::path> found;
     for (const auto& entry :
          fs::recursive_directory_iterator(class_dir, fs::directory_options::follow_directory_symlink)) {

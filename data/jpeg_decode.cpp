@@ -39,7 +39,8 @@ inline uint8_t muldiv255(int a, int b) {
 
 }  // namespace
 
-void decode_jpeg(const uint8_t* bytes, size_t size, const std::string& name, Image& out, uint64_t max_pixels) {
+void decode_jpeg(const uint8_t* bytes, size_t size, const std::string& name, Image& out,
+                 uint64_t max_pixels) {
   jpeg_decompress_struct cinfo;
   ErrorManager err;
   cinfo.err = jpeg_std_error(&err.pub);
@@ -55,7 +56,8 @@ void decode_jpeg(const uint8_t* bytes, size_t size, const std::string& name, Ima
   jpeg_create_decompress(&cinfo);
   jpeg_mem_src(&cinfo, bytes, static_cast<unsigned long>(size));
   jpeg_read_header(&cinfo, TRUE);
-  if (std::string m = pixel_limit_error(cinfo.image_width, cinfo.image_height, max_pixels, name); !m.empty()) {
+  if (std::string m = pixel_limit_error(cinfo.image_width, cinfo.image_height, max_pixels, name);
+      !m.empty()) {
     jpeg_destroy_decompress(&cinfo);
     throw Error(m);
   }

@@ -11,8 +11,8 @@ std::unique_ptr<InMemoryDataset> make_synthetic(const SyntheticSpec& s) {
   DNNTRAIN_CHECK(s.samples > 0 && s.channels > 0 && s.height > 0 && s.width > 0 && s.classes > 0,
                  "synthetic dataset: samples, shape and classes must all be positive");
   const int64_t per = static_cast<int64_t>(s.channels) * s.height * s.width;
-  std::vector<uint8_t> pixels(static_cast<size_t>(
-      checked_mul(static_cast<uint64_t>(per), static_cast<uint64_t>(s.samples), "synthetic dataset: samples x pixels")));
+  std::vector<uint8_t> pixels(static_cast<size_t>(checked_mul(
+      static_cast<uint64_t>(per), static_cast<uint64_t>(s.samples), "synthetic dataset: samples x pixels")));
   std::vector<int32_t> labels(static_cast<size_t>(s.samples));
   for (int64_t i = 0; i < s.samples; ++i) {
     const CounterRng rng(s.seed, 0, static_cast<uint64_t>(i));

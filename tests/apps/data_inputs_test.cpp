@@ -57,7 +57,8 @@ TEST_CASE("cli: an image above --max-image-pixels fails naming it, or is skipped
   r = run_cli("train" + kImageRun + " --skip-bad-images --data-path " + root.string() + out + "2");
   CHECK(r.code == 0);
   size_t reports = 0;
-  for (size_t at = 0; (at = r.out.find("skipped 1 unreadable images", at)) != std::string::npos; ++at) ++reports;
+  for (size_t at = 0; (at = r.out.find("skipped 1 unreadable images", at)) != std::string::npos; ++at)
+    ++reports;
   CHECK(reports == 2);  // one line per epoch
   CHECK(r.out.find("0.png") != std::string::npos);
 

@@ -15,7 +15,8 @@ TEST_CASE("checked_mul: exact products, and an Error naming the operands on over
   CHECK(checked_mul(0, ~uint64_t{0}, "x") == 0);
   CHECK(checked_mul(uint64_t{1} << 31, uint64_t{1} << 32, "x") == uint64_t{1} << 63);
   CHECK(checked_mul(0xFFFFFFFF, 0xFFFFFFFF, "x") == 0xFFFFFFFE00000001);
-  const std::string msg = error_of([] { checked_mul(uint64_t{1} << 32, uint64_t{1} << 32, "file.idx: dims"); });
+  const std::string msg =
+      error_of([] { checked_mul(uint64_t{1} << 32, uint64_t{1} << 32, "file.idx: dims"); });
   CHECK(msg == "file.idx: dims: 4294967296 x 4294967296 overflows 64 bits");
 }
 
@@ -44,6 +45,7 @@ TEST_CASE("read_raw_file: regular files only, at most the bound") {
   CHECK(out == std::vector<uint8_t>{9, 8, 7});
   CHECK(error_of([&] { read_raw_file(tmp.path() / "a.png", 2, out); }).find("a.png") != std::string::npos);
   make_fifo(tmp.path() / "pipe.png");
-  CHECK(error_of([&] { read_raw_file(tmp.path() / "pipe.png", 3, out); }).find("pipe.png: not a regular file") !=
-        std::string::npos);
+  CHECK(error_of([&] {
+          read_raw_file(tmp.path() / "pipe.png", 3, out);
+        }).find("pipe.png: not a regular file") != std::string::npos);
 }

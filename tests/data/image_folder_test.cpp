@@ -18,7 +18,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-
 Image decode_file(const fs::path& file) {
   const auto bytes = read_bytes(file);
   Image img;
@@ -222,13 +221,15 @@ TEST_CASE("decode: images above the pixel limit are refused from the header, nam
   }
   // The limit is the caller's: a real 16x16 JPEG and 8x8 PNG against 100 and 64 pixels.
   const auto small = read_bytes(tmp.path() / "small.jpg");
-  CHECK(error_of([&] { decode_image(small.data(), small.size(), "small.jpg", img, 255); })
-            .find("16x16 = 256 pixels") != std::string::npos);
+  CHECK(error_of([&] {
+          decode_image(small.data(), small.size(), "small.jpg", img, 255);
+        }).find("16x16 = 256 pixels") != std::string::npos);
   decode_image(small.data(), small.size(), "small.jpg", img, 256);
   CHECK(img.width == 16);
   write_png(tmp.path() / "p.png", 8, 8, kPngRgb, flat(8, 8, {1, 2, 3}));
   const auto p = read_bytes(tmp.path() / "p.png");
-  CHECK(error_of([&] { decode_image(p.data(), p.size(), "p.png", img, 63); }).find("p.png") != std::string::npos);
+  CHECK(error_of([&] { decode_image(p.data(), p.size(), "p.png", img, 63); }).find("p.png") !=
+        std::string::npos);
   decode_image(p.data(), p.size(), "p.png", img, 64);
   CHECK(img.height == 8);
 }
@@ -263,7 +264,8 @@ TEST_CASE("image folder: a file that became a FIFO after listing fails instead o
   CHECK(error_of([&] { ds.sample(0, scratch); }).find("1.png: not a regular file") != std::string::npos);
 }
 
-TEST_CASE("image folder: a thin image that would resize to gigabytes before the centre crop throws naming it") {
+TEST_CASE(
+    "image folder: a thin image that would resize to gigabytes before the centre crop throws naming it") {
   TempDir tmp;
   // 4000x1 resizes to 256x1,024,000 (262 million pixels) for Resize(256); the crop needs 224x224.
   write_jpeg(tmp.path() / "val" / "a" / "thin.jpg", 4000, 1, 3, flat(4000, 1, {1, 2, 3}));

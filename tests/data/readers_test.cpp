@@ -19,7 +19,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-
 void write_cifar10(const fs::path& dir, int per_file) {
   for (int k = 1; k <= 5; ++k) {
     std::vector<std::vector<uint8_t>> labels;
@@ -303,5 +302,6 @@ TEST_CASE("readers refuse a FIFO, folder or device as a data file without blocki
   CHECK(msg.find("a folder") != std::string::npos);
   fs::create_directories(d / "dev" / "cifar-100-binary");
   fs::create_symlink("/dev/zero", d / "dev" / "cifar-100-binary" / "test.bin");  // endless zeros
-  CHECK(error_of([&] { read_cifar100(d / "dev", Split::test); }).find("not a regular file") != std::string::npos);
+  CHECK(error_of([&] { read_cifar100(d / "dev", Split::test); }).find("not a regular file") !=
+        std::string::npos);
 }

@@ -22,9 +22,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   bool flag = false;
   po::options_description desc("fuzz");
   desc.add_options()("config", po::value(&config), "")("model", po::value(&text)->default_value(text), "")(
-      "epochs", po::value(&epochs)->default_value(epochs), "")("steps", po::value(&steps)->default_value(steps),
-                                                               "")(
-      "seed", po::value(&seed)->default_value(seed), "")("lr", po::value(&lr)->default_value(lr), "")(
+      "epochs", po::value(&epochs)->default_value(epochs), "")(
+      "steps", po::value(&steps)->default_value(steps), "")("seed", po::value(&seed)->default_value(seed),
+                                                            "")("lr", po::value(&lr)->default_value(lr), "")(
       "nesterov", po::bool_switch(&flag), "")("wd,weight-decay", po::value(&lr), "");
   po::variables_map vm;
   try {

@@ -20,8 +20,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto dir = dnntrain::fuzz::scratch_dir() / "idx";
   std::filesystem::remove_all(dir);
   const bool gz_images = flags & 1, gz_labels = flags & 2;
-  dnntrain::fuzz::write_file(dir / (gz_images ? "train-images-idx3-ubyte.gz" : "train-images-idx3-ubyte"), data,
-                             image_bytes, gz_images);
+  dnntrain::fuzz::write_file(dir / (gz_images ? "train-images-idx3-ubyte.gz" : "train-images-idx3-ubyte"),
+                             data, image_bytes, gz_images);
   dnntrain::fuzz::write_file(dir / (gz_labels ? "train-labels-idx1-ubyte.gz" : "train-labels-idx1-ubyte"),
                              data + image_bytes, size - image_bytes, gz_labels);
   try {
