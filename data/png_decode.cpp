@@ -111,6 +111,7 @@ std::string pixel_limit_error(uint64_t width, uint64_t height, uint64_t max_pixe
 
 std::string allocate_pixels(Image& out, int height, int width, size_t extra, const std::string& name) {
   try {
+    out.pixels.reserve(static_cast<size_t>(3) * height * width + extra);  // fails before touching memory
     out.resize(3, height, width);
     out.pixels.resize(out.pixels.size() + extra);
   } catch (const std::bad_alloc&) {

@@ -3,6 +3,7 @@
 #include "data/image_folder.hpp"
 
 #include <doctest/doctest.h>
+#include <sys/resource.h>
 
 #include <cstdlib>
 
@@ -279,3 +280,26 @@ TEST_CASE(
   CHECK(msg.find("thin.jpg") != std::string::npos);
   CHECK(msg.find("aspect ratio") != std::string::npos);
 }
+
+#if !defined(__SANITIZE_ADDRESS__)  // ASan reserves terabytes of address space: no RLIMIT_AS under it
+TEST_CASE("decode: running out of memory for the pixels is an Error naming the file") {
+  // No pixel limit and 2 GiB of address space: the 30000x30000 claim's 5.4 GB buffer cannot exist.
+  rlimit old{};
+  REQUIRE(getrlimit(RLIMIT_AS, &old) == 0);
+  rlimit low = old;
+  low.rlim_cur = rlim_t{2} << 30;
+  REQUIRE(setrlimit(RLIMIT_AS, &low) == 0);
+  const std::vector<uint8_t> png = png_claiming(30000, 30000);
+  Image img;
+  std::string msg;
+  try {
+    decode_image(png.data(), png.size(), "huge.png", img, 0);
+  } catch (const dnntrain::Error& e) {
+    msg = e.what();
+  } catch (const std::bad_alloc&) {
+    msg = "std::bad_alloc";
+  }
+  setrlimit(RLIMIT_AS, &old);
+  CHECK(msg.find("huge.png: out of memory for 30000x30000 pixels") != std::string::npos);
+}
+#endif
