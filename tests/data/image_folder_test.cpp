@@ -37,6 +37,18 @@ int max_error(const Image& img, const std::vector<int>& rgb) {
   return worst;
 }
 
+// The Error of the evaluation transform (Resize(resize_size), CentreCrop(crop_size)) on val sample 0.
+std::string eval_transform_error(const fs::path& root, int resize_size, int crop_size) {
+  ImageFolderDataset ds(root, Split::test);
+  TransformSettings settings;
+  settings.resize_size = resize_size;
+  settings.crop_size = crop_size;
+  SampleTransform t(DatasetKind::imagefolder, ds, settings, false);
+  std::vector<float> out(size_t(t.output_elements()));
+  SampleTransform::Scratch scratch;
+  return error_of([&] { t.apply(ds, 0, 0, 0, out.data(), scratch); });
+}
+
 }  // namespace
 
 TEST_CASE("decode: PNG RGB, gray and RGBA are exact, alpha dropped") {
@@ -172,14 +184,7 @@ TEST_CASE("image folder: a corrupt image throws naming it, or is skipped and cou
 TEST_CASE("image folder: an image smaller than the crop throws naming the file") {
   TempDir tmp;
   write_png(tmp.path() / "val" / "a" / "small.png", 20, 10, kPngRgb, flat(20, 10, {1, 2, 3}));
-  ImageFolderDataset ds(tmp.path(), Split::test);
-  TransformSettings settings;
-  settings.resize_size = 16;  // shorter side 16 < crop 32
-  settings.crop_size = 32;
-  SampleTransform t(DatasetKind::imagefolder, ds, settings, false);
-  std::vector<float> out(size_t(t.output_elements()));
-  SampleTransform::Scratch scratch;
-  const std::string msg = error_of([&] { t.apply(ds, 0, 0, 0, out.data(), scratch); });
+  const std::string msg = eval_transform_error(tmp.path(), 16, 32);  // shorter side 16 < crop 32
   CHECK(msg.find("small.png") != std::string::npos);
   CHECK(msg.find("smaller than the crop") != std::string::npos);
 }
@@ -270,13 +275,7 @@ TEST_CASE(
   TempDir tmp;
   // 4000x1 resizes to 256x1,024,000 (262 million pixels) for Resize(256); the crop needs 224x224.
   write_jpeg(tmp.path() / "val" / "a" / "thin.jpg", 4000, 1, 3, flat(4000, 1, {1, 2, 3}));
-  ImageFolderDataset ds(tmp.path(), Split::test);
-  TransformSettings settings;
-  settings.crop_size = 224;
-  SampleTransform t(DatasetKind::imagefolder, ds, settings, false);
-  std::vector<float> out(size_t(t.output_elements()));
-  SampleTransform::Scratch scratch;
-  const std::string msg = error_of([&] { t.apply(ds, 0, 0, 0, out.data(), scratch); });
+  const std::string msg = eval_transform_error(tmp.path(), 256, 224);
   CHECK(msg.find("thin.jpg") != std::string::npos);
   CHECK(msg.find("aspect ratio") != std::string::npos);
 }
