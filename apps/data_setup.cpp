@@ -24,7 +24,9 @@ void add_data_options(po::options_description& desc, DataOptions& o, bool traini
       "synthetic-samples", po::value(&o.synthetic_samples)->default_value(o.synthetic_samples),
       "synthetic: training samples (the test split has a quarter as many)")(
       "skip-bad-images", po::bool_switch(&o.skip_bad_images),
-      "imagefolder: count corrupt images instead of failing");
+      "imagefolder: count corrupt images instead of failing")(
+      "max-image-pixels", po::value(&o.max_image_pixels)->default_value(o.max_image_pixels),
+      "imagefolder: larger images are bad images, as PIL's MAX_IMAGE_PIXELS (0: no limit)");
   if (training)
     desc.add_options()("augment", po::value(&o.augment)->default_value(o.augment),
                        "standard (pad 4 + crop + flip; image folders: random resized crop + flip) or none")(
@@ -43,6 +45,9 @@ data::DatasetKind check_data_options(const DataOptions& o) {
   }
   if (o.augment != "standard" && o.augment != "none")
     throw UsageError(fmt::format("--augment must be standard or none, got '{}'", o.augment));
+  if (o.max_image_pixels < 0)
+    throw UsageError(
+        fmt::format("--max-image-pixels must be >= 0 (0: no limit), got {}", o.max_image_pixels));
   if (o.workers < 0) throw UsageError(fmt::format("--workers must be >= 0, got {}", o.workers));
   if (o.synthetic_samples < 1)
     throw UsageError(fmt::format("--synthetic-samples must be at least 1, got {}", o.synthetic_samples));
@@ -64,6 +69,7 @@ std::shared_ptr<const data::Dataset> open_split(data::DatasetKind kind, const Da
   d.path = o.data_path;
   d.split = split;
   d.image_folder.skip_bad_images = o.skip_bad_images;
+  d.image_folder.max_image_pixels = static_cast<uint64_t>(o.max_image_pixels);
   d.synthetic.samples =
       split == data::Split::train ? o.synthetic_samples : std::max<int64_t>(1, o.synthetic_samples / 4);
   d.synthetic.channels = model.in_channels > 0 ? model.in_channels : 3;

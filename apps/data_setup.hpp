@@ -23,6 +23,7 @@ struct DataOptions {
   bool no_shuffle = false;
   int64_t synthetic_samples = 1024;  // synthetic: training samples (the test split has a quarter)
   bool skip_bad_images = false;
+  int64_t max_image_pixels = static_cast<int64_t>(data::kDefaultMaxImagePixels);  // 0: no limit
 };
 
 // Registers --dataset, --data-path, --workers and, when `training`, --augment, --no-shuffle.

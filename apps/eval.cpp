@@ -72,6 +72,8 @@ int run_eval(const std::vector<std::string>& args) {
   const engine::EvalResult r = trainer.evaluate(source);
   fmt::print("{} on {} test split ({} samples): loss {:.4f} top-1 {:.2f}% top-5 {:.2f}%\n", m.model,
              d.dataset, r.samples, r.loss, 100 * r.top1, 100 * r.top5);
+  if (const std::string skipped = data::skipped_images_report(*test_set); !skipped.empty())
+    fmt::print("{}\n", skipped);
   if (r.classes <= 20) print_confusion(r);
   return 0;
 }

@@ -117,6 +117,9 @@ int run_train(const std::vector<std::string>& args) {
           "{:.0f} img/s, {:.1f} s (data {:.1f} s)\n",
           e.epoch, o.epochs, e.train_loss, 100 * e.train_top1, e.test.loss, 100 * e.test.top1,
           100 * e.test.top5, e.images_per_sec, e.seconds, e.wait_seconds);
+      for (const auto* set : {train_set.get(), test_set.get()})
+        if (const std::string skipped = data::skipped_images_report(*set); !skipped.empty())
+          fmt::print("{}\n", skipped);
       if (e.test.top1 > best_top1) {
         best_top1 = e.test.top1;
         state.extra["best_top1"] = fmt::format("{}", best_top1);

@@ -5,11 +5,11 @@
 
 #include <boost/program_options.hpp>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <sstream>
 
 #include "apps/command.hpp"
+#include "apps/config_file.hpp"
 #include "engine/error.hpp"
 
 namespace dnntrain::apps {
@@ -178,12 +178,8 @@ bool parse_train_options(const std::vector<std::string>& args, TrainOptions& o) 
 
   po::variables_map vm;
   if (!parse_command_line(desc, args, vm)) return false;
-  if (vm.count("config")) {
-    const std::string file = vm["config"].as<std::string>();
-    std::ifstream in(file);
-    if (!in) throw UsageError(fmt::format("--config: cannot read '{}'", file));
-    po::store(po::parse_config_file(in, desc), vm);  // stored second: the command line wins
-  }
+  if (vm.count("config"))
+    store_config_file(vm["config"].as<std::string>(), desc, vm);  // the command line wins
   po::notify(vm);
   check(o);
   o.effective_config = ini_text(desc, vm);

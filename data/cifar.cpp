@@ -9,6 +9,9 @@ namespace dnntrain::data {
 namespace {
 
 constexpr int kPixels = 3 * 32 * 32;
+// Records one file may hold: the official files hold 10,000 or 50,000. The bound stops a gzipped
+// file from inflating without end.
+constexpr uint64_t kMaxRecords = 100000;
 
 // The folder that holds `probe`: `path` itself or `path/sub`.
 std::filesystem::path resolve_folder(const std::filesystem::path& path, const char* sub, const char* probe) {
@@ -22,8 +25,8 @@ std::filesystem::path resolve_folder(const std::filesystem::path& path, const ch
 // Appends the records of `file` (label_bytes label bytes, label at `label_offset`, then pixels).
 void append_records(const std::filesystem::path& file, int label_bytes, int label_offset, int classes,
                     std::vector<uint8_t>& pixels, std::vector<int32_t>& labels) {
-  const std::vector<uint8_t> bytes = read_file(file);
   const size_t record = static_cast<size_t>(label_bytes) + kPixels;
+  const std::vector<uint8_t> bytes = read_file(file, kMaxRecords * record);
   DNNTRAIN_CHECK(!bytes.empty(), file.string() + ": empty file");
   DNNTRAIN_CHECK(bytes.size() % record == 0,
                  file.string() + ": " + std::to_string(bytes.size()) + " bytes is not a multiple of the " +
@@ -31,7 +34,7 @@ void append_records(const std::filesystem::path& file, int label_bytes, int labe
                      std::to_string(bytes.size() / record) + " is truncated (re-extract the archive)");
   const size_t n = bytes.size() / record;
   const size_t first_pixel = pixels.size();
-  pixels.resize(first_pixel + n * kPixels);
+  pixels.resize(first_pixel + checked_mul(n, kPixels, file.string() + ": records x pixels"));
   for (size_t i = 0; i < n; ++i) {
     const uint8_t* rec = bytes.data() + i * record;
     const int label = rec[label_offset];

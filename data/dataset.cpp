@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "data/file_io.hpp"
 #include "engine/error.hpp"
 
 namespace dnntrain::data {
@@ -17,8 +18,11 @@ InMemoryDataset::InMemoryDataset(std::vector<uint8_t> pixels, std::vector<int32_
       classes_(classes),
       source_files_(std::move(source_files)),
       file_starts_(std::move(file_starts)) {
-  const size_t per = static_cast<size_t>(shape.channels) * shape.height * shape.width;
-  DNNTRAIN_CHECK(pixels_.size() == per * labels_.size(),
+  const uint64_t per =
+      checked_mul(checked_mul(static_cast<uint64_t>(shape.channels), static_cast<uint64_t>(shape.height),
+                              "in-memory dataset shape"),
+                  static_cast<uint64_t>(shape.width), "in-memory dataset shape");
+  DNNTRAIN_CHECK(pixels_.size() == checked_mul(per, labels_.size(), "in-memory dataset size"),
                  "in-memory dataset: pixel count does not match labels x shape");
   DNNTRAIN_CHECK(source_files_.size() == file_starts_.size(),
                  "in-memory dataset: one start index per source file");

@@ -3,10 +3,8 @@
 #include "data/image_folder.hpp"
 
 #include <algorithm>
-#include <fstream>
 
 #include "data/file_io.hpp"
-#include "data/image_decode.hpp"
 #include "engine/error.hpp"
 
 namespace dnntrain::data {
@@ -21,18 +19,38 @@ bool has_image_extension(const fs::path& file) {
   return false;
 }
 
+namespace {
+
+// The class folders directly under `dir`, in byte order (= code-point order for UTF-8 names).
+std::vector<std::string> class_folders(const fs::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (entry.is_directory()) names.push_back(entry.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// Image files may be large but not unbounded: a PNG of PIL's pixel limit stored uncompressed is 270 MB.
+constexpr uint64_t kMaxImageFileBytes = uint64_t{1} << 30;
+
+}  // namespace
+
 ImageFolderDataset::ImageFolderDataset(const fs::path& root, Split split, ImageFolderOptions options)
     : options_(options) {
   require_exists(root, "image folder");
-  const fs::path dir = root / (split == Split::train ? "train" : "val");
-  require_exists(dir, "image folder split");
-  for (const auto& entry : fs::directory_iterator(dir)) {
-    if (entry.is_directory()) class_names_.push_back(entry.path().filename().string());
-  }
-  std::sort(class_names_.begin(), class_names_.end());  // byte order = code-point order for UTF-8
-  DNNTRAIN_CHECK(!class_names_.empty(), dir.string() + ": no class folders (empty split)");
-  for (size_t c = 0; c < class_names_.size(); ++c) {
-    const fs::path class_dir = dir / class_names_[c];
+  dir_ = root / (split == Split::train ? "train" : "val");
+  require_exists(dir_, "image folder split");
+  const std::vector<std::string> present = class_folders(dir_);
+  DNNTRAIN_CHECK(!present.empty(), dir_.string() + ": no class folders (empty split)");
+  const fs::path train_dir = root / "train";
+  class_names_ = split == Split::test && fs::is_directory(train_dir) ? class_folders(train_dir) : present;
+  for (const std::string& name : present) {
+    const auto it = std::lower_bound(class_names_.begin(), class_names_.end(), name);
+    const fs::path class_dir = dir_ / name;
+    DNNTRAIN_CHECK(it != class_names_.end() && *it == name, class_dir.string() + ": class '" + name +
+                                                                "' has no folder in " + train_dir.string() +
+                                                                "; val classes must be train's class names");
     std::vector<fs::path> found;
     for (const auto& entry :
          fs::recursive_directory_iterator(class_dir, fs::directory_options::follow_directory_symlink)) {
@@ -46,7 +64,7 @@ ImageFolderDataset::ImageFolderDataset(const fs::path& root, Split split, ImageF
     });
     for (auto& f : found) {
       files_.push_back(std::move(f));
-      labels_.push_back(static_cast<int32_t>(c));
+      labels_.push_back(static_cast<int32_t>(it - class_names_.begin()));
     }
   }
 }
@@ -54,22 +72,21 @@ ImageFolderDataset::ImageFolderDataset(const fs::path& root, Split split, ImageF
 bool ImageFolderDataset::try_decode(int64_t index, Image& scratch) const {
   static thread_local std::vector<uint8_t> bytes;
   const fs::path& file = files_[static_cast<size_t>(index)];
+  std::string failure;
   try {
-    std::ifstream in(file, std::ios::binary | std::ios::ate);
-    DNNTRAIN_CHECK(in.good(), "cannot open " + file.string());
-    const auto size = static_cast<size_t>(in.tellg());
-    bytes.resize(size);
-    in.seekg(0);
-    in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size));
-    DNNTRAIN_CHECK(static_cast<size_t>(in.gcount()) == size, "cannot read " + file.string());
-    decode_image(bytes.data(), bytes.size(), file.string(), scratch);
+    read_raw_file(file, kMaxImageFileBytes, bytes);
+    decode_image(bytes.data(), bytes.size(), file.string(), scratch, options_.max_image_pixels);
     return true;
   } catch (const Error& e) {
     if (!options_.skip_bad_images) throw;
-    std::lock_guard lock(bad_mutex_);
-    if (bad_files_.insert(index).second && bad_messages_.size() < 100) bad_messages_.push_back(e.what());
-    return false;
+    failure = e.what();
+  } catch (const std::bad_alloc&) {
+    failure = file.string() + ": out of memory reading or decoding the image";
+    if (!options_.skip_bad_images) throw Error(failure);
   }
+  std::lock_guard lock(bad_mutex_);
+  if (bad_files_.insert(index).second && bad_messages_.size() < 100) bad_messages_.push_back(failure);
+  return false;
 }
 
 Dataset::Sample ImageFolderDataset::sample(int64_t index, Image& scratch) const {
@@ -89,6 +106,14 @@ int64_t ImageFolderDataset::bad_images() const {
 std::vector<std::string> ImageFolderDataset::bad_image_messages() const {
   std::lock_guard lock(bad_mutex_);
   return bad_messages_;
+}
+
+std::string skipped_images_report(const Dataset& dataset) {
+  const auto* folder = dynamic_cast<const ImageFolderDataset*>(&dataset);
+  if (folder == nullptr || folder->bad_images() == 0) return {};
+  const std::vector<std::string> messages = folder->bad_image_messages();
+  return folder->split_dir().string() + ": skipped " + std::to_string(folder->bad_images()) +
+         " unreadable images so far (--skip-bad-images; first: " + messages.front() + ")";
 }
 
 }  // namespace dnntrain::data

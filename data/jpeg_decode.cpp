@@ -39,7 +39,8 @@ inline uint8_t muldiv255(int a, int b) {
 
 }  // namespace
 
-void decode_jpeg(const uint8_t* bytes, size_t size, const std::string& name, Image& out) {
+void decode_jpeg(const uint8_t* bytes, size_t size, const std::string& name, Image& out,
+                 uint64_t max_pixels) {
   jpeg_decompress_struct cinfo;
   ErrorManager err;
   cinfo.err = jpeg_std_error(&err.pub);
@@ -55,6 +56,11 @@ void decode_jpeg(const uint8_t* bytes, size_t size, const std::string& name, Ima
   jpeg_create_decompress(&cinfo);
   jpeg_mem_src(&cinfo, bytes, static_cast<unsigned long>(size));
   jpeg_read_header(&cinfo, TRUE);
+  if (std::string m = pixel_limit_error(cinfo.image_width, cinfo.image_height, max_pixels, name);
+      !m.empty()) {
+    jpeg_destroy_decompress(&cinfo);
+    throw Error(m);
+  }
   const bool cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
   const bool gray = cinfo.jpeg_color_space == JCS_GRAYSCALE;
   cinfo.out_color_space = cmyk ? JCS_CMYK : gray ? JCS_GRAYSCALE : JCS_RGB;
@@ -63,8 +69,10 @@ void decode_jpeg(const uint8_t* bytes, size_t size, const std::string& name, Ima
   const int w = static_cast<int>(cinfo.output_width), h = static_cast<int>(cinfo.output_height);
   const int comps = cinfo.output_components;
   // Rows are decoded interleaved into the tail of the planar buffer, then scattered: one allocation.
-  out.resize(3, h, w);
-  out.pixels.resize(static_cast<size_t>(3) * h * w + static_cast<size_t>(w) * comps);
+  if (std::string m = allocate_pixels(out, h, w, static_cast<size_t>(w) * comps, name); !m.empty()) {
+    jpeg_destroy_decompress(&cinfo);
+    throw Error(m);
+  }
   uint8_t* line = out.pixels.data() + static_cast<size_t>(3) * h * w;
   const int64_t plane = static_cast<int64_t>(h) * w;
   while (cinfo.output_scanline < cinfo.output_height) {

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <atomic>
 
+#include "data/file_io.hpp"
 #include "data/sampler.hpp"
 #include "engine/error.hpp"
 
@@ -51,8 +52,11 @@ Pipeline::Pipeline(std::shared_ptr<const Dataset> dataset, SampleTransform trans
                                                  : std::max(1, cores - 1);
   worker_ = std::make_unique<Worker>(threads_);
   ring_.resize(sharing_ == CoreSharing::background ? static_cast<size_t>(settings_.prefetch) + 1 : 1);
+  const uint64_t floats = checked_mul(static_cast<uint64_t>(settings_.batch_size),
+                                      static_cast<uint64_t>(transform_.output_elements()),
+                                      "pipeline: batch size x sample elements");
   for (Slot& s : ring_) {
-    s.images.resize(static_cast<size_t>(settings_.batch_size * transform_.output_elements()));
+    s.images.resize(static_cast<size_t>(floats));
     s.labels.resize(static_cast<size_t>(settings_.batch_size));
   }
 }

@@ -2,6 +2,9 @@
 // sets are never copied: crops and flips read the stored image through a view.
 #include "data/sample_transform.hpp"
 
+#include <algorithm>
+
+#include "data/image_decode.hpp"
 #include "engine/error.hpp"
 
 namespace dnntrain::data {
@@ -72,6 +75,14 @@ int32_t SampleTransform::apply(const Dataset& dataset, int64_t index, uint64_t s
       break;
     }
     case Mode::resize_center: {
+      // A thin image (1x65500 is a valid JPEG) would resize to gigabytes before the crop.
+      const int64_t shorter = std::min(img.height, img.width), longer = std::max(img.height, img.width);
+      const int64_t resized = settings_.resize_size * (longer * settings_.resize_size / shorter);
+      if (resized > static_cast<int64_t>(kDefaultMaxImagePixels))
+        throw Error(dataset.describe(index) + ": image " + std::to_string(img.height) + "x" +
+                    std::to_string(img.width) + " would resize to " + std::to_string(resized) +
+                    " pixels before the centre crop (more than " + std::to_string(kDefaultMaxImagePixels) +
+                    "); its aspect ratio is too extreme");
       const Size2 size = shorter_side_size(img.height, img.width, settings_.resize_size);
       if (size.height != img.height || size.width != img.width) {
         resize_bilinear(img, size.height, size.width, sc.cropped, sc.resize);

@@ -1,6 +1,7 @@
 // Synthetic data generator: one CounterRng stream per sample, 8 pixels per 64-bit draw.
 #include "data/synthetic.hpp"
 
+#include "data/file_io.hpp"
 #include "data/rng.hpp"
 #include "engine/error.hpp"
 
@@ -10,7 +11,8 @@ std::unique_ptr<InMemoryDataset> make_synthetic(const SyntheticSpec& s) {
   DNNTRAIN_CHECK(s.samples > 0 && s.channels > 0 && s.height > 0 && s.width > 0 && s.classes > 0,
                  "synthetic dataset: samples, shape and classes must all be positive");
   const int64_t per = static_cast<int64_t>(s.channels) * s.height * s.width;
-  std::vector<uint8_t> pixels(static_cast<size_t>(per * s.samples));
+  std::vector<uint8_t> pixels(static_cast<size_t>(checked_mul(
+      static_cast<uint64_t>(per), static_cast<uint64_t>(s.samples), "synthetic dataset: samples x pixels")));
   std::vector<int32_t> labels(static_cast<size_t>(s.samples));
   for (int64_t i = 0; i < s.samples; ++i) {
     const CounterRng rng(s.seed, 0, static_cast<uint64_t>(i));

@@ -3,6 +3,7 @@
 #include "data/image_folder.hpp"
 
 #include <doctest/doctest.h>
+#include <sys/resource.h>
 
 #include <cstdlib>
 
@@ -17,7 +18,6 @@ using namespace dnntrain::data::test;
 namespace fs = std::filesystem;
 
 namespace {
-
 
 Image decode_file(const fs::path& file) {
   const auto bytes = read_bytes(file);
@@ -37,9 +37,21 @@ int max_error(const Image& img, const std::vector<int>& rgb) {
   return worst;
 }
 
+// The Error of the evaluation transform (Resize(resize_size), CentreCrop(crop_size)) on val sample 0.
+std::string eval_transform_error(const fs::path& root, int resize_size, int crop_size) {
+  ImageFolderDataset ds(root, Split::test);
+  TransformSettings settings;
+  settings.resize_size = resize_size;
+  settings.crop_size = crop_size;
+  SampleTransform t(DatasetKind::imagefolder, ds, settings, false);
+  std::vector<float> out(size_t(t.output_elements()));
+  SampleTransform::Scratch scratch;
+  return error_of([&] { t.apply(ds, 0, 0, 0, out.data(), scratch); });
+}
+
 }  // namespace
 
-TEST_CASE("decode: PNG RGB, gray and RGBA are exact; alpha dropped") {
+TEST_CASE("decode: PNG RGB, gray and RGBA are exact, alpha dropped") {
   TempDir tmp;
   std::vector<uint8_t> rgb;
   for (int y = 0; y < 3; ++y)
@@ -172,14 +184,121 @@ TEST_CASE("image folder: a corrupt image throws naming it, or is skipped and cou
 TEST_CASE("image folder: an image smaller than the crop throws naming the file") {
   TempDir tmp;
   write_png(tmp.path() / "val" / "a" / "small.png", 20, 10, kPngRgb, flat(20, 10, {1, 2, 3}));
-  ImageFolderDataset ds(tmp.path(), Split::test);
-  TransformSettings settings;
-  settings.resize_size = 16;  // shorter side 16 < crop 32
-  settings.crop_size = 32;
-  SampleTransform t(DatasetKind::imagefolder, ds, settings, false);
-  std::vector<float> out(size_t(t.output_elements()));
-  SampleTransform::Scratch scratch;
-  const std::string msg = error_of([&] { t.apply(ds, 0, 0, 0, out.data(), scratch); });
+  const std::string msg = eval_transform_error(tmp.path(), 16, 32);  // shorter side 16 < crop 32
   CHECK(msg.find("small.png") != std::string::npos);
   CHECK(msg.find("smaller than the crop") != std::string::npos);
 }
+
+TEST_CASE("image folder: val classes take train's indices by name, and an unknown val class is an error") {
+  TempDir tmp;
+  write_png(tmp.path() / "train" / "cat" / "1.png", 1, 1, kPngRgb, {1, 1, 1});
+  write_png(tmp.path() / "train" / "dog" / "2.png", 1, 1, kPngRgb, {2, 2, 2});
+  write_png(tmp.path() / "val" / "dog" / "3.png", 1, 1, kPngRgb, {3, 3, 3});
+  ImageFolderDataset val(tmp.path(), Split::test);
+  CHECK(val.class_names() == std::vector<std::string>{"cat", "dog"});
+  CHECK(val.classes() == 2);
+  REQUIRE(val.size() == 1);
+  CHECK(val.label(0) == 1);  // dog is train's class 1, though it is val's only folder
+  Image scratch;
+  CHECK(val.sample(0, scratch).label == 1);
+
+  write_png(tmp.path() / "val" / "cow" / "4.png", 1, 1, kPngRgb, {4, 4, 4});
+  const std::string msg = error_of([&] { ImageFolderDataset(tmp.path(), Split::test); });
+  CHECK(msg.find((tmp.path() / "val" / "cow").string()) != std::string::npos);
+  CHECK(msg.find("train") != std::string::npos);
+  // Without a train folder, val's own folders are the classes.
+  fs::remove_all(tmp.path() / "train");
+  CHECK(ImageFolderDataset(tmp.path(), Split::test).class_names() == std::vector<std::string>{"cow", "dog"});
+}
+
+TEST_CASE("decode: images above the pixel limit are refused from the header, naming the file") {
+  TempDir tmp;
+  // A few hundred bytes declaring 30000x30000 (PIL's limit is 89,478,485 pixels).
+  const std::vector<uint8_t> png = png_claiming(30000, 30000);
+  CHECK(png.size() < 1000);
+  write_jpeg(tmp.path() / "small.jpg", 16, 16, 3, flat(16, 16, {9, 9, 9}));
+  const std::vector<uint8_t> jpeg = jpeg_claiming(read_bytes(tmp.path() / "small.jpg"), 65500, 65500);
+  Image img;
+  for (const auto& [name, bytes] : {std::pair{"huge.png", png}, std::pair{"huge.jpg", jpeg}}) {
+    CAPTURE(name);
+    const std::string msg = error_of([&] { decode_image(bytes.data(), bytes.size(), name, img); });
+    CHECK(msg.find(name) != std::string::npos);
+    CHECK(msg.find("more than the limit of 89478485") != std::string::npos);
+  }
+  // The limit is the caller's: a real 16x16 JPEG and 8x8 PNG against 100 and 64 pixels.
+  const auto small = read_bytes(tmp.path() / "small.jpg");
+  CHECK(error_of([&] {
+          decode_image(small.data(), small.size(), "small.jpg", img, 255);
+        }).find("16x16 = 256 pixels") != std::string::npos);
+  decode_image(small.data(), small.size(), "small.jpg", img, 256);
+  CHECK(img.width == 16);
+  write_png(tmp.path() / "p.png", 8, 8, kPngRgb, flat(8, 8, {1, 2, 3}));
+  const auto p = read_bytes(tmp.path() / "p.png");
+  CHECK(error_of([&] { decode_image(p.data(), p.size(), "p.png", img, 63); }).find("p.png") !=
+        std::string::npos);
+  decode_image(p.data(), p.size(), "p.png", img, 64);
+  CHECK(img.height == 8);
+}
+
+TEST_CASE("image folder: an image above the pixel limit is a bad image: skipped and reported") {
+  TempDir tmp;
+  write_png(tmp.path() / "train" / "a" / "1.png", 1, 1, kPngRgb, {10, 10, 10});
+  write_bytes(tmp.path() / "train" / "a" / "2.png", png_claiming(30000, 30000));
+  write_png(tmp.path() / "train" / "b" / "3.png", 1, 1, kPngRgb, {30, 30, 30});
+  Image scratch;
+  {
+    ImageFolderDataset ds(tmp.path(), Split::train);
+    CHECK(error_of([&] { ds.sample(1, scratch); }).find("2.png: 30000x30000") != std::string::npos);
+    CHECK(skipped_images_report(ds).empty());
+  }
+  ImageFolderDataset ds(tmp.path(), Split::train, {.skip_bad_images = true});
+  CHECK(skipped_images_report(ds).empty());
+  CHECK(ds.sample(1, scratch).image.row(0, 0)[0] == 30);  // replaced by 3.png
+  CHECK(ds.bad_images() == 1);
+  const std::string report = skipped_images_report(ds);
+  CHECK(report.find("skipped 1 unreadable images") != std::string::npos);
+  CHECK(report.find("2.png") != std::string::npos);
+}
+
+TEST_CASE("image folder: a file that became a FIFO after listing fails instead of blocking") {
+  TempDir tmp;
+  write_png(tmp.path() / "train" / "a" / "1.png", 1, 1, kPngRgb, {10, 10, 10});
+  ImageFolderDataset ds(tmp.path(), Split::train);
+  fs::remove(tmp.path() / "train" / "a" / "1.png");
+  make_fifo(tmp.path() / "train" / "a" / "1.png");
+  Image scratch;
+  CHECK(error_of([&] { ds.sample(0, scratch); }).find("1.png: not a regular file") != std::string::npos);
+}
+
+TEST_CASE(
+    "image folder: a thin image that would resize to gigabytes before the centre crop throws naming it") {
+  TempDir tmp;
+  // 4000x1 resizes to 256x1,024,000 (262 million pixels) for Resize(256); the crop needs 224x224.
+  write_jpeg(tmp.path() / "val" / "a" / "thin.jpg", 4000, 1, 3, flat(4000, 1, {1, 2, 3}));
+  const std::string msg = eval_transform_error(tmp.path(), 256, 224);
+  CHECK(msg.find("thin.jpg") != std::string::npos);
+  CHECK(msg.find("aspect ratio") != std::string::npos);
+}
+
+#if !defined(__SANITIZE_ADDRESS__)  // ASan reserves terabytes of address space: no RLIMIT_AS under it
+TEST_CASE("decode: running out of memory for the pixels is an Error naming the file") {
+  // No pixel limit and 2 GiB of address space: the 30000x30000 claim's 5.4 GB buffer cannot exist.
+  rlimit old{};
+  REQUIRE(getrlimit(RLIMIT_AS, &old) == 0);
+  rlimit low = old;
+  low.rlim_cur = rlim_t{2} << 30;
+  REQUIRE(setrlimit(RLIMIT_AS, &low) == 0);
+  const std::vector<uint8_t> png = png_claiming(30000, 30000);
+  Image img;
+  std::string msg;
+  try {
+    decode_image(png.data(), png.size(), "huge.png", img, 0);
+  } catch (const dnntrain::Error& e) {
+    msg = e.what();
+  } catch (const std::bad_alloc&) {
+    msg = "std::bad_alloc";
+  }
+  setrlimit(RLIMIT_AS, &old);
+  CHECK(msg.find("huge.png: out of memory for 30000x30000 pixels") != std::string::npos);
+}
+#endif

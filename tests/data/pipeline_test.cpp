@@ -79,7 +79,7 @@ TEST_CASE("pipeline: batches are bit-identical for 1 and 2 threads and for both 
   }
 }
 
-TEST_CASE("pipeline: epochs shuffle differently, reproducibly; no-shuffle keeps file order") {
+TEST_CASE("pipeline: epochs shuffle differently, reproducibly, no-shuffle keeps file order") {
   auto ds = indexed(64);
   PipelineSettings s;
   s.batch_size = 16;

@@ -19,7 +19,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-
 void write_cifar10(const fs::path& dir, int per_file) {
   for (int k = 1; k <= 5; ++k) {
     std::vector<std::vector<uint8_t>> labels;
@@ -237,4 +236,72 @@ TEST_CASE("dataset kinds parse and normalisation constants are the issue's") {
   CHECK(normalization_for(DatasetKind::mnist, 1).std[0] == 0.3081f);
   CHECK(normalization_for(DatasetKind::imagefolder, 3).mean[1] == 0.456f);
   CHECK_THROWS_AS(normalization_for(DatasetKind::cifar10, 1), dnntrain::Error);
+}
+
+TEST_CASE("idx: header dimensions whose product overflows are refused naming the file") {
+  TempDir tmp;
+  const fs::path d = tmp.path();
+  // count 2^22, rows 2^21, cols 2^21: the product is 2^64, which wraps to 0 bytes in 64 bits.
+  write_bytes(d / "train-images-idx3-ubyte", idx_bytes({1u << 22, 1u << 21, 1u << 21}, {}));
+  write_bytes(d / "train-labels-idx1-ubyte", idx_bytes({1u << 22}, std::vector<uint8_t>(1u << 22, 1)));
+  std::string msg = error_of([&] { read_mnist(d, Split::train); });
+  CHECK(msg.find("train-images-idx3-ubyte") != std::string::npos);
+  CHECK(msg.find("overflows") != std::string::npos);
+  CHECK(msg.find('\n') == std::string::npos);
+  // (2^32 - 1)^3 wraps to 12884901887: the header must not "promise" that.
+  write_bytes(d / "train-images-idx3-ubyte", idx_bytes({0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF}, {1, 2, 3}));
+  msg = error_of([&] { read_mnist(d, Split::train); });
+  CHECK(msg.find("overflows") != std::string::npos);
+  CHECK(msg.find("12884901887") == std::string::npos);
+  // No wrap, but a side beyond any IDX image: one 1x65536 image.
+  write_bytes(d / "train-images-idx3-ubyte", idx_bytes({1, 1, 65536}, std::vector<uint8_t>(65536)));
+  write_bytes(d / "train-labels-idx1-ubyte", idx_bytes({1}, {1}));
+  msg = error_of([&] { read_mnist(d, Split::train); });
+  CHECK(msg.find("train-images-idx3-ubyte: images of 1x65536 pixels") != std::string::npos);
+}
+
+TEST_CASE("idx: a gzip bomb stops at the header's size, in bounded memory") {
+  TempDir tmp;
+  const fs::path d = tmp.path();
+  write_bytes(d / "train-labels-idx1-ubyte", idx_bytes({100}, std::vector<uint8_t>(100, 1)));
+  // The header promises 100 images of 28x28 (78,400 bytes); the stream inflates to 1 GiB.
+  write_gzip_bomb(d / "train-images-idx3-ubyte.gz", idx_bytes({100, 28, 28}, {}), uint64_t{1} << 30);
+  REQUIRE(fs::file_size(d / "train-images-idx3-ubyte.gz") < (2u << 20));
+  std::string msg = error_of([&] { read_mnist(d, Split::train); });
+  CHECK(msg.find("train-images-idx3-ubyte.gz") != std::string::npos);
+  CHECK(msg.find("trailing") != std::string::npos);
+  CHECK(peak_rss_mib() < 256);  // inflating the whole stream would take over 1024 MiB
+  // A header promising more than deflate can expand the file to is refused before inflating.
+  write_gzip(d / "train-images-idx3-ubyte.gz", idx_bytes({1u << 20, 1000, 1000}, {1, 2, 3}));
+  msg = error_of([&] { read_mnist(d, Split::train); });
+  CHECK(msg.find("train-images-idx3-ubyte.gz") != std::string::npos);
+  CHECK(msg.find("can inflate to") != std::string::npos);
+}
+
+TEST_CASE("cifar: a gzipped batch inflating past any CIFAR file's size is refused, bounded") {
+  TempDir tmp;
+  const fs::path dir = tmp.path() / "cifar-10-batches-bin";
+  write_gzip_bomb(dir / "test_batch.bin", cifar_records({{1}}), uint64_t{400} << 20);
+  const std::string msg = error_of([&] { read_cifar10(dir, Split::test); });
+  CHECK(msg.find("test_batch.bin") != std::string::npos);
+  CHECK(msg.find("once decompressed") != std::string::npos);
+  CHECK(peak_rss_mib() < 1024);  // the bound is 307 MB of records; the stream holds 400 MiB
+}
+
+TEST_CASE("readers refuse a FIFO, folder or device as a data file without blocking") {
+  TempDir tmp;
+  const fs::path d = tmp.path();
+  write_bytes(d / "train-images-idx3-ubyte", idx_bytes({1, 2, 2}, {1, 2, 3, 4}));
+  make_fifo(d / "train-labels-idx1-ubyte");  // opening it for reading would wait for a writer forever
+  std::string msg = error_of([&] { read_mnist(d, Split::train); });
+  CHECK(msg.find("train-labels-idx1-ubyte") != std::string::npos);
+  CHECK(msg.find("not a regular file") != std::string::npos);
+  fs::create_directories(d / "cifar-10-batches-bin" / "test_batch.bin");
+  msg = error_of([&] { read_cifar10(d, Split::test); });
+  CHECK(msg.find("test_batch.bin") != std::string::npos);
+  CHECK(msg.find("a folder") != std::string::npos);
+  fs::create_directories(d / "dev" / "cifar-100-binary");
+  fs::create_symlink("/dev/zero", d / "dev" / "cifar-100-binary" / "test.bin");  // endless zeros
+  CHECK(error_of([&] { read_cifar100(d / "dev", Split::test); }).find("not a regular file") !=
+        std::string::npos);
 }

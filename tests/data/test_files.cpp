@@ -3,6 +3,8 @@
 
 #include <png.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include <cstdio>
@@ -107,6 +109,91 @@ void write_png(const std::filesystem::path& file, int width, int height, int col
   png_write_end(png, nullptr);
   png_destroy_write_struct(&png, &info);
   std::fclose(f);
+}
+
+namespace {
+
+// One complete gzip member (RFC 1952) holding `size` bytes from `data` (zeros when null).
+std::vector<uint8_t> gzip_member(const uint8_t* data, size_t size) {
+  std::vector<uint8_t> zeros;
+  if (data == nullptr) zeros.assign(size, 0), data = zeros.data();
+  z_stream zs{};
+  if (deflateInit2(&zs, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) != Z_OK)
+    throw std::runtime_error("deflateInit2 failed");
+  std::vector<uint8_t> out(deflateBound(&zs, size));
+  zs.next_in = const_cast<uint8_t*>(data);
+  zs.avail_in = static_cast<uInt>(size);
+  zs.next_out = out.data();
+  zs.avail_out = static_cast<uInt>(out.size());
+  const int rc = deflate(&zs, Z_FINISH);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  if (rc != Z_STREAM_END) throw std::runtime_error("deflate failed");
+  return out;
+}
+
+void append_be32(std::vector<uint8_t>& out, uint32_t v) {
+  for (int s = 24; s >= 0; s -= 8) out.push_back(static_cast<uint8_t>(v >> s));
+}
+
+void append_png_chunk(std::vector<uint8_t>& out, const char* type, const std::vector<uint8_t>& body) {
+  append_be32(out, static_cast<uint32_t>(body.size()));
+  const size_t start = out.size();
+  out.insert(out.end(), type, type + 4);
+  out.insert(out.end(), body.begin(), body.end());
+  append_be32(out,
+              static_cast<uint32_t>(crc32(0, out.data() + start, static_cast<uInt>(out.size() - start))));
+}
+
+}  // namespace
+
+void write_gzip_bomb(const std::filesystem::path& file, const std::vector<uint8_t>& prefix, uint64_t zeros) {
+  constexpr uint64_t kBlock = uint64_t{16} << 20;
+  std::vector<uint8_t> out = gzip_member(prefix.data(), prefix.size());
+  const std::vector<uint8_t> block = gzip_member(nullptr, kBlock);
+  for (; zeros >= kBlock; zeros -= kBlock) out.insert(out.end(), block.begin(), block.end());
+  const std::vector<uint8_t> rest = gzip_member(nullptr, zeros);
+  out.insert(out.end(), rest.begin(), rest.end());
+  write_bytes(file, out);
+}
+
+std::vector<uint8_t> png_claiming(uint32_t width, uint32_t height) {
+  std::vector<uint8_t> out = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A};
+  std::vector<uint8_t> ihdr;
+  append_be32(ihdr, width);
+  append_be32(ihdr, height);
+  ihdr.insert(ihdr.end(), {8, 2, 0, 0, 0});  // 8-bit RGB, deflate, adaptive filter, no interlace
+  append_png_chunk(out, "IHDR", ihdr);
+  const std::vector<uint8_t> row(1 + 3 * static_cast<size_t>(width), 0);  // filter byte + one row
+  std::vector<uint8_t> idat(compressBound(row.size()));
+  uLongf n = idat.size();
+  compress2(idat.data(), &n, row.data(), row.size(), 9);
+  idat.resize(n);
+  append_png_chunk(out, "IDAT", idat);
+  append_png_chunk(out, "IEND", {});
+  return out;
+}
+
+std::vector<uint8_t> jpeg_claiming(std::vector<uint8_t> jpeg, uint16_t width, uint16_t height) {
+  for (size_t i = 2; i + 9 < jpeg.size(); ++i) {
+    if (jpeg[i] == 0xFF && jpeg[i + 1] == 0xC0) {  // SOF0: FF C0, length, precision, height, width
+      jpeg[i + 5] = static_cast<uint8_t>(height >> 8), jpeg[i + 6] = static_cast<uint8_t>(height);
+      jpeg[i + 7] = static_cast<uint8_t>(width >> 8), jpeg[i + 8] = static_cast<uint8_t>(width);
+      return jpeg;
+    }
+  }
+  throw std::runtime_error("no SOF0 marker in the JPEG");
+}
+
+void make_fifo(const std::filesystem::path& file) {
+  std::filesystem::create_directories(file.parent_path());
+  if (mkfifo(file.c_str(), 0600) != 0) throw std::runtime_error("mkfifo failed: " + file.string());
+}
+
+int64_t peak_rss_mib() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss / 1024;  // Linux reports KiB
 }
 
 std::vector<uint8_t> flat(int width, int height, const std::vector<uint8_t>& colour) {

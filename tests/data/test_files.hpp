@@ -39,6 +39,22 @@ void write_png(const std::filesystem::path& file, int width, int height, int col
 // libpng's color type constants, so tests need not include png.h.
 inline constexpr int kPngGray = 0, kPngRgb = 2, kPngRgba = 6;
 
+// A gzip file of `prefix` then `zeros` zero bytes: a decompression bomb (about 1000:1), written as
+// concatenated gzip members of 16 MiB of zeros so that making a gigabyte of it costs little.
+void write_gzip_bomb(const std::filesystem::path& file, const std::vector<uint8_t>& prefix, uint64_t zeros);
+
+// A PNG whose IHDR declares width x height RGB and whose one IDAT holds a single row: a few hundred
+// bytes that claim a huge image.
+std::vector<uint8_t> png_claiming(uint32_t width, uint32_t height);
+// `jpeg` (a baseline JPEG from write_jpeg) with its SOF0 frame size rewritten to width x height.
+std::vector<uint8_t> jpeg_claiming(std::vector<uint8_t> jpeg, uint16_t width, uint16_t height);
+
+// Creates a FIFO at `file` (nothing ever writes to it: opening it for reading would block).
+void make_fifo(const std::filesystem::path& file);
+
+// Peak resident memory of this process so far, in MiB (each doctest case runs in its own process).
+int64_t peak_rss_mib();
+
 // A flat-colour interleaved image of `components` channels.
 std::vector<uint8_t> flat(int width, int height, const std::vector<uint8_t>& colour);
 

@@ -96,7 +96,7 @@ TEST_CASE("random crop: offsets uniform over the inclusive range (CIFAR: 81 of t
   CHECK(flips < 5200);
 }
 
-TEST_CASE("centre crop rounds half to even; Resize(256) truncates the long side") {
+TEST_CASE("centre crop rounds half to even, Resize(256) truncates the long side") {
   CHECK(center_crop_box(257, 257, 224, 224).top == 16);  // round(16.5) = 16
   CHECK(center_crop_box(259, 300, 224, 224).top == 18);  // round(17.5) = 18
   CHECK(center_crop_box(259, 300, 224, 224).left == 38);
@@ -205,7 +205,7 @@ TEST_CASE("sample transform (CIFAR preset) equals a naive pad-crop-flip-normalis
   CHECK(out[1024 + 5] == (float(ds->pixels()[3 * 3072 + 1024 + 5]) / 255.0f - mean[1]) / stdv[1]);
 }
 
-TEST_CASE("image_size resizes first; image folders give crop_size outputs") {
+TEST_CASE("image_size resizes first, image folders give crop_size outputs") {
   auto ds = make_synthetic({2, 1, 28, 28, 10, 1});
   TransformSettings settings;
   settings.image_size = 56;
