@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "apps/command.hpp"
+#include "apps/limits.hpp"
 #include "data/idx.hpp"
 #include "engine/error.hpp"
 
@@ -43,7 +44,11 @@ data::DatasetKind check_data_options(const DataOptions& o) {
   }
   if (o.augment != "standard" && o.augment != "none")
     throw UsageError(fmt::format("--augment must be standard or none, got '{}'", o.augment));
-  if (o.workers < 0) throw UsageError(fmt::format("--workers must be >= 0, got {}", o.workers));
+  // Decoding may wait on storage, so workers may exceed the hardware threads, within reason.
+  const int max_workers = 4 * hardware_threads();
+  if (o.workers < 0 || o.workers > max_workers)
+    throw UsageError(fmt::format("--workers must be in [0, {}] (4 per hardware thread), got {}", max_workers,
+                                 o.workers));
   if (o.synthetic_samples < 1)
     throw UsageError(fmt::format("--synthetic-samples must be at least 1, got {}", o.synthetic_samples));
   if (kind == data::DatasetKind::synthetic) return kind;
@@ -69,6 +74,13 @@ std::shared_ptr<const data::Dataset> open_split(data::DatasetKind kind, const Da
   d.synthetic.channels = model.in_channels > 0 ? model.in_channels : 3;
   d.synthetic.height = d.synthetic.width = model.image_size > 0 ? model.image_size : 32;
   d.synthetic.classes = model.classes > 0 ? model.classes : 10;
+  const auto bytes = checked_product(
+      {d.synthetic.samples, d.synthetic.channels, d.synthetic.height, d.synthetic.width});
+  if (kind == data::DatasetKind::synthetic && (!bytes || *bytes > kMaxSyntheticBytes))
+    throw UsageError(fmt::format("--synthetic-samples {} of {}x{}x{} images exceed the {}-byte limit of "
+                                 "synthetic data; lower --synthetic-samples or --image-size",
+                                 o.synthetic_samples, d.synthetic.channels, d.synthetic.height,
+                                 d.synthetic.width, kMaxSyntheticBytes));
   return data::open_dataset(kind, d);
 }
 

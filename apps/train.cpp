@@ -13,6 +13,7 @@
 #include "apps/run_files.hpp"
 #include "apps/train_options.hpp"
 #include "engine/checkpoint/checkpoint.hpp"
+#include "engine/error.hpp"
 
 namespace dnntrain::apps {
 
@@ -32,6 +33,11 @@ int run_train(const std::vector<std::string>& args) {
   TrainOptions o;
   if (!parse_train_options(args, o)) return 0;
   const data::DatasetKind kind = check_data_options(o.data);
+  RunFiles files(o.output_dir);  // the folder's lock, held until the run ends
+  if (o.resume.empty()) files.check_fresh(o.overwrite);
+  if (files.stale_temporaries_removed() > 0)
+    fmt::print("removed {} temporary file(s) a killed run left in {}\n", files.stale_temporaries_removed(),
+               o.output_dir);
   auto train_set = open_split(kind, o.data, o.model, data::Split::train);
   auto test_set = open_split(kind, o.data, o.model, data::Split::test);
   resolve_model_from_data(o.model, kind, *train_set);
@@ -63,13 +69,18 @@ int run_train(const std::vector<std::string>& args) {
   const int batch = o.model.batch, image_size = o.model.image_size;
   PipelineSource train_source(train_set, kind, o.data, image_size, batch, true, state.data_seed);
   PipelineSource test_source(test_set, kind, o.data, image_size, batch, false, state.data_seed);
-  RunFiles files(o.output_dir, !o.resume.empty());
+  const int64_t steps_per_epoch = train_source.batches_per_epoch();
+  DNNTRAIN_CHECK(state.batch_in_epoch <= steps_per_epoch,
+                 fmt::format("{}: batch {} of the epoch is past its {} batches; resume with the --batch-size "
+                             "and data of the run that wrote it",
+                             o.resume, state.batch_in_epoch, steps_per_epoch));
+  const LogPosition position{state.epoch, state.step};
+  files.open_logs(o.resume.empty() ? nullptr : &position);
   files.write_config(state.config);
   const std::string checkpoint = files.path("checkpoint.safetensors"), best = files.path("best.safetensors");
   double best_top1 = state.extra.count("best_top1") ? std::stod(state.extra["best_top1"]) : -1;
 
   engine::Trainer trainer(graph, loss_readout(model), optimizer, schedule, state);
-  const int64_t steps_per_epoch = train_source.batches_per_epoch();
   fmt::print(
       "{} on {} ({} training, {} test samples, {}x{}x{}, {} classes), batch {}, {} steps/epoch, {} threads\n",
       o.model.model, o.data.dataset, train_set->size(), test_set->size(), o.model.in_channels, image_size,
@@ -134,6 +145,7 @@ int run_train(const std::vector<std::string>& args) {
     if (r.end == engine::EpochResult::End::interrupted) {
       fmt::print("interrupted at step {} (epoch {}, batch {}); saved {}; continue with --resume {}\n",
                  state.step, state.epoch + 1, state.batch_in_epoch, checkpoint, checkpoint);
+      files.close();
       std::fflush(stdout);
       return 128 + InterruptGuard::signal();  // 130 for Ctrl-C, 143 for SIGTERM
     }
@@ -141,6 +153,7 @@ int run_train(const std::vector<std::string>& args) {
                state.batch_in_epoch);
     break;
   }
+  files.close();
   if (best_top1 >= 0) fmt::print("best test top-1 {:.2f}%: {}\n", 100 * best_top1, best);
   fmt::print("checkpoint: {}\n", checkpoint);
   return 0;
