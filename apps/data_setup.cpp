@@ -63,6 +63,16 @@ data::DatasetKind check_data_options(const DataOptions& o) {
   return kind;
 }
 
+void check_synthetic_size(const DataOptions& o, const ModelOptions& model) {
+  const int64_t channels = model.in_channels > 0 ? model.in_channels : 3;
+  const int64_t size = model.image_size > 0 ? model.image_size : 32;
+  const auto bytes = checked_product({o.synthetic_samples, channels, size, size});
+  if (!bytes || *bytes > kMaxSyntheticBytes)
+    throw UsageError(fmt::format("--synthetic-samples {} of {}x{}x{} images exceed the {}-byte limit of "
+                                 "synthetic data; lower --synthetic-samples or --image-size",
+                                 o.synthetic_samples, channels, size, size, kMaxSyntheticBytes));
+}
+
 std::shared_ptr<const data::Dataset> open_split(data::DatasetKind kind, const DataOptions& o,
                                                 const ModelOptions& model, data::Split split) {
   data::DatasetOptions d;
@@ -74,13 +84,7 @@ std::shared_ptr<const data::Dataset> open_split(data::DatasetKind kind, const Da
   d.synthetic.channels = model.in_channels > 0 ? model.in_channels : 3;
   d.synthetic.height = d.synthetic.width = model.image_size > 0 ? model.image_size : 32;
   d.synthetic.classes = model.classes > 0 ? model.classes : 10;
-  const auto bytes = checked_product(
-      {d.synthetic.samples, d.synthetic.channels, d.synthetic.height, d.synthetic.width});
-  if (kind == data::DatasetKind::synthetic && (!bytes || *bytes > kMaxSyntheticBytes))
-    throw UsageError(fmt::format("--synthetic-samples {} of {}x{}x{} images exceed the {}-byte limit of "
-                                 "synthetic data; lower --synthetic-samples or --image-size",
-                                 o.synthetic_samples, d.synthetic.channels, d.synthetic.height,
-                                 d.synthetic.width, kMaxSyntheticBytes));
+  if (kind == data::DatasetKind::synthetic) check_synthetic_size(o, model);
   return data::open_dataset(kind, d);
 }
 

@@ -33,6 +33,7 @@ int run_train(const std::vector<std::string>& args) {
   TrainOptions o;
   if (!parse_train_options(args, o)) return 0;
   const data::DatasetKind kind = check_data_options(o.data);
+  if (kind == data::DatasetKind::synthetic) check_synthetic_size(o.data, o.model);
   RunFiles files(o.output_dir);  // the folder's lock, held until the run ends
   if (o.resume.empty()) files.check_fresh(o.overwrite);
   if (files.stale_temporaries_removed() > 0)

@@ -4,6 +4,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <doctest/doctest.h>
+
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -38,6 +41,15 @@ CliResult run_cli(const std::string& args) {
   r.err = read_text(err);
   std::filesystem::remove(out);
   std::filesystem::remove(err);
+  return r;
+}
+
+CliResult expect_error(const std::string& args, int code, const std::string& needle) {
+  const auto r = run_cli(args);
+  INFO("dnntrain " << args << "\nstderr: " << r.err);
+  CHECK(r.code == code);
+  CHECK(r.err.find(needle) != std::string::npos);
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
   return r;
 }
 

@@ -20,6 +20,9 @@ std::filesystem::path scratch_dir(const std::string& name);
 
 std::string read_text(const std::filesystem::path& file);
 
+// Runs `dnntrain <args>` and checks the exit code and one line on stderr that contains `needle`.
+CliResult expect_error(const std::string& args, int code, const std::string& needle);
+
 // Tiny synthetic runs: 8x8 RGB images, 10 classes, batch 16, 128 training samples (8 steps/epoch).
 inline constexpr const char* kTinyRun =
     "--dataset synthetic --synthetic-samples 128 --image-size 8 -b 16 --print-freq 1";
