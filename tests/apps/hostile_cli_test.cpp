@@ -91,10 +91,18 @@ TEST_CASE("--config takes a regular file of bounded size only") {
   expect_error("train --config " + (dir / "none.ini").string(), 2, "does not exist");
 }
 
-TEST_CASE("--threads above the hardware threads exits 2 in train, eval and bench") {
-  const std::string too_many = std::to_string(std::thread::hardware_concurrency() + 1);
+TEST_CASE("one thread more than the hardware has exits 2 in train, eval and bench") {
+  const fs::path dir = scratch_dir("hostile_threads");
+  const std::string too_many = " --threads " + std::to_string(std::thread::hardware_concurrency() + 1);
+  expect_error(std::string("train ") + kTinyRun + " --epochs 1 --output-dir " + dir.string() + too_many, 2,
+               "--threads");
+  expect_error("eval --dataset synthetic --image-size 8 --checkpoint /etc/hostname" + too_many, 2, "--threads");
+  expect_error("bench --model resnet20 --image-size 8 -b 2 --steps 1 --warmup 0 --profile-steps 0" + too_many, 2,
+               "--threads");
+}
+
+TEST_CASE("--threads 1000 and --workers 100000 exit 2 at once") {
   expect_error("train --dataset synthetic --threads 1000", 2, "--threads");
-  expect_error("train --dataset synthetic --threads " + too_many, 2, "--threads");
   expect_error("eval --dataset synthetic --checkpoint /etc/hostname --threads 1000", 2, "--threads");
   expect_error("bench --threads 1000", 2, "--threads");
   expect_error("train --dataset synthetic --workers 100000", 2, "--workers");
