@@ -1,13 +1,12 @@
 // Hardware thread count, checked products and finite-range checks for the options.
 #include "apps/limits.hpp"
 
+#include <fmt/format.h>
 #include <sched.h>
 
 #include <algorithm>
 #include <cmath>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "apps/command.hpp"
 
@@ -32,8 +31,9 @@ void check_real(const std::string& option, double value, double min, double max,
     throw UsageError(fmt::format("{} must be a finite number, got {}", option, value));
   if (positive && !(value > 0)) throw UsageError(fmt::format("{} must be positive, got {}", option, value));
   if (value < min || value > max)
-    throw UsageError(std::isinf(max) ? fmt::format("{} must be >= {}, got {}", option, min, value)
-                                     : fmt::format("{} must be in [{}, {}], got {}", option, min, max, value));
+    throw UsageError(std::isinf(max)
+                         ? fmt::format("{} must be >= {}, got {}", option, min, value)
+                         : fmt::format("{} must be in [{}, {}], got {}", option, min, max, value));
 }
 
 }  // namespace dnntrain::apps

@@ -10,12 +10,12 @@
 
 namespace dnntrain::apps {
 
-inline constexpr int kMaxImageSize = 8192;         // --image-size
-inline constexpr int kMaxInChannels = 1024;        // --in-channels
-inline constexpr int kMaxClasses = 1'000'000;      // --classes
-inline constexpr int64_t kMaxActivation = INT32_MAX;  // values in one batch's largest early tensor
+inline constexpr int kMaxImageSize = 8192;                       // --image-size
+inline constexpr int kMaxInChannels = 1024;                      // --in-channels
+inline constexpr int kMaxClasses = 1'000'000;                    // --classes
+inline constexpr int64_t kMaxActivation = INT32_MAX;             // values in one batch's largest early tensor
 inline constexpr int64_t kMaxSyntheticBytes = int64_t{4} << 30;  // --synthetic-samples × image bytes
-inline constexpr uint64_t kMaxConfigBytes = 1 << 20;  // --config
+inline constexpr uint64_t kMaxConfigBytes = 1 << 20;             // --config
 
 // The threads this process may run on (its CPU affinity mask; hardware_concurrency as fallback).
 int hardware_threads();

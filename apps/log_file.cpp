@@ -23,7 +23,8 @@ namespace {
 int open_own_file(const std::string& path, int flags) {
   const int fd = ::open(path.c_str(), flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
   if (fd < 0 && errno == ELOOP)
-    throw Error("'" + path + "' is a symbolic link; dnntrain writes no file through a link it did not make "
+    throw Error("'" + path +
+                "' is a symbolic link; dnntrain writes no file through a link it did not make "
                 "(remove the link)");
   if (fd < 0) fail("cannot open", path, errno);
   struct stat st {};

@@ -3,6 +3,7 @@
 #include "apps/run_files.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -11,7 +12,6 @@
 #include <cstring>
 #include <filesystem>
 #include <utility>
-#include <fmt/format.h>
 
 #include "apps/command.hpp"
 #include "engine/checkpoint/atomic_file.hpp"
@@ -66,8 +66,8 @@ RunFiles::RunFiles(const std::string& dir) : dir_(dir) {
   DNNTRAIN_CHECK(!ec, fmt::format("--output-dir: cannot create '{}': {}", dir, ec.message()));
   const std::string lock = path("dnntrain.lock");
   lock_fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
-  DNNTRAIN_CHECK(lock_fd_ >= 0, fmt::format("--output-dir: cannot open the lock file '{}': {}", lock,
-                                            std::strerror(errno)));
+  DNNTRAIN_CHECK(lock_fd_ >= 0,
+                 fmt::format("--output-dir: cannot open the lock file '{}': {}", lock, std::strerror(errno)));
   if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
     const int e = errno;
     char pid[32] = {};
@@ -75,9 +75,10 @@ RunFiles::RunFiles(const std::string& dir) : dir_(dir) {
     ::close(lock_fd_);
     lock_fd_ = -1;
     if (e == EWOULDBLOCK)
-      throw UsageError(fmt::format("--output-dir: '{}' is in use by another dnntrain run{}; wait for it or "
-                                   "choose another folder",
-                                   dir, n > 0 ? fmt::format(" (pid {})", std::string(pid, strcspn(pid, "\n"))) : ""));
+      throw UsageError(
+          fmt::format("--output-dir: '{}' is in use by another dnntrain run{}; wait for it or "
+                      "choose another folder",
+                      dir, n > 0 ? fmt::format(" (pid {})", std::string(pid, strcspn(pid, "\n"))) : ""));
     throw Error(fmt::format("--output-dir: cannot lock '{}': {}", lock, std::strerror(e)));
   }
   const std::string pid = std::to_string(::getpid()) + "\n";  // information for the refused run only
@@ -120,16 +121,17 @@ void RunFiles::write_config(const std::string& text) {
 }
 
 void RunFiles::log_step(const engine::StepStats& s, int64_t epoch, double images_per_sec) {
-  log_.append(fmt::format(
-      "{{\"type\":\"step\",\"epoch\":{},\"step\":{},\"batch\":{},\"loss\":{:.6g},\"top1\":{:.6g},\"lr\":{:.6g},"
-      "\"images_per_sec\":{:.1f}}}\n",
-      epoch, s.step, s.batch_in_epoch, s.loss, s.n ? static_cast<double>(s.correct) / s.n : 0.0, s.lr,
-      images_per_sec));
+  log_.append(
+      fmt::format("{{\"type\":\"step\",\"epoch\":{},\"step\":{},\"batch\":{},\"loss\":{:.6g},\"top1\":{:.6g},"
+                  "\"lr\":{:.6g},"
+                  "\"images_per_sec\":{:.1f}}}\n",
+                  epoch, s.step, s.batch_in_epoch, s.loss, s.n ? static_cast<double>(s.correct) / s.n : 0.0,
+                  s.lr, images_per_sec));
 }
 
 void RunFiles::log_epoch(const EpochSummary& e) {
-  summary_.append(fmt::format("{},{:.6g},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.1f},{:.1f},{:.2f}\n", e.epoch, e.lr,
-                              e.train_loss, e.train_top1, e.test.loss, e.test.top1, e.test.top5,
+  summary_.append(fmt::format("{},{:.6g},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.1f},{:.1f},{:.2f}\n", e.epoch,
+                              e.lr, e.train_loss, e.train_top1, e.test.loss, e.test.top1, e.test.top5,
                               e.images_per_sec, e.seconds, e.wait_seconds));
   log_.append(fmt::format(
       "{{\"type\":\"epoch\",\"epoch\":{},\"lr\":{:.6g},\"train_loss\":{:.6g},\"train_top1\":{:.6g},"

@@ -4,6 +4,7 @@
 // the logs, and logs cut back to the checkpoint on resume. Each refusal is one line on stderr
 // naming the option or file, exit 2 for the command line and 1 at run time, never a signal or hang.
 #include <doctest/doctest.h>
+#include <fcntl.h>
 #include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -11,7 +12,6 @@
 
 #include <algorithm>
 #include <csignal>
-#include <fcntl.h>
 #include <fstream>
 #include <set>
 #include <thread>
@@ -25,7 +25,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
 
 size_t count_lines(const fs::path& file) {
   const std::string text = read_text(file);
@@ -40,15 +42,16 @@ std::string tiny_train(const fs::path& dir) {
 
 TEST_CASE("sizes that would overflow are refused naming the option, never a signal") {
   expect_error(
-      "bench --model resnet20 --in-channels 1 --classes 10 --threads 1 -b 8 --image-size 2097152 --steps 2", 2,
-      "--image-size");
+      "bench --model resnet20 --in-channels 1 --classes 10 --threads 1 -b 8 --image-size 2097152 --steps 2",
+      2, "--image-size");
   expect_error("train --dataset synthetic --image-size 2097152", 2, "--image-size");
   expect_error("eval --dataset synthetic --checkpoint /etc/hostname --image-size 2097152", 2, "--image-size");
   expect_error("bench --image-size 8192 -b 100000", 2, "--batch-size");
   expect_error("bench --model resnet20 -b 2147483647 --image-size 32", 2, "--batch-size");
   expect_error("bench --classes 2000000000", 2, "--classes");
   expect_error("bench --in-channels 100000", 2, "--in-channels");
-  expect_error("train --dataset synthetic --synthetic-samples 100000000000 --image-size 32", 2, "--synthetic-samples");
+  expect_error("train --dataset synthetic --synthetic-samples 100000000000 --image-size 32", 2,
+               "--synthetic-samples");
 }
 
 TEST_CASE("an image size too small for the model exits 2 naming --image-size") {
@@ -96,9 +99,10 @@ TEST_CASE("one thread more than the hardware has exits 2 in train, eval and benc
   const std::string too_many = " --threads " + std::to_string(std::thread::hardware_concurrency() + 1);
   expect_error(std::string("train ") + kTinyRun + " --epochs 1 --output-dir " + dir.string() + too_many, 2,
                "--threads");
-  expect_error("eval --dataset synthetic --image-size 8 --checkpoint /etc/hostname" + too_many, 2, "--threads");
-  expect_error("bench --model resnet20 --image-size 8 -b 2 --steps 1 --warmup 0 --profile-steps 0" + too_many, 2,
+  expect_error("eval --dataset synthetic --image-size 8 --checkpoint /etc/hostname" + too_many, 2,
                "--threads");
+  expect_error("bench --model resnet20 --image-size 8 -b 2 --steps 1 --warmup 0 --profile-steps 0" + too_many,
+               2, "--threads");
 }
 
 TEST_CASE("--threads 1000 and --workers 100000 exit 2 at once") {
@@ -112,8 +116,9 @@ TEST_CASE("a folder or FIFO given as a checkpoint is named for what it is, witho
   const fs::path dir = scratch_dir("hostile_special");
   const fs::path fifo = dir / "ck.safetensors";
   REQUIRE(mkfifo(fifo.c_str(), 0644) == 0);
-  for (const std::string option : {"eval --dataset synthetic --checkpoint", "train --dataset synthetic --resume",
-                                   "train --dataset synthetic --init"}) {
+  for (const std::string option :
+       {"eval --dataset synthetic --checkpoint", "train --dataset synthetic --resume",
+        "train --dataset synthetic --init"}) {
     expect_error(option + " " + dir.string(), 2, "is a directory");
     expect_error(option + " " + fifo.string(), 2, "is a FIFO");
   }
@@ -166,7 +171,8 @@ TEST_CASE("a fresh run into a folder with another run's checkpoint needs --resum
   const auto refused = expect_error(tiny_train(dir) + " --epochs 1", 2, dir.string());
   CHECK(contains(refused.err, "--overwrite"));
   CHECK(read_text(dir / "checkpoint.safetensors") == before);
-  CHECK(run_cli(tiny_train(dir) + " --epochs 2 --resume " + (dir / "checkpoint.safetensors").string()).code == 0);
+  CHECK(run_cli(tiny_train(dir) + " --epochs 2 --resume " + (dir / "checkpoint.safetensors").string()).code ==
+        0);
   CHECK(run_cli(tiny_train(dir) + " --epochs 1 --overwrite --seed 5").code == 0);
   CHECK(count_lines(dir / "summary.csv") == 2);  // started afresh
 }
@@ -202,7 +208,8 @@ CliResult run_with_file_limit(const std::string& args, rlim_t bytes) {
 // Appends copies of `line` to `file` until it is `size` bytes short of `limit`.
 void pad(const fs::path& file, const std::string& line, uintmax_t limit, uintmax_t short_by) {
   std::ofstream out(file, std::ios::app);
-  for (uintmax_t size = fs::file_size(file); size + line.size() + short_by <= limit; size += line.size()) out << line;
+  for (uintmax_t size = fs::file_size(file); size + line.size() + short_by <= limit; size += line.size())
+    out << line;
 }
 
 }  // namespace
@@ -216,7 +223,8 @@ TEST_CASE("a write error on summary.csv or log.jsonl exits 1 naming the file") {
   // Room for the checkpoints and config: only the padded log can outgrow the limit.
   const uintmax_t limit = fs::file_size(checkpoint) + (64 << 10);
   fs::copy_file(checkpoint, dir / "epoch1.safetensors");
-  const std::string resume = tiny_train(dir) + " --epochs 2 --resume " + (dir / "epoch1.safetensors").string();
+  const std::string resume =
+      tiny_train(dir) + " --epochs 2 --resume " + (dir / "epoch1.safetensors").string();
 
   pad(dir / "log.jsonl", kept_step, limit, 20);  // the next step line does not fit
   auto r = run_with_file_limit(resume, limit);
@@ -240,8 +248,11 @@ TEST_CASE("resuming from an older checkpoint cuts summary.csv and log.jsonl back
   fs::copy_file(dir / "checkpoint.safetensors", dir / "epoch2.safetensors");
   // Epoch 3 runs, then the same epoch runs again from epoch 2's checkpoint, as after a crash
   // between epoch 3's rows and its checkpoint.
-  REQUIRE(run_cli(tiny_train(dir) + " --epochs 3 --resume " + (dir / "checkpoint.safetensors").string()).code == 0);
-  REQUIRE(run_cli(tiny_train(dir) + " --epochs 3 --resume " + (dir / "epoch2.safetensors").string()).code == 0);
+  REQUIRE(
+      run_cli(tiny_train(dir) + " --epochs 3 --resume " + (dir / "checkpoint.safetensors").string()).code ==
+      0);
+  REQUIRE(run_cli(tiny_train(dir) + " --epochs 3 --resume " + (dir / "epoch2.safetensors").string()).code ==
+          0);
   CHECK(count_lines(dir / "summary.csv") == 4);  // header and epochs 1, 2, 3 once each
   std::multiset<std::string> steps, epochs;
   std::ifstream log(dir / "log.jsonl");

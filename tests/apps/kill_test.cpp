@@ -11,8 +11,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <sstream>
 #include <random>
+#include <sstream>
 #include <thread>
 
 #include "engine/checkpoint/atomic_file.hpp"
@@ -56,7 +56,8 @@ pid_t spawn_quiet(const std::string& args) {
 
 int temporaries(const fs::path& dir) {
   int n = 0;
-  for (const auto& e : fs::directory_iterator(dir)) n += dnntrain::engine::is_atomic_temporary(e.path().filename().string());
+  for (const auto& e : fs::directory_iterator(dir))
+    n += dnntrain::engine::is_atomic_temporary(e.path().filename().string());
   return n;
 }
 
@@ -90,20 +91,23 @@ TEST_CASE("SIGKILL at random moments: at most one temporary, a loadable checkpoi
     kill(pid, SIGKILL);
     int status = 0;
     REQUIRE(waitpid(pid, &status, 0) == pid);
-    REQUIRE_MESSAGE(WIFSIGNALED(status), "the run ended before its kill; exit status " << status);
+    REQUIRE_MESSAGE(WIFSIGNALED(status), "the run ended before its kill (wait status "
+                                             << status
+                                             << "): it could not resume from the folder, or finished");
     ++kills;
     const int tmp = temporaries(killed);
     CHECK(tmp <= 1);
     kills_with_temporary += tmp;
     if (fs::exists(killed / "checkpoint.safetensors")) {
-      const auto ck = Safetensors::read((killed / "checkpoint.safetensors").string());  // whole, checksummed below
+      const auto ck =
+          Safetensors::read((killed / "checkpoint.safetensors").string());  // whole, checksummed below
       const int step = std::stoi(ck.metadata().at("dnntrain.step"));
       CHECK(step >= last_step);  // never goes back
       last_step = step;
     }
   }
-  MESSAGE(kills << " kills, " << kills_with_temporary << " of them while a temporary existed; last checkpoint at step "
-                << last_step);
+  MESSAGE(kills << " kills, " << kills_with_temporary
+                << " of them while a temporary existed; last checkpoint at step " << last_step);
   const auto finish = run_cli(next_run(killed));
   INFO(finish.out << finish.err);
   REQUIRE(finish.code == 0);
@@ -120,7 +124,8 @@ TEST_CASE("SIGKILL at random moments: at most one temporary, a loadable checkpoi
     if (x.size() != y.size() || !std::equal(x.begin(), x.end(), y.begin())) ++differing;
   }
   CHECK(differing == 0);
-  for (const char* key : {"dnntrain.step", "dnntrain.epoch", "dnntrain.batch_in_epoch", "dnntrain.extra.best_top1"})
+  for (const char* key :
+       {"dnntrain.step", "dnntrain.epoch", "dnntrain.batch_in_epoch", "dnntrain.extra.best_top1"})
     CHECK(a.metadata().at(key) == b.metadata().at(key));
   CHECK(read_text(reference / "summary.csv").size() > 0);
   // The logs of the killed run hold each epoch once, like the reference's.

@@ -349,7 +349,7 @@ TEST_CASE("the checksum covers the header: an edited training position is refuse
     std::ofstream(dir.file("edited.safetensors"), std::ios::binary) << edited;
     Model r = tiny(true);
     engine::Optimizer other(r.params, momentum_sgd());
-    INFO(from << " -> " << to);
+    INFO(std::string(from) << " -> " << std::string(to));
     CHECK_THROWS_WITH_AS(engine::resume_checkpoint(dir.file("edited.safetensors"), r.params, r.buffers, other),
                          doctest::Contains("checksum mismatch"), Error);
   }
@@ -372,7 +372,7 @@ TEST_CASE("resume refuses a training position out of range and unknown format ve
         std::tuple{"dnntrain.lr", "inf", "'dnntrain.lr' is not a finite rate"},
         std::tuple{"dnntrain.format_version", "999", "format_version '999' is unknown"},
         std::tuple{"dnntrain.format_version", "1", "cannot be resumed"}}) {
-    INFO(key << " = " << value);
+    INFO(std::string(key) << " = " << std::string(value));
     test::rewrite_checkpoint(path, edited, [&](test::Metadata& meta) { meta[key] = value; });
     Model r = tiny(true);
     engine::Optimizer other(r.params, momentum_sgd());

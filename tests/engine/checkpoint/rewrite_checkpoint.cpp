@@ -8,9 +8,9 @@
 
 namespace dnntrain::test {
 
-void rewrite_checkpoint(const std::string& from, const std::string& to, const std::function<void(Metadata&)>& edit_metadata,
-                        const std::function<void(std::vector<uint8_t>&, const std::map<std::string, uint64_t>&)>&
-                            edit_data) {
+void rewrite_checkpoint(
+    const std::string& from, const std::string& to, const std::function<void(Metadata&)>& edit_metadata,
+    const std::function<void(std::vector<uint8_t>&, const std::map<std::string, uint64_t>&)>& edit_data) {
   const auto st = engine::Safetensors::read(from);
   Metadata metadata = st.metadata();
   std::vector<uint8_t> data(st.buffer().begin(), st.buffer().end());
@@ -20,7 +20,8 @@ void rewrite_checkpoint(const std::string& from, const std::string& to, const st
   if (edit_data) edit_data(data, offsets);
   std::vector<engine::TensorRef> refs;
   for (const auto& t : st.tensors())
-    refs.push_back({t.name, t.dtype, t.shape, std::span<const uint8_t>(data).subspan(t.begin, t.end - t.begin)});
+    refs.push_back(
+        {t.name, t.dtype, t.shape, std::span<const uint8_t>(data).subspan(t.begin, t.end - t.begin)});
   if (metadata.count("dnntrain.crc32c")) {
     metadata.erase("dnntrain.crc32c");
     const auto layout = engine::layout_safetensors(refs, metadata);
