@@ -25,15 +25,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
-size_t count_lines(const fs::path& file) {
-  const std::string text = read_text(file);
-  return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
-}
-
 std::string tiny_train(const fs::path& dir) {
   return std::string("train ") + kTinyRun + " --threads 1 --output-dir " + dir.string();
 }
@@ -174,7 +165,7 @@ TEST_CASE("a fresh run into a folder with another run's checkpoint needs --resum
   CHECK(run_cli(tiny_train(dir) + " --epochs 2 --resume " + (dir / "checkpoint.safetensors").string()).code ==
         0);
   CHECK(run_cli(tiny_train(dir) + " --epochs 1 --overwrite --seed 5").code == 0);
-  CHECK(count_lines(dir / "summary.csv") == 2);  // started afresh
+  CHECK(lines(dir / "summary.csv") == 2);  // started afresh
 }
 
 TEST_CASE("temporaries a killed run left are removed when the next run takes the folder") {
@@ -253,7 +244,7 @@ TEST_CASE("resuming from an older checkpoint cuts summary.csv and log.jsonl back
       0);
   REQUIRE(run_cli(tiny_train(dir) + " --epochs 3 --resume " + (dir / "epoch2.safetensors").string()).code ==
           0);
-  CHECK(count_lines(dir / "summary.csv") == 4);  // header and epochs 1, 2, 3 once each
+  CHECK(lines(dir / "summary.csv") == 4);  // header and epochs 1, 2, 3 once each
   std::multiset<std::string> steps, epochs;
   std::ifstream log(dir / "log.jsonl");
   for (std::string line; std::getline(log, line);) {
