@@ -70,8 +70,6 @@ void check_model_options(const ModelOptions& o) {
         "--batch-size {} with --image-size {}, --in-channels {} and --classes {} needs tensors of more "
         "than {} values; lower --batch-size or --image-size",
         o.batch, o.image_size, o.in_channels, o.classes, kMaxActivation));
-  if (o.stem != "imagenet" && o.stem != "cifar")
-    throw UsageError(fmt::format("--stem must be imagenet or cifar, got '{}'", o.stem));
   if (o.conv_algorithm != "auto" && o.conv_algorithm != "direct" && o.conv_algorithm != "winograd")
     throw UsageError(fmt::format("--conv-algorithm must be auto, direct or winograd, got '{}'", o.conv_algorithm));
   check_threads(o.threads);

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 
 #include "apps/command.hpp"
 #include "apps/data_setup.hpp"
@@ -79,7 +80,14 @@ int run_train(const std::vector<std::string>& args) {
   files.open_logs(o.resume.empty() ? nullptr : &position);
   files.write_config(state.config);
   const std::string checkpoint = files.path("checkpoint.safetensors"), best = files.path("best.safetensors");
-  double best_top1 = state.extra.count("best_top1") ? std::stod(state.extra["best_top1"]) : -1;
+  double best_top1 = -1;
+  if (state.extra.count("best_top1")) {
+    const std::string& text = state.extra["best_top1"];
+    char* end = nullptr;
+    best_top1 = std::strtod(text.c_str(), &end);
+    DNNTRAIN_CHECK(!text.empty() && *end == '\0' && best_top1 >= 0 && best_top1 <= 1,
+                   fmt::format("{}: metadata key 'dnntrain.extra.best_top1' is not a fraction: '{}'", o.resume, text));
+  }
 
   engine::Trainer trainer(graph, loss_readout(model), optimizer, schedule, state);
   fmt::print(

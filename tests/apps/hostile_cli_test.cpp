@@ -258,7 +258,7 @@ TEST_CASE("resuming from an older checkpoint cuts summary.csv and log.jsonl back
   CHECK(std::set<std::string>(steps.begin(), steps.end()).size() == 24);
 }
 
-TEST_CASE("a resume position past the epoch's batches exits 1 naming the checkpoint") {
+TEST_CASE("a resume position past the epoch's batches or a bad best top-1 exits 1 naming the checkpoint") {
   const fs::path dir = scratch_dir("hostile_position");
   REQUIRE(run_cli(tiny_train(dir) + " --epochs 1 --steps 4").code == 0);
   const std::string edited = (dir / "edited.safetensors").string();
@@ -267,4 +267,7 @@ TEST_CASE("a resume position past the epoch's batches exits 1 naming the checkpo
     meta["dnntrain.step"] = "20";
   });
   expect_error(tiny_train(dir) + " --epochs 2 --resume " + edited, 1, edited);
+  rewrite_checkpoint((dir / "checkpoint.safetensors").string(), edited,
+                     [](Metadata& meta) { meta["dnntrain.extra.best_top1"] = "abc"; });
+  expect_error(tiny_train(dir) + " --epochs 2 --resume " + edited, 1, "best_top1");
 }
