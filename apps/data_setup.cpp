@@ -47,8 +47,8 @@ data::DatasetKind check_data_options(const DataOptions& o) {
   // Decoding may wait on storage, so workers may exceed the hardware threads, within reason.
   const int max_workers = 4 * hardware_threads();
   if (o.workers < 0 || o.workers > max_workers)
-    throw UsageError(fmt::format("--workers must be in [0, {}] (4 per hardware thread), got {}", max_workers,
-                                 o.workers));
+    throw UsageError(
+        fmt::format("--workers must be in [0, {}] (4 per hardware thread), got {}", max_workers, o.workers));
   if (o.synthetic_samples < 1)
     throw UsageError(fmt::format("--synthetic-samples must be at least 1, got {}", o.synthetic_samples));
   if (kind == data::DatasetKind::synthetic) return kind;
@@ -68,9 +68,10 @@ void check_synthetic_size(const DataOptions& o, const ModelOptions& model) {
   const int64_t size = model.image_size > 0 ? model.image_size : 32;
   const auto bytes = checked_product({o.synthetic_samples, channels, size, size});
   if (!bytes || *bytes > kMaxSyntheticBytes)
-    throw UsageError(fmt::format("--synthetic-samples {} of {}x{}x{} images exceed the {}-byte limit of "
-                                 "synthetic data; lower --synthetic-samples or --image-size",
-                                 o.synthetic_samples, channels, size, size, kMaxSyntheticBytes));
+    throw UsageError(
+        fmt::format("--synthetic-samples {} of {}x{}x{} images exceed the {}-byte limit of "
+                    "synthetic data; lower --synthetic-samples or --image-size",
+                    o.synthetic_samples, channels, size, size, kMaxSyntheticBytes));
 }
 
 std::shared_ptr<const data::Dataset> open_split(data::DatasetKind kind, const DataOptions& o,

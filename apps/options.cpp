@@ -1,10 +1,10 @@
 // Model options: registration with Boost.Program_options and range checks.
 #include "apps/options.hpp"
 
-#include <iostream>
+#include <fmt/format.h>
 
 #include <boost/program_options.hpp>
-#include <fmt/format.h>
+#include <iostream>
 
 #include "apps/command.hpp"
 #include "apps/limits.hpp"
@@ -65,7 +65,8 @@ void check_model_options(const ModelOptions& o) {
   const auto input = checked_product({o.batch, o.in_channels, o.image_size, o.image_size});
   const auto stem = checked_product({o.batch, 64, stem_size, stem_size});
   const auto logits = checked_product({o.batch, o.classes});
-  if (!input || !stem || !logits || *input > kMaxActivation || *stem > kMaxActivation || *logits > kMaxActivation)
+  if (!input || !stem || !logits || *input > kMaxActivation || *stem > kMaxActivation ||
+      *logits > kMaxActivation)
     throw UsageError(fmt::format(
         "--batch-size {} with --image-size {}, --in-channels {} and --classes {} needs tensors of more "
         "than {} values; lower --batch-size or --image-size",
@@ -89,8 +90,9 @@ void check_model_options_before_data(const ModelOptions& o) {
 void check_threads(int threads) {
   const int hardware = hardware_threads();
   if (threads < 0 || threads > hardware)
-    throw UsageError(fmt::format("--threads must be in [0, {}] (0: all; this machine runs {} hardware threads), got {}",
-                                 hardware, hardware, threads));
+    throw UsageError(
+        fmt::format("--threads must be in [0, {}] (0: all; this machine runs {} hardware threads), got {}",
+                    hardware, hardware, threads));
 }
 
 layers::ResNetConfig resnet_config(const ModelOptions& o) {

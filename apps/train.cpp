@@ -85,8 +85,9 @@ int run_train(const std::vector<std::string>& args) {
     const std::string& text = state.extra["best_top1"];
     char* end = nullptr;
     best_top1 = std::strtod(text.c_str(), &end);
-    DNNTRAIN_CHECK(!text.empty() && *end == '\0' && best_top1 >= 0 && best_top1 <= 1,
-                   fmt::format("{}: metadata key 'dnntrain.extra.best_top1' is not a fraction: '{}'", o.resume, text));
+    DNNTRAIN_CHECK(
+        !text.empty() && *end == '\0' && best_top1 >= 0 && best_top1 <= 1,
+        fmt::format("{}: metadata key 'dnntrain.extra.best_top1' is not a fraction: '{}'", o.resume, text));
   }
 
   engine::Trainer trainer(graph, loss_readout(model), optimizer, schedule, state);

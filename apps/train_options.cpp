@@ -174,8 +174,8 @@ bool parse_train_options(const std::vector<std::string>& args, TrainOptions& o) 
       "resume", po::value(&o.resume)->default_value(o.resume),
       "continue from this checkpoint (same options)")(
       "overwrite", po::bool_switch(&o.overwrite),
-      "start afresh in an --output-dir that holds another run's checkpoint, replacing it")("init", po::value(&o.init)->default_value(o.init),
-                                                      "start from these model weights")(
+      "start afresh in an --output-dir that holds another run's checkpoint, replacing it")(
+      "init", po::value(&o.init)->default_value(o.init), "start from these model weights")(
       "init-skip", po::value(&o.init_skip)->default_value(o.init_skip),
       "--init: comma-separated key prefixes to keep at their fresh values, e.g. fc.")(
       "print-freq", po::value(&o.print_freq)->default_value(o.print_freq), "steps between log lines")(

@@ -162,8 +162,8 @@ void ReadFile::read_at(uint64_t offset, std::span<uint8_t> out) const {
 std::vector<uint8_t> read_file(const std::string& path, uint64_t max_bytes) {
   const ReadFile file(path);
   if (file.size() > max_bytes)
-    throw Error("cannot read '" + path + "': it has " + std::to_string(file.size()) + " bytes, more than the " +
-                std::to_string(max_bytes) + "-byte limit");
+    throw Error("cannot read '" + path + "': it has " + std::to_string(file.size()) +
+                " bytes, more than the " + std::to_string(max_bytes) + "-byte limit");
   std::vector<uint8_t> bytes(static_cast<size_t>(file.size()));
   file.read_at(0, bytes);
   return bytes;

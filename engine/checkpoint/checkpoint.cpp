@@ -119,9 +119,10 @@ uint32_t checksum(const std::vector<TensorRef>& refs, std::map<std::string, std:
 std::string format_version(const Safetensors& st, bool for_resume) {
   const auto it = st.metadata().find(kVersion);
   const std::string v = it == st.metadata().end() ? "" : it->second;
-  DNNTRAIN_CHECK(v.empty() || v == "1" || v == "2",
-                 st.source() + ": " + kVersion + " '" + v +
-                     "' is unknown (this dnntrain reads 1 and 2); the file is corrupt or from a newer dnntrain");
+  DNNTRAIN_CHECK(
+      v.empty() || v == "1" || v == "2",
+      st.source() + ": " + kVersion + " '" + v +
+          "' is unknown (this dnntrain reads 1 and 2); the file is corrupt or from a newer dnntrain");
   DNNTRAIN_CHECK(!for_resume || v == "2",
                  st.source() + ": format " + (v.empty() ? std::string("without a version") : "1") +
                      " does not checksum the training position; it cannot be resumed (use it with --init)");
@@ -308,9 +309,9 @@ TrainingState resume_checkpoint(const std::string& path, const std::vector<Param
   s.epoch = meta_count(st, "dnntrain.epoch", 0);
   s.step = meta_count(st, "dnntrain.step", 0);
   s.batch_in_epoch = meta_count(st, "dnntrain.batch_in_epoch", 0);
-  DNNTRAIN_CHECK(s.batch_in_epoch <= s.step, st.source() + ": dnntrain.batch_in_epoch " +
-                                                 std::to_string(s.batch_in_epoch) + " exceeds dnntrain.step " +
-                                                 std::to_string(s.step) + "; the file is corrupt");
+  DNNTRAIN_CHECK(s.batch_in_epoch <= s.step,
+                 st.source() + ": dnntrain.batch_in_epoch " + std::to_string(s.batch_in_epoch) +
+                     " exceeds dnntrain.step " + std::to_string(s.step) + "; the file is corrupt");
   s.data_seed = meta_number<uint64_t>(st, "dnntrain.data_seed");
   s.init_seed = meta_number<uint64_t>(st, "dnntrain.init_seed");
   const std::string lr = meta(st, "dnntrain.lr");

@@ -106,8 +106,8 @@ Safetensors Safetensors::parse_header(std::span<const uint8_t> file, uint64_t fi
   if (n > kMaxHeaderBytes)
     bad(src, "header length " + std::to_string(n) + " exceeds the 100000000-byte limit (HeaderTooLarge)");
   if (n > file_size - 8)
-    bad(src, "header length " + std::to_string(n) + " runs past the end of the " +
-                 std::to_string(file_size) + "-byte file (InvalidHeaderLength)");
+    bad(src, "header length " + std::to_string(n) + " runs past the end of the " + std::to_string(file_size) +
+                 "-byte file (InvalidHeaderLength)");
   DNNTRAIN_CHECK(file.size() >= 8 + n, src + ": safetensors: the header was not read whole");
   // Item 2: UTF-8 JSON object, trailing whitespace allowed, no duplicate names.
   const std::string_view header(reinterpret_cast<const char*>(file.data() + 8), n);

@@ -1,17 +1,16 @@
 // run_cli through std::system with redirected output; the status decoded the way a shell does.
 #include "tests/apps/cli_run.hpp"
 
+#include <doctest/doctest.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <doctest/doctest.h>
-
-#include "engine/checkpoint/safetensors.hpp"
 
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+
+#include "engine/checkpoint/safetensors.hpp"
 
 namespace dnntrain::test {
 

@@ -350,8 +350,9 @@ TEST_CASE("the checksum covers the header: an edited training position is refuse
     Model r = tiny(true);
     engine::Optimizer other(r.params, momentum_sgd());
     INFO(std::string(from) << " -> " << std::string(to));
-    CHECK_THROWS_WITH_AS(engine::resume_checkpoint(dir.file("edited.safetensors"), r.params, r.buffers, other),
-                         doctest::Contains("checksum mismatch"), Error);
+    CHECK_THROWS_WITH_AS(
+        engine::resume_checkpoint(dir.file("edited.safetensors"), r.params, r.buffers, other),
+        doctest::Contains("checksum mismatch"), Error);
   }
 }
 
@@ -376,8 +377,8 @@ TEST_CASE("resume refuses a training position out of range and unknown format ve
     test::rewrite_checkpoint(path, edited, [&](test::Metadata& meta) { meta[key] = value; });
     Model r = tiny(true);
     engine::Optimizer other(r.params, momentum_sgd());
-    CHECK_THROWS_WITH_AS(engine::resume_checkpoint(edited, r.params, r.buffers, other), doctest::Contains(phrase),
-                         Error);
+    CHECK_THROWS_WITH_AS(engine::resume_checkpoint(edited, r.params, r.buffers, other),
+                         doctest::Contains(phrase), Error);
   }
   // The unedited file, rewritten the same way, resumes: the checks above refuse values, not files.
   test::rewrite_checkpoint(path, edited, [](test::Metadata&) {});
@@ -392,14 +393,16 @@ TEST_CASE("non-finite weights and optimizer state are refused on load") {
   engine::Optimizer opt(m.params, momentum_sgd());
   const std::string path = saved_checkpoint(dir, m, opt);
   const std::string edited = dir.file("edited.safetensors");
-  for (const std::string tensor : {"fc.weight", "bn1.running_var", "optimizer.conv1.weight.momentum_buffer"}) {
+  for (const std::string tensor :
+       {"fc.weight", "bn1.running_var", "optimizer.conv1.weight.momentum_buffer"}) {
     const std::string non_finite = "'" + tensor + "' holds a non-finite value";
     for (const float bad : {NAN, INFINITY}) {
       INFO(tensor << " holds " << bad);
       const auto poison = [&](std::vector<uint8_t>& data, const std::map<std::string, uint64_t>& offsets) {
         std::memcpy(data.data() + offsets.at(tensor) + 4, &bad, sizeof bad);
       };
-      test::rewrite_checkpoint(path, edited, [](test::Metadata&) {}, poison);
+      test::rewrite_checkpoint(
+          path, edited, [](test::Metadata&) {}, poison);
       Model r = tiny(true);
       engine::Optimizer other(r.params, momentum_sgd());
       CHECK_THROWS_WITH_AS(engine::resume_checkpoint(edited, r.params, r.buffers, other),
@@ -408,7 +411,12 @@ TEST_CASE("non-finite weights and optimizer state are refused on load") {
       CHECK_THROWS_WITH_AS(engine::load_weights(edited, r.params, r.buffers),
                            doctest::Contains(non_finite.c_str()), Error);
       // A torch-like file (no dnntrain metadata, no checksum) is checked the same way.
-      test::rewrite_checkpoint(path, edited, [](test::Metadata& meta) { meta = {{"format", "pt"}}; }, poison);
+      test::rewrite_checkpoint(
+          path, edited,
+          [](test::Metadata& meta) {
+            meta = {{"format", "pt"}};
+          },
+          poison);
       CHECK_THROWS_WITH_AS(engine::load_weights(edited, r.params, r.buffers),
                            doctest::Contains(non_finite.c_str()), Error);
     }
