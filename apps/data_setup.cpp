@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "apps/command.hpp"
+#include "apps/limits.hpp"
 #include "data/idx.hpp"
 #include "engine/error.hpp"
 
@@ -48,7 +49,11 @@ data::DatasetKind check_data_options(const DataOptions& o) {
   if (o.max_image_pixels < 0)
     throw UsageError(
         fmt::format("--max-image-pixels must be >= 0 (0: no limit), got {}", o.max_image_pixels));
-  if (o.workers < 0) throw UsageError(fmt::format("--workers must be >= 0, got {}", o.workers));
+  // Decoding may wait on storage, so workers may exceed the hardware threads, within reason.
+  const int max_workers = 4 * hardware_threads();
+  if (o.workers < 0 || o.workers > max_workers)
+    throw UsageError(
+        fmt::format("--workers must be in [0, {}] (4 per hardware thread), got {}", max_workers, o.workers));
   if (o.synthetic_samples < 1)
     throw UsageError(fmt::format("--synthetic-samples must be at least 1, got {}", o.synthetic_samples));
   if (kind == data::DatasetKind::synthetic) return kind;
@@ -63,6 +68,17 @@ data::DatasetKind check_data_options(const DataOptions& o) {
   return kind;
 }
 
+void check_synthetic_size(const DataOptions& o, const ModelOptions& model) {
+  const int64_t channels = model.in_channels > 0 ? model.in_channels : 3;
+  const int64_t size = model.image_size > 0 ? model.image_size : 32;
+  const auto bytes = checked_product({o.synthetic_samples, channels, size, size});
+  if (!bytes || *bytes > kMaxSyntheticBytes)
+    throw UsageError(
+        fmt::format("--synthetic-samples {} of {}x{}x{} images exceed the {}-byte limit of "
+                    "synthetic data; lower --synthetic-samples or --image-size",
+                    o.synthetic_samples, channels, size, size, kMaxSyntheticBytes));
+}
+
 std::shared_ptr<const data::Dataset> open_split(data::DatasetKind kind, const DataOptions& o,
                                                 const ModelOptions& model, data::Split split) {
   data::DatasetOptions d;
@@ -75,6 +91,7 @@ std::shared_ptr<const data::Dataset> open_split(data::DatasetKind kind, const Da
   d.synthetic.channels = model.in_channels > 0 ? model.in_channels : 3;
   d.synthetic.height = d.synthetic.width = model.image_size > 0 ? model.image_size : 32;
   d.synthetic.classes = model.classes > 0 ? model.classes : 10;
+  if (kind == data::DatasetKind::synthetic) check_synthetic_size(o, model);
   return data::open_dataset(kind, d);
 }
 

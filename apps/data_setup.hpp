@@ -31,6 +31,8 @@ void add_data_options(boost::program_options::options_description& desc, DataOpt
 // Throws UsageError naming the option (unknown dataset, missing data path, ...).
 data::DatasetKind check_data_options(const DataOptions& o);
 
+// Synthetic data is held in memory: its size (samples × image bytes) has a limit. UsageError above it.
+void check_synthetic_size(const DataOptions& o, const ModelOptions& model);
 // Opens one split. Synthetic data takes its shape from the model options (defaults 3×32×32, 10 classes).
 std::shared_ptr<const data::Dataset> open_split(data::DatasetKind kind, const DataOptions& o,
                                                 const ModelOptions& model, data::Split split);

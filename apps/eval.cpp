@@ -9,6 +9,7 @@
 #include "apps/command.hpp"
 #include "apps/data_setup.hpp"
 #include "apps/model_setup.hpp"
+#include "engine/checkpoint/atomic_file.hpp"
 #include "engine/checkpoint/checkpoint.hpp"
 
 namespace dnntrain::apps {
@@ -50,9 +51,9 @@ int run_eval(const std::vector<std::string>& args) {
   if (!parse_command_line(desc, args, vm)) return 0;
   po::notify(vm);
   if (checkpoint.empty()) throw UsageError("--checkpoint is required");
-  if (!std::filesystem::is_regular_file(checkpoint))
-    throw UsageError(fmt::format("--checkpoint: no such file '{}'", checkpoint));
-  if (m.batch < 1) throw UsageError(fmt::format("--batch-size must be at least 1, got {}", m.batch));
+  if (const auto problem = engine::not_a_regular_file(checkpoint))
+    throw UsageError(fmt::format("--checkpoint: '{}' {}; give a checkpoint file", checkpoint, *problem));
+  check_model_options_before_data(m);
   const data::DatasetKind kind = check_data_options(d);
   auto test_set = open_split(kind, d, m, data::Split::test);
   resolve_model_from_data(m, kind, *test_set);

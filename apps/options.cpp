@@ -1,12 +1,13 @@
 // Model options: registration with Boost.Program_options and range checks.
 #include "apps/options.hpp"
 
-#include <iostream>
-
-#include <boost/program_options.hpp>
 #include <fmt/format.h>
 
+#include <boost/program_options.hpp>
+#include <iostream>
+
 #include "apps/command.hpp"
+#include "apps/limits.hpp"
 
 namespace dnntrain::apps {
 
@@ -14,7 +15,12 @@ namespace po = boost::program_options;
 
 bool parse_command_line(const po::options_description& desc, const std::vector<std::string>& args,
                         po::variables_map& vm) {
-  po::store(po::command_line_parser(args).options(desc).run(), vm);
+  const po::parsed_options parsed = po::command_line_parser(args).options(desc).run();
+  for (const auto& option : parsed.options)
+    if (option.position_key >= 0 || option.string_key.empty())
+      throw UsageError(fmt::format("unexpected argument '{}'; every value follows its --option",
+                                   option.value.empty() ? "" : option.value.front()));
+  po::store(parsed, vm);
   if (vm.count("help")) {
     std::cout << desc << "\n";
     return false;
@@ -43,14 +49,50 @@ void check_model_options(const ModelOptions& o) {
   if (std::find(models.begin(), models.end(), o.model) == models.end())
     throw UsageError(fmt::format("--model: unknown model '{}'", o.model));
   if (o.batch < 1) throw UsageError(fmt::format("--batch-size must be at least 1, got {}", o.batch));
-  if (o.image_size < 1) throw UsageError(fmt::format("--image-size must be at least 1, got {}", o.image_size));
-  if (o.in_channels < 1) throw UsageError(fmt::format("--in-channels must be at least 1, got {}", o.in_channels));
-  if (o.classes < 1) throw UsageError(fmt::format("--classes must be at least 1, got {}", o.classes));
   if (o.stem != "imagenet" && o.stem != "cifar")
     throw UsageError(fmt::format("--stem must be imagenet or cifar, got '{}'", o.stem));
+  const int min_size = layers::min_image_size(resnet_config(o));
+  if (o.image_size < min_size || o.image_size > kMaxImageSize)
+    throw UsageError(fmt::format("--image-size must be in [{}, {}] for {} with the {} stem, got {}", min_size,
+                                 kMaxImageSize, o.model, o.stem, o.image_size));
+  if (o.in_channels < 1 || o.in_channels > kMaxInChannels)
+    throw UsageError(fmt::format("--in-channels must be in [1, {}], got {}", kMaxInChannels, o.in_channels));
+  if (o.classes < 1 || o.classes > kMaxClasses)
+    throw UsageError(fmt::format("--classes must be in [1, {}], got {}", kMaxClasses, o.classes));
+  // The largest early tensors: the input, and the stem's 64-channel output (stride 2 for the
+  // ImageNet stem, 1 for the CIFAR one); also the logits.
+  const int64_t stem_size = o.stem == "cifar" ? o.image_size : (o.image_size + 1) / 2;
+  const auto input = checked_product({o.batch, o.in_channels, o.image_size, o.image_size});
+  const auto stem = checked_product({o.batch, 64, stem_size, stem_size});
+  const auto logits = checked_product({o.batch, o.classes});
+  if (!input || !stem || !logits || *input > kMaxActivation || *stem > kMaxActivation ||
+      *logits > kMaxActivation)
+    throw UsageError(fmt::format(
+        "--batch-size {} with --image-size {}, --in-channels {} and --classes {} needs tensors of more "
+        "than {} values; lower --batch-size or --image-size",
+        o.batch, o.image_size, o.in_channels, o.classes, kMaxActivation));
   if (o.conv_algorithm != "auto" && o.conv_algorithm != "direct" && o.conv_algorithm != "winograd")
     throw UsageError(fmt::format("--conv-algorithm must be auto, direct or winograd, got '{}'", o.conv_algorithm));
-  if (o.threads < 0) throw UsageError(fmt::format("--threads must be >= 0, got {}", o.threads));
+  check_threads(o.threads);
+}
+
+void check_model_options_before_data(const ModelOptions& o) {
+  if (o.image_size < 0 || o.in_channels < 0 || o.classes < 0)
+    throw UsageError("--image-size, --in-channels and --classes must be >= 0 (0: from the dataset)");
+  ModelOptions m = o;  // zeros and "auto" stand for small stand-ins until the data fills them in
+  if (m.model == "auto") m.model = "resnet20";
+  if (m.image_size == 0) m.image_size = 32;
+  if (m.in_channels == 0) m.in_channels = 1;
+  if (m.classes == 0) m.classes = 10;
+  check_model_options(m);
+}
+
+void check_threads(int threads) {
+  const int hardware = hardware_threads();
+  if (threads < 0 || threads > hardware)
+    throw UsageError(
+        fmt::format("--threads must be in [0, {}] (0: all; this machine runs {} hardware threads), got {}",
+                    hardware, hardware, threads));
 }
 
 layers::ResNetConfig resnet_config(const ModelOptions& o) {

@@ -30,6 +30,11 @@ bool parse_command_line(const boost::program_options::options_description& desc,
 void add_model_options(boost::program_options::options_description& desc, ModelOptions& o);
 // Throws UsageError naming the option when a value is out of range or unknown.
 void check_model_options(const ModelOptions& o);
+// check_model_options with the values left to the data (0, "auto") replaced by small stand-ins:
+// every given value is checked before any data is read.
+void check_model_options_before_data(const ModelOptions& o);
+// --threads: 0 (all) up to the hardware threads this process may use; more only oversubscribes.
+void check_threads(int threads);
 layers::ResNetConfig resnet_config(const ModelOptions& o);
 
 }  // namespace dnntrain::apps

@@ -1,11 +1,11 @@
-// The files of a training run's output folder besides checkpoints: summary.csv (one row per epoch),
-// log.jsonl (one JSON object per printed step and per evaluation) and config.
+// The output folder of a training run besides checkpoints: its lock, summary.csv (one row per
+// epoch), log.jsonl (one JSON object per printed step and per evaluation) and config.
 #pragma once
 
 #include <cstdint>
-#include <cstdio>
 #include <string>
 
+#include "apps/log_file.hpp"
 #include "engine/trainer.hpp"
 
 namespace dnntrain::apps {
@@ -17,23 +17,43 @@ struct EpochSummary {
   double images_per_sec = 0, seconds = 0, wait_seconds = 0;
 };
 
+// How far a resumed run's logs go: rows past it were written after the checkpoint and are cut.
+struct LogPosition {
+  int64_t epochs_done = 0;  // completed epochs (summary rows and epoch lines 1..epochs_done)
+  int64_t step = 0;         // step lines up to this step
+};
+
 class RunFiles {
  public:
-  // Creates `dir`; `append` (resume) keeps existing summary.csv and log.jsonl rows.
-  RunFiles(const std::string& dir, bool append);
+  // Creates `dir` and holds an exclusive lock on `dir`/dnntrain.lock until destroyed (a second run
+  // on the folder: UsageError naming it); then removes the temporaries a killed run left.
+  explicit RunFiles(const std::string& dir);
   ~RunFiles();
   RunFiles(const RunFiles&) = delete;
   RunFiles& operator=(const RunFiles&) = delete;
 
-  void write_config(const std::string& text);
+  // A fresh run into a folder that holds a checkpoint: UsageError unless `overwrite`.
+  void check_fresh(bool overwrite) const;
+  // Opens summary.csv and log.jsonl: emptied when `resumed` is null, else cut to its position.
+  void open_logs(const LogPosition* resumed);
+  void write_config(const std::string& text);  // atomically
   void log_step(const engine::StepStats& s, int64_t epoch, double images_per_sec);
   void log_epoch(const EpochSummary& e);
+  // fsyncs and closes the logs; throws dnntrain::Error naming the file on a write error.
+  void close();
   std::string path(const std::string& name) const { return dir_ + "/" + name; }
+  int stale_temporaries_removed() const { return stale_removed_; }
 
  private:
   std::string dir_;
-  std::FILE* summary_ = nullptr;
-  std::FILE* log_ = nullptr;
+  int lock_fd_ = -1;
+  int stale_removed_ = 0;
+  LogFile summary_, log_;
 };
+
+// The length of the prefix of summary.csv (`csv`) or log.jsonl (`jsonl`) text written up to
+// `position`: whole lines only, stopping at the first line past it.
+size_t summary_prefix(const std::string& csv, const LogPosition& position);
+size_t log_prefix(const std::string& jsonl, const LogPosition& position);
 
 }  // namespace dnntrain::apps

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 
 #include "apps/command.hpp"
 #include "apps/data_setup.hpp"
@@ -13,6 +14,7 @@
 #include "apps/run_files.hpp"
 #include "apps/train_options.hpp"
 #include "engine/checkpoint/checkpoint.hpp"
+#include "engine/error.hpp"
 
 namespace dnntrain::apps {
 
@@ -32,6 +34,12 @@ int run_train(const std::vector<std::string>& args) {
   TrainOptions o;
   if (!parse_train_options(args, o)) return 0;
   const data::DatasetKind kind = check_data_options(o.data);
+  if (kind == data::DatasetKind::synthetic) check_synthetic_size(o.data, o.model);
+  RunFiles files(o.output_dir);  // the folder's lock, held until the run ends
+  if (o.resume.empty()) files.check_fresh(o.overwrite);
+  if (files.stale_temporaries_removed() > 0)
+    fmt::print("removed {} temporary file(s) a killed run left in {}\n", files.stale_temporaries_removed(),
+               o.output_dir);
   auto train_set = open_split(kind, o.data, o.model, data::Split::train);
   auto test_set = open_split(kind, o.data, o.model, data::Split::test);
   resolve_model_from_data(o.model, kind, *train_set);
@@ -63,13 +71,26 @@ int run_train(const std::vector<std::string>& args) {
   const int batch = o.model.batch, image_size = o.model.image_size;
   PipelineSource train_source(train_set, kind, o.data, image_size, batch, true, state.data_seed);
   PipelineSource test_source(test_set, kind, o.data, image_size, batch, false, state.data_seed);
-  RunFiles files(o.output_dir, !o.resume.empty());
+  const int64_t steps_per_epoch = train_source.batches_per_epoch();
+  DNNTRAIN_CHECK(state.batch_in_epoch <= steps_per_epoch,
+                 fmt::format("{}: batch {} of the epoch is past its {} batches; resume with the --batch-size "
+                             "and data of the run that wrote it",
+                             o.resume, state.batch_in_epoch, steps_per_epoch));
+  const LogPosition position{state.epoch, state.step};
+  files.open_logs(o.resume.empty() ? nullptr : &position);
   files.write_config(state.config);
   const std::string checkpoint = files.path("checkpoint.safetensors"), best = files.path("best.safetensors");
-  double best_top1 = state.extra.count("best_top1") ? std::stod(state.extra["best_top1"]) : -1;
+  double best_top1 = -1;
+  if (state.extra.count("best_top1")) {
+    const std::string& text = state.extra["best_top1"];
+    char* end = nullptr;
+    best_top1 = std::strtod(text.c_str(), &end);
+    DNNTRAIN_CHECK(
+        !text.empty() && *end == '\0' && best_top1 >= 0 && best_top1 <= 1,
+        fmt::format("{}: metadata key 'dnntrain.extra.best_top1' is not a fraction: '{}'", o.resume, text));
+  }
 
   engine::Trainer trainer(graph, loss_readout(model), optimizer, schedule, state);
-  const int64_t steps_per_epoch = train_source.batches_per_epoch();
   fmt::print(
       "{} on {} ({} training, {} test samples, {}x{}x{}, {} classes), batch {}, {} steps/epoch, {} threads\n",
       o.model.model, o.data.dataset, train_set->size(), test_set->size(), o.model.in_channels, image_size,
@@ -137,6 +158,7 @@ int run_train(const std::vector<std::string>& args) {
     if (r.end == engine::EpochResult::End::interrupted) {
       fmt::print("interrupted at step {} (epoch {}, batch {}); saved {}; continue with --resume {}\n",
                  state.step, state.epoch + 1, state.batch_in_epoch, checkpoint, checkpoint);
+      files.close();
       std::fflush(stdout);
       return 128 + InterruptGuard::signal();  // 130 for Ctrl-C, 143 for SIGTERM
     }
@@ -144,6 +166,7 @@ int run_train(const std::vector<std::string>& args) {
                state.batch_in_epoch);
     break;
   }
+  files.close();
   if (best_top1 >= 0) fmt::print("best test top-1 {:.2f}%: {}\n", 100 * best_top1, best);
   fmt::print("checkpoint: {}\n", checkpoint);
   return 0;

@@ -10,6 +10,7 @@
 
 #include "apps/command.hpp"
 #include "apps/config_file.hpp"
+#include "apps/limits.hpp"
 #include "engine/error.hpp"
 
 namespace dnntrain::apps {
@@ -45,26 +46,29 @@ std::string ini_text(const po::options_description& desc, const po::variables_ma
   return out;
 }
 
+// A file option (--resume, --init) that is given must name a regular file.
+void check_file_option(const std::string& option, const std::string& file) {
+  if (file.empty()) return;
+  if (const auto problem = engine::not_a_regular_file(file))
+    throw UsageError(fmt::format("{}: '{}' {}; give a checkpoint file", option, file, *problem));
+}
+
 void check(const TrainOptions& o) {
-  if (o.model.model != "auto") {
-    ModelOptions m = o.model;  // the shape is checked once the data has filled it in
-    if (m.image_size == 0) m.image_size = 32;
-    if (m.in_channels == 0) m.in_channels = 1;
-    if (m.classes == 0) m.classes = 10;
-    check_model_options(m);
-  } else if (o.model.batch < 1) {
-    throw UsageError(fmt::format("--batch-size must be at least 1, got {}", o.model.batch));
-  }
-  if (o.model.image_size < 0 || o.model.in_channels < 0 || o.model.classes < 0)
-    throw UsageError("--image-size, --in-channels and --classes must be >= 0 (0: from the dataset)");
-  if (o.model.threads < 0) throw UsageError(fmt::format("--threads must be >= 0, got {}", o.model.threads));
+  check_model_options_before_data(o.model);
   if (o.epochs < 1) throw UsageError(fmt::format("--epochs must be at least 1, got {}", o.epochs));
   if (o.steps < 0) throw UsageError(fmt::format("--steps must be >= 0, got {}", o.steps));
-  if (!(o.lr > 0)) throw UsageError(fmt::format("--lr must be positive, got {}", o.lr));
-  if (o.momentum < 0) throw UsageError(fmt::format("--momentum must be >= 0, got {}", o.momentum));
-  if (o.weight_decay < 0) throw UsageError(fmt::format("--wd must be >= 0, got {}", o.weight_decay));
-  if (o.label_smoothing < 0 || o.label_smoothing >= 1)
+  check_real("--lr", o.lr, 0, INFINITY, true);
+  check_real("--momentum", o.momentum, 0, 1);
+  check_real("--wd", o.weight_decay, 0);
+  check_real("--norm-weight-decay", o.norm_weight_decay, -INFINITY);
+  check_real("--label-smoothing", o.label_smoothing, 0, 1);
+  if (o.label_smoothing >= 1)
     throw UsageError(fmt::format("--label-smoothing must be in [0, 1), got {}", o.label_smoothing));
+  check_real("--lr-gamma", o.lr_gamma, 0, INFINITY, true);
+  check_real("--lr-min", o.lr_min, 0);
+  check_real("--lr-warmup-decay", o.lr_warmup_decay, 0, 1, true);
+  if (o.lr_step_size < 1)
+    throw UsageError(fmt::format("--lr-step-size must be at least 1, got {}", o.lr_step_size));
   if (o.opt != "sgd" && o.opt != "adam" && o.opt != "adamw")
     throw UsageError(fmt::format("--opt must be sgd, adam or adamw, got '{}'", o.opt));
   if (o.nesterov && (o.opt != "sgd" || o.momentum <= 0))
@@ -79,9 +83,8 @@ void check(const TrainOptions& o) {
   if (o.print_freq < 1)
     throw UsageError(fmt::format("--print-freq must be at least 1, got {}", o.print_freq));
   if (o.output_dir.empty()) throw UsageError("--output-dir must not be empty");
-  for (const auto& [option, file] : {std::pair{"--resume", o.resume}, std::pair{"--init", o.init}})
-    if (!file.empty() && !std::filesystem::is_regular_file(file))
-      throw UsageError(fmt::format("{}: no such file '{}'", option, file));
+  check_file_option("--resume", o.resume);
+  check_file_option("--init", o.init);
   if (!o.resume.empty() && !o.init.empty()) throw UsageError("--resume and --init exclude each other");
 }
 
@@ -168,8 +171,10 @@ bool parse_train_options(const std::vector<std::string>& args, TrainOptions& o) 
       "output-dir", po::value(&o.output_dir)->default_value(o.output_dir),
       "folder for summary.csv, log.jsonl, config and checkpoints")(
       "resume", po::value(&o.resume)->default_value(o.resume),
-      "continue from this checkpoint (same options)")("init", po::value(&o.init)->default_value(o.init),
-                                                      "start from these model weights")(
+      "continue from this checkpoint (same options)")(
+      "overwrite", po::bool_switch(&o.overwrite),
+      "start afresh in an --output-dir that holds another run's checkpoint, replacing it")(
+      "init", po::value(&o.init)->default_value(o.init), "start from these model weights")(
       "init-skip", po::value(&o.init_skip)->default_value(o.init_skip),
       "--init: comma-separated key prefixes to keep at their fresh values, e.g. fc.")(
       "print-freq", po::value(&o.print_freq)->default_value(o.print_freq), "steps between log lines")(

@@ -30,6 +30,7 @@ struct TrainOptions {
   int64_t lr_warmup_epochs = 0;
   std::string output_dir = "output";
   std::string resume, init, init_skip;  // init_skip: comma-separated key prefixes
+  bool overwrite = false;               // a fresh run may replace the checkpoint of another run in output_dir
   int print_freq = 50;
   uint64_t seed = 0;
   std::string config;  // the INI file read, if any

@@ -92,6 +92,11 @@ const std::vector<std::string>& resnet_models() {
   return names;
 }
 
+int min_image_size(const ResNetConfig& config) {
+  if (architecture_of(config.model).cifar_family) return 4;
+  return config.stem == Stem::imagenet ? 32 : 8;
+}
+
 Model::Model(engine::Context& context, const ResNetConfig& config, engine::GraphOptions options)
     : config_(config), graph_(context, options) {
   Architecture arch = architecture_of(config.model);
@@ -109,7 +114,7 @@ Model::Model(engine::Context& context, const ResNetConfig& config, engine::Graph
                  fmt::format("input channels must be positive, got {}", config.in_channels));
   DNNTRAIN_CHECK(config.image_size > 0, fmt::format("the image size must be positive, got {}", config.image_size));
   // The input must survive every stride-2 step with a map of at least 1×1.
-  const int downsampling = arch.cifar_family ? 4 : (config.stem == Stem::imagenet ? 32 : 8);
+  const int downsampling = min_image_size(config);
   DNNTRAIN_CHECK(config.image_size >= downsampling,
                  fmt::format("{} with a {} stem needs images of at least {}x{}, got {}x{}", config.model,
                              config.stem == Stem::imagenet && !arch.cifar_family ? "imagenet" : "cifar",

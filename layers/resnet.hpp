@@ -32,6 +32,8 @@ struct ResNetConfig {
 
 // The model names build_resnet accepts, in a stable order.
 const std::vector<std::string>& resnet_models();
+// The smallest input size the model's stride-2 steps leave at least 1×1 (the model must be known).
+int min_image_size(const ResNetConfig& config);
 
 // A planned ResNet: its graph, the loss at its end, and the logits feeding it.
 class Model {

@@ -1,11 +1,13 @@
-// AtomicFile and read_file on POSIX descriptors: every call checked, EINTR retried, errors name
-// the file and the errno text.
+// AtomicFile and the checked readers on POSIX descriptors: every call checked, EINTR retried,
+// errors name the file and the errno text.
 #include "engine/checkpoint/atomic_file.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 
@@ -26,11 +28,32 @@ std::string parent_dir(const std::string& path) {
   return path.substr(0, slash);
 }
 
+std::string kind_of(mode_t mode) {
+  if (S_ISDIR(mode)) return "is a directory";
+  if (S_ISFIFO(mode)) return "is a FIFO (named pipe)";
+  if (S_ISSOCK(mode)) return "is a socket";
+  if (S_ISCHR(mode) || S_ISBLK(mode)) return "is a device";
+  return "is not a regular file";
+}
+
+bool all_digits(const std::string& s, size_t begin, size_t end) {
+  if (begin >= end) return false;
+  for (size_t i = begin; i < end; ++i)
+    if (s[i] < '0' || s[i] > '9') return false;
+  return true;
+}
+
 }  // namespace
 
-AtomicFile::AtomicFile(std::string path) : path_(std::move(path)), tmp_(path_ + ".tmp") {
-  fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd_ < 0) throw io_error("cannot create the temporary checkpoint file", tmp_);
+AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
+  static std::atomic<uint64_t> counter{0};
+  // A name taken by anything (a planted link included) is skipped, never opened.
+  for (int attempt = 0; fd_ < 0; ++attempt) {
+    tmp_ = path_ + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
+    fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd_ < 0 && (errno != EEXIST || attempt == 100))
+      throw io_error("cannot create the temporary file", tmp_);
+  }
 }
 
 AtomicFile::~AtomicFile() {
@@ -57,6 +80,7 @@ void AtomicFile::commit() {
   const int fd = fd_;
   fd_ = -1;
   if (::close(fd) != 0) throw io_error("cannot close", tmp_);
+  // rename replaces a link at `path` itself, never its target.
   if (::rename(tmp_.c_str(), path_.c_str()) != 0)
     throw io_error("cannot rename the temporary file over", path_);
   committed_ = true;
@@ -74,28 +98,74 @@ void write_file_atomic(const std::string& path, std::span<const uint8_t> bytes) 
   f.commit();
 }
 
-std::vector<uint8_t> read_file(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw io_error("cannot open", path);
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    throw Error("cannot read '" + path + "': not a regular file");
+bool is_atomic_temporary(const std::string& name) {
+  const auto tmp = name.rfind(".tmp.");
+  if (tmp == std::string::npos || tmp == 0) return false;
+  const size_t pid = tmp + 5, dot = name.find('.', pid);
+  return dot != std::string::npos && all_digits(name, pid, dot) && all_digits(name, dot + 1, name.size());
+}
+
+int remove_stale_temporaries(const std::string& dir) {
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) throw io_error("cannot list", dir);
+  int removed = 0;
+  while (const dirent* e = ::readdir(d)) {
+    const std::string name = e->d_name;
+    if (!is_atomic_temporary(name)) continue;
+    if (::unlink((dir + "/" + name).c_str()) == 0) ++removed;  // unlink never follows a link
   }
-  std::vector<uint8_t> bytes(static_cast<size_t>(st.st_size));
+  ::closedir(d);
+  return removed;
+}
+
+std::optional<std::string> not_a_regular_file(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return errno == ENOENT ? "does not exist" : std::strerror(errno);
+  if (S_ISREG(st.st_mode)) return std::nullopt;
+  return kind_of(st.st_mode);
+}
+
+ReadFile::ReadFile(const std::string& path) : path_(path) {
+  fd_ = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd_ < 0) throw io_error("cannot open", path);
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0) {
+    const int e = errno;
+    ::close(fd_);
+    errno = e;
+    throw io_error("cannot stat", path);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd_);
+    throw Error("cannot read '" + path + "': it " + kind_of(st.st_mode) + ", not a regular file");
+  }
+  size_ = static_cast<uint64_t>(st.st_size);
+}
+
+ReadFile::~ReadFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void ReadFile::read_at(uint64_t offset, std::span<uint8_t> out) const {
   size_t got = 0;
-  while (got < bytes.size()) {
-    const ssize_t n = ::read(fd, bytes.data() + got, bytes.size() - got);
+  while (got < out.size()) {
+    const ssize_t n = ::pread(fd_, out.data() + got, out.size() - got, static_cast<off_t>(offset + got));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      const int e = n == 0 ? EIO : errno;
-      ::close(fd);
-      errno = e;
-      throw io_error("cannot read (file shrank or I/O error)", path);
+      if (n == 0) errno = EIO;
+      throw io_error("cannot read (file shrank or I/O error)", path_);
     }
     got += static_cast<size_t>(n);
   }
-  ::close(fd);
+}
+
+std::vector<uint8_t> read_file(const std::string& path, uint64_t max_bytes) {
+  const ReadFile file(path);
+  if (file.size() > max_bytes)
+    throw Error("cannot read '" + path + "': it has " + std::to_string(file.size()) +
+                " bytes, more than the " + std::to_string(max_bytes) + "-byte limit");
+  std::vector<uint8_t> bytes(static_cast<size_t>(file.size()));
+  file.read_at(0, bytes);
   return bytes;
 }
 

@@ -1,9 +1,11 @@
 // save_checkpoint / load_weights / resume_checkpoint. Saving gathers plain copies (refusing
-// non-finite values) before the file is touched; loading validates every key, shape and the CRC
-// before the first tensor is written, so a failed load leaves the model as it was.
+// non-finite values) before the file is touched; loading validates every key and shape from the
+// header alone, then the CRC, every value's finiteness and the training position's ranges before
+// the first tensor is written, so a failed load leaves the model as it was.
 #include "engine/checkpoint/checkpoint.hpp"
 
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <set>
@@ -18,8 +20,12 @@ namespace dnntrain::engine {
 namespace {
 
 // __metadata__ keys (all values are strings, as safetensors requires).
-constexpr const char* kCrc = "dnntrain.crc32c";  // 8 hex digits: CRC-32C of the data buffer
+// 8 hex digits. Format 2: CRC-32C of the canonical header without this key (the writer's layout of
+// every tensor's name, dtype, shape and offsets and every other metadata pair) followed by the data
+// buffer. Format 1: of the data buffer alone, which left the training position unprotected.
+constexpr const char* kCrc = "dnntrain.crc32c";
 constexpr const char* kVersion = "dnntrain.format_version";
+constexpr const char* kFormatVersion = "2";
 constexpr const char* kOptimizerKind = "dnntrain.optimizer.kind";
 constexpr const char* kOptimizerSteps = "dnntrain.optimizer.steps";
 constexpr const char* kOptimizer = "dnntrain.optimizer";  // Optimizer::describe()
@@ -99,17 +105,65 @@ void check_model_keys(const Safetensors& st, const std::map<std::string, Expecte
               "\n  (to load a subset, skip prefixes such as 'fc.')");
 }
 
+// The format 2 checksum over `refs` and `metadata` (whose kCrc entry, if any, is left out).
+uint32_t checksum(const std::vector<TensorRef>& refs, std::map<std::string, std::string> metadata) {
+  metadata.erase(kCrc);
+  const SafetensorsLayout layout = layout_safetensors(refs, metadata);
+  uint32_t crc = crc32c(layout.prefix.data(), layout.prefix.size());
+  for (size_t i : layout.order) crc = crc32c(refs[i].bytes.data(), refs[i].bytes.size(), crc);
+  return crc;
+}
+
+// "1" or "2"; a file without the key predates format 2 (or comes from torch). `for_resume`: the
+// training position must be covered by the checksum, which needs format 2.
+std::string format_version(const Safetensors& st, bool for_resume) {
+  const auto it = st.metadata().find(kVersion);
+  const std::string v = it == st.metadata().end() ? "" : it->second;
+  DNNTRAIN_CHECK(
+      v.empty() || v == "1" || v == "2",
+      st.source() + ": " + kVersion + " '" + v +
+          "' is unknown (this dnntrain reads 1 and 2); the file is corrupt or from a newer dnntrain");
+  DNNTRAIN_CHECK(!for_resume || v == "2",
+                 st.source() + ": format " + (v.empty() ? std::string("without a version") : "1") +
+                     " does not checksum the training position; it cannot be resumed (use it with --init)");
+  return v;
+}
+
 void verify_checksum(const Safetensors& st, bool required) {
+  const std::string version = format_version(st, required);
   const auto it = st.metadata().find(kCrc);
   if (it == st.metadata().end()) {
     DNNTRAIN_CHECK(!required, st.source() + ": no " + kCrc + " in the metadata; not a dnntrain checkpoint");
     return;
   }
+  uint32_t crc = 0;
+  if (version == "2") {
+    std::vector<TensorRef> refs;
+    for (const TensorInfo& t : st.tensors()) refs.push_back({t.name, t.dtype, t.shape, st.bytes(t)});
+    crc = checksum(refs, st.metadata());
+  } else {
+    crc = crc32c(st.buffer().data(), st.buffer().size());
+  }
   char want[16];
-  std::snprintf(want, sizeof want, "%08x", crc32c(st.buffer().data(), st.buffer().size()));
+  std::snprintf(want, sizeof want, "%08x", crc);
   DNNTRAIN_CHECK(it->second == want, st.source() + ": checksum mismatch (metadata " + it->second + ", data " +
                                          want +
                                          "): the file is corrupt or was modified; use an older checkpoint");
+}
+
+// Every F32 tensor that will be loaded (not skipped) holds finite values only.
+void check_finite_tensors(const Safetensors& st, const std::vector<std::string>& skip) {
+  for (const TensorInfo& t : st.tensors()) {
+    if (t.dtype != DType::F32 || skipped(t.name, skip)) continue;
+    const auto bytes = st.bytes(t);
+    for (size_t i = 0; i < bytes.size(); i += sizeof(float)) {
+      float v;
+      std::memcpy(&v, bytes.data() + i, sizeof v);
+      DNNTRAIN_CHECK(std::isfinite(v), st.source() + ": tensor '" + t.name + "' holds a non-finite value (" +
+                                           std::to_string(v) + ") at index " + std::to_string(i / sizeof v) +
+                                           "; the checkpoint is unusable, use an older one");
+    }
+  }
 }
 
 void load_model(const Safetensors& st, const std::vector<Parameter*>& parameters,
@@ -144,6 +198,14 @@ T meta_number(const Safetensors& st, const std::string& key) {
   return v;
 }
 
+// A count read from the metadata, required to be at least `min`.
+int64_t meta_count(const Safetensors& st, const std::string& key, int64_t min) {
+  const auto v = meta_number<int64_t>(st, key);
+  DNNTRAIN_CHECK(v >= min, st.source() + ": metadata key '" + key + "' is " + std::to_string(v) +
+                               ", below its minimum " + std::to_string(min) + "; the file is corrupt");
+  return v;
+}
+
 }  // namespace
 
 std::string optimizer_key(const std::string& parameter, const std::string& state) {
@@ -166,7 +228,7 @@ void save_checkpoint(const std::string& path, const std::vector<Parameter*>& par
       tensors.push_back({b->name, DType::F32, b->shape, float_bytes(b->name, b->f32)});
     }
   }
-  std::map<std::string, std::string> metadata = {{"format", "pt"}, {kVersion, "1"}};
+  std::map<std::string, std::string> metadata = {{"format", "pt"}, {kVersion, kFormatVersion}};
   if (optimizer) {
     for (const OptimizerState& s : optimizer->state()) {
       const std::string key = optimizer_key(s.parameter->name, s.name);
@@ -192,28 +254,39 @@ void save_checkpoint(const std::string& path, const std::vector<Parameter*>& par
   }
   std::vector<TensorRef> refs;
   for (const auto& t : tensors) refs.push_back({t.name, t.dtype, t.shape, t.bytes});
-  // The CRC covers the data buffer in file order, which depends on the tensors only.
-  uint32_t crc = 0;
-  for (size_t i : layout_safetensors(refs, {}).order)
-    crc = crc32c(refs[i].bytes.data(), refs[i].bytes.size(), crc);
   char hex[16];
-  std::snprintf(hex, sizeof hex, "%08x", crc);
+  std::snprintf(hex, sizeof hex, "%08x", checksum(refs, metadata));
   metadata[kCrc] = hex;
   write_safetensors(path, refs, metadata);
 }
 
 void load_weights(const std::string& path, const std::vector<Parameter*>& parameters,
                   const std::vector<Buffer*>& buffers, const InitOptions& options) {
-  const Safetensors st = Safetensors::read(path);
+  Safetensors st = Safetensors::open(path);
+  const auto expected = model_keys(parameters, buffers);
+  check_model_keys(st, expected, options.skip_prefixes);
+  // Beyond the model, a file may hold optimizer state (two tensors a parameter at most): a data
+  // buffer larger than that is refused before it is read.
+  uint64_t model_bytes = 0;
+  for (const auto& [name, want] : expected) {
+    uint64_t n = dtype_size(want.dtype);
+    for (int64_t d : want.shape) n *= static_cast<uint64_t>(d);
+    model_bytes += n;
+  }
+  DNNTRAIN_CHECK(st.data_bytes() <= 3 * model_bytes + 4096,
+                 st.source() + ": holds " + std::to_string(st.data_bytes()) +
+                     " bytes of tensors, more than a checkpoint of this model can (" +
+                     std::to_string(3 * model_bytes) + ")");
+  st.load_data();
   verify_checksum(st, false);
-  check_model_keys(st, model_keys(parameters, buffers), options.skip_prefixes);
+  check_finite_tensors(st, options.skip_prefixes);
   load_model(st, parameters, buffers, options.skip_prefixes);
 }
 
 TrainingState resume_checkpoint(const std::string& path, const std::vector<Parameter*>& parameters,
                                 const std::vector<Buffer*>& buffers, Optimizer& optimizer) {
-  const Safetensors st = Safetensors::read(path);
-  verify_checksum(st, true);
+  Safetensors st = Safetensors::open(path);
+  format_version(st, true);
   check_model_keys(st, model_keys(parameters, buffers), {});
   const std::string kind = meta(st, kOptimizerKind);
   DNNTRAIN_CHECK(kind == optimizer_kind_name(optimizer.options().kind),
@@ -228,19 +301,29 @@ TrainingState resume_checkpoint(const std::string& path, const std::vector<Param
   for (const TensorInfo& t : st.tensors())
     DNNTRAIN_CHECK(!t.name.starts_with(kOptimizerPrefix) || wanted.count(t.name),
                    st.source() + ": unexpected optimizer state '" + t.name + "' for this optimizer");
+  // Every tensor is expected (checked above), so the data read is the model's and its state's.
+  st.load_data();
+  verify_checksum(st, true);
+  check_finite_tensors(st, {});
   TrainingState s;
-  s.epoch = meta_number<int64_t>(st, "dnntrain.epoch");
-  s.step = meta_number<int64_t>(st, "dnntrain.step");
-  s.batch_in_epoch = meta_number<int64_t>(st, "dnntrain.batch_in_epoch");
+  s.epoch = meta_count(st, "dnntrain.epoch", 0);
+  s.step = meta_count(st, "dnntrain.step", 0);
+  s.batch_in_epoch = meta_count(st, "dnntrain.batch_in_epoch", 0);
+  DNNTRAIN_CHECK(s.batch_in_epoch <= s.step,
+                 st.source() + ": dnntrain.batch_in_epoch " + std::to_string(s.batch_in_epoch) +
+                     " exceeds dnntrain.step " + std::to_string(s.step) + "; the file is corrupt");
   s.data_seed = meta_number<uint64_t>(st, "dnntrain.data_seed");
   s.init_seed = meta_number<uint64_t>(st, "dnntrain.init_seed");
-  s.lr = std::strtod(meta(st, "dnntrain.lr").c_str(), nullptr);
+  const std::string lr = meta(st, "dnntrain.lr");
+  char* lr_end = nullptr;
+  s.lr = std::strtod(lr.c_str(), &lr_end);
+  DNNTRAIN_CHECK(!lr.empty() && *lr_end == '\0' && std::isfinite(s.lr) && s.lr >= 0,
+                 st.source() + ": metadata key 'dnntrain.lr' is not a finite rate: '" + lr + "'");
   s.schedule = meta(st, "dnntrain.schedule");
   s.config = meta(st, "dnntrain.config");
-  s.world_size = meta_number<int64_t>(st, "dnntrain.world_size");
-  s.threads = meta_number<int64_t>(st, "dnntrain.threads");
-  const auto steps = meta_number<int64_t>(st, kOptimizerSteps);
-  DNNTRAIN_CHECK(steps >= 0, st.source() + ": negative optimizer step count");
+  s.world_size = meta_count(st, "dnntrain.world_size", 1);
+  s.threads = meta_count(st, "dnntrain.threads", 0);
+  const auto steps = meta_count(st, kOptimizerSteps, 0);
   for (const auto& [k, v] : st.metadata())
     if (k.starts_with("dnntrain.extra.")) s.extra[k.substr(15)] = v;
   // Everything validated: now write.

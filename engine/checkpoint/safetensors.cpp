@@ -95,19 +95,20 @@ uint64_t TensorInfo::elements() const {
   return n;
 }
 
-Safetensors Safetensors::parse(std::span<const uint8_t> file, std::string source) {
+Safetensors Safetensors::parse_header(std::span<const uint8_t> file, uint64_t file_size, std::string source) {
   const std::string& src = source;
   // Item 1: the length prefix and the header fit the file, computed without overflow.
-  if (file.size() < 8)
-    bad(src, "file is " + std::to_string(file.size()) +
+  if (file_size < 8)
+    bad(src, "file is " + std::to_string(file_size) +
                  " bytes, shorter than the 8-byte header length (HeaderTooSmall)");
   uint64_t n = 0;
   for (int i = 7; i >= 0; --i) n = (n << 8) | file[static_cast<size_t>(i)];  // little-endian
   if (n > kMaxHeaderBytes)
     bad(src, "header length " + std::to_string(n) + " exceeds the 100000000-byte limit (HeaderTooLarge)");
-  if (n > file.size() - 8)
-    bad(src, "header length " + std::to_string(n) + " runs past the end of the " +
-                 std::to_string(file.size()) + "-byte file (InvalidHeaderLength)");
+  if (n > file_size - 8)
+    bad(src, "header length " + std::to_string(n) + " runs past the end of the " + std::to_string(file_size) +
+                 "-byte file (InvalidHeaderLength)");
+  DNNTRAIN_CHECK(file.size() >= 8 + n, src + ": safetensors: the header was not read whole");
   // Item 2: UTF-8 JSON object, trailing whitespace allowed, no duplicate names.
   const std::string_view header(reinterpret_cast<const char*>(file.data() + 8), n);
   if (!json::valid_utf8(header)) bad(src, "header is not valid UTF-8 (InvalidHeader)");
@@ -120,7 +121,7 @@ Safetensors Safetensors::parse(std::span<const uint8_t> file, std::string source
   Safetensors st;
   st.source_ = std::move(source);
   st.header_bytes_ = n;
-  st.buffer_ = file.subspan(8 + n);
+  st.data_bytes_ = file_size - 8 - n;
   std::set<std::string_view> names;
   for (const auto& [key, value] : doc->members) {
     if (!names.insert(key).second) bad(st.source_, "duplicate key '" + key + "' in the header");
@@ -150,18 +151,55 @@ Safetensors Safetensors::parse(std::span<const uint8_t> file, std::string source
               " the previous tensor, which ends at " + std::to_string(expected) + " (InvalidOffset)");
     expected = t.end;
   }
-  // Item 6: the last tensor ends exactly at the end of the file.
-  if (expected != st.buffer_.size())
-    bad(st.source_, "the data buffer is " + std::to_string(st.buffer_.size()) +
-                        " bytes but the tensors cover " + std::to_string(expected) +
-                        " (MetadataIncompleteBuffer)");
+  // Item 6: the last tensor ends exactly at the end of the file; the format allows no trailing bytes.
+  if (expected > st.data_bytes_)
+    bad(st.source_, "the data buffer is " + std::to_string(st.data_bytes_) + " bytes but the tensors cover " +
+                        std::to_string(expected) + " (MetadataIncompleteBuffer)");
+  if (expected < st.data_bytes_)
+    bad(st.source_, std::to_string(st.data_bytes_ - expected) +
+                        " bytes follow the last tensor, which ends at byte " + std::to_string(expected) +
+                        " of the data buffer (MetadataIncompleteBuffer)");
   return st;
 }
 
+Safetensors Safetensors::parse(std::span<const uint8_t> file, std::string source) {
+  Safetensors st = parse_header(file, file.size(), std::move(source));
+  st.buffer_ = file.subspan(8 + st.header_bytes_);
+  st.loaded_ = true;
+  return st;
+}
+
+Safetensors Safetensors::open(const std::string& path) {
+  auto file = std::make_shared<const ReadFile>(path);
+  // The length prefix, then the header it announces if it fits the file: nothing else is read.
+  std::vector<uint8_t> head(static_cast<size_t>(std::min<uint64_t>(8, file->size())));
+  file->read_at(0, head);
+  if (head.size() == 8) {
+    uint64_t n = 0;
+    for (int i = 7; i >= 0; --i) n = (n << 8) | head[static_cast<size_t>(i)];
+    if (n <= kMaxHeaderBytes && n <= file->size() - 8) {
+      head.resize(static_cast<size_t>(8 + n));
+      file->read_at(8, std::span(head).subspan(8));
+    }
+  }
+  Safetensors st = parse_header(head, file->size(), path);
+  st.file_ = std::move(file);
+  return st;
+}
+
+void Safetensors::load_data() {
+  if (loaded_) return;
+  DNNTRAIN_CHECK(file_ != nullptr, source_ + ": safetensors data requested from a file that is not open");
+  owned_.resize(static_cast<size_t>(data_bytes_));  // exactly what the checked header describes
+  file_->read_at(8 + header_bytes_, owned_);
+  buffer_ = owned_;  // stays valid when moved: the heap block does not move
+  file_.reset();
+  loaded_ = true;
+}
+
 Safetensors Safetensors::read(const std::string& path) {
-  std::vector<uint8_t> bytes = read_file(path);
-  Safetensors st = parse(bytes, path);
-  st.owned_ = std::move(bytes);  // the span stays valid: the heap block does not move
+  Safetensors st = open(path);
+  st.load_data();
   return st;
 }
 

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -13,6 +14,8 @@
 #include <vector>
 
 namespace dnntrain::engine {
+
+class ReadFile;  // atomic_file.hpp
 
 // In the reference implementation's order, which its writer sorts by (descending).
 enum class DType : uint8_t {
@@ -58,8 +61,16 @@ class Safetensors {
   // requires: `file` outlives the returned object.
   // ensures:  tensors() tile the data buffer exactly; every byte range is inside `file`.
   static Safetensors parse(std::span<const uint8_t> file, std::string source);
-  // Reads the whole file at `path` and parses it (the object owns the bytes).
+  // Reads the header of the file at `path` and checks it and every offset against the file's size;
+  // reads no tensor data (a file padded to gigabytes is refused after reading its header).
+  // Call load_data() before bytes() or buffer().
+  static Safetensors open(const std::string& path);
+  // open() then load_data(): the object owns the bytes.
   static Safetensors read(const std::string& path);
+  // Reads the data buffer the header describes (and nothing beyond it). No-op once loaded.
+  void load_data();
+  bool loaded() const { return loaded_; }
+  uint64_t data_bytes() const { return data_bytes_; }
 
   Safetensors(Safetensors&&) = default;
   Safetensors& operator=(Safetensors&&) = default;
@@ -76,15 +87,19 @@ class Safetensors {
   std::span<const uint8_t> bytes(const TensorInfo& t) const {
     return buffer_.subspan(t.begin, t.end - t.begin);
   }
-  std::span<const uint8_t> buffer() const { return buffer_; }  // the data section
+  std::span<const uint8_t> buffer() const { return buffer_; }  // the data section (once loaded)
   uint64_t header_bytes() const { return header_bytes_; }
 
  private:
   Safetensors() = default;
+  // Items 1-6 on the 8-byte length and the header at the front of `head`, against `file_size`.
+  static Safetensors parse_header(std::span<const uint8_t> head, uint64_t file_size, std::string source);
   std::string source_;
+  std::shared_ptr<const ReadFile> file_;  // open() until load_data()
   std::vector<uint8_t> owned_;  // for read(); moving a vector keeps its data pointer
   std::span<const uint8_t> buffer_;
-  uint64_t header_bytes_ = 0;
+  uint64_t header_bytes_ = 0, data_bytes_ = 0;
+  bool loaded_ = false;
   std::vector<TensorInfo> tensors_;
   std::map<std::string, std::string> metadata_;
 };

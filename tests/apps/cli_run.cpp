@@ -1,12 +1,16 @@
 // run_cli through std::system with redirected output; the status decoded the way a shell does.
 #include "tests/apps/cli_run.hpp"
 
+#include <doctest/doctest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+
+#include "engine/checkpoint/safetensors.hpp"
 
 namespace dnntrain::test {
 
@@ -38,6 +42,43 @@ CliResult run_cli(const std::string& args) {
   r.err = read_text(err);
   std::filesystem::remove(out);
   std::filesystem::remove(err);
+  return r;
+}
+
+bool contains(const std::string& text, const std::string& needle) {
+  return text.find(needle) != std::string::npos;
+}
+
+int64_t lines(const std::filesystem::path& file) {
+  const std::string t = read_text(file);
+  return std::count(t.begin(), t.end(), '\n');
+}
+
+void expect_identical(const std::string& a_path, const std::string& b_path) {
+  using engine::Safetensors;
+  const Safetensors a = Safetensors::read(a_path), b = Safetensors::read(b_path);
+  REQUIRE(a.tensors().size() == b.tensors().size());
+  int differing = 0;
+  for (const auto& t : a.tensors()) {
+    const auto* u = b.find(t.name);
+    REQUIRE_MESSAGE(u != nullptr, t.name);
+    const auto x = a.bytes(t), y = b.bytes(*u);
+    if (x.size() != y.size() || !std::equal(x.begin(), x.end(), y.begin())) {
+      ++differing;
+      MESSAGE("differs: " << t.name);
+    }
+  }
+  CHECK(differing == 0);
+  for (const char* key : {"dnntrain.step", "dnntrain.epoch", "dnntrain.batch_in_epoch"})
+    CHECK(a.metadata().at(key) == b.metadata().at(key));
+}
+
+CliResult expect_error(const std::string& args, int code, const std::string& needle) {
+  const auto r = run_cli(args);
+  INFO("dnntrain " << args << "\nstderr: " << r.err);
+  CHECK(r.code == code);
+  CHECK(r.err.find(needle) != std::string::npos);
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
   return r;
 }
 

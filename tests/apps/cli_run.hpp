@@ -2,6 +2,7 @@
 // and stderr, in a scratch folder per test.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 
@@ -19,6 +20,14 @@ CliResult run_cli(const std::string& args);
 std::filesystem::path scratch_dir(const std::string& name);
 
 std::string read_text(const std::filesystem::path& file);
+bool contains(const std::string& text, const std::string& needle);
+int64_t lines(const std::filesystem::path& file);  // newline characters in the file
+
+// Two checkpoints hold the same bytes in every tensor and the same training position.
+void expect_identical(const std::string& a_path, const std::string& b_path);
+
+// Runs `dnntrain <args>` and checks the exit code and one line on stderr that contains `needle`.
+CliResult expect_error(const std::string& args, int code, const std::string& needle);
 
 // Tiny synthetic runs: 8x8 RGB images, 10 classes, batch 16, 128 training samples (8 steps/epoch).
 inline constexpr const char* kTinyRun =

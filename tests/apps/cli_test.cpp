@@ -18,19 +18,6 @@
 using namespace dnntrain::test;
 namespace fs = std::filesystem;
 
-namespace {
-
-bool contains(const std::string& text, const std::string& needle) {
-  return text.find(needle) != std::string::npos;
-}
-
-int64_t lines(const fs::path& file) {
-  const std::string t = read_text(file);
-  return std::count(t.begin(), t.end(), '\n');
-}
-
-}  // namespace
-
 TEST_CASE("help lists every option with its default") {
   const auto r = run_cli("train --help");
   CHECK(r.code == 0);

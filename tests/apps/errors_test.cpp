@@ -7,20 +7,8 @@
 
 #include "tests/apps/cli_run.hpp"
 
+using dnntrain::test::expect_error;
 using dnntrain::test::run_cli;
-
-namespace {
-
-// One line on stderr that contains `needle`, and the expected exit code.
-void expect_error(const std::string& args, int code, const std::string& needle) {
-  const auto r = run_cli(args);
-  INFO("dnntrain " << args << "\nstderr: " << r.err);
-  CHECK(r.code == code);
-  CHECK(r.err.find(needle) != std::string::npos);
-  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
-}
-
-}  // namespace
 
 TEST_CASE("an unknown command or option exits 2") {
   expect_error("frobnicate", 2, "frobnicate");

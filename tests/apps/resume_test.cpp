@@ -22,25 +22,6 @@ std::string train(const fs::path& dir, int64_t steps, const std::string& extra =
   return (dir / "checkpoint.safetensors").string();
 }
 
-// Every tensor byte for byte; the training position equal.
-void expect_identical(const std::string& a_path, const std::string& b_path) {
-  const Safetensors a = Safetensors::read(a_path), b = Safetensors::read(b_path);
-  REQUIRE(a.tensors().size() == b.tensors().size());
-  int differing = 0;
-  for (const auto& t : a.tensors()) {
-    const auto* u = b.find(t.name);
-    REQUIRE_MESSAGE(u != nullptr, t.name);
-    const auto x = a.bytes(t), y = b.bytes(*u);
-    if (x.size() != y.size() || !std::equal(x.begin(), x.end(), y.begin())) {
-      ++differing;
-      MESSAGE("differs: " << t.name);
-    }
-  }
-  CHECK(differing == 0);
-  for (const char* key : {"dnntrain.step", "dnntrain.epoch", "dnntrain.batch_in_epoch"})
-    CHECK(a.metadata().at(key) == b.metadata().at(key));
-}
-
 void straight_versus_split(const std::string& name, int64_t total, int64_t first) {
   const fs::path straight = scratch_dir(name + "_straight"), split = scratch_dir(name + "_split");
   const std::string reference = train(straight, total);

@@ -12,9 +12,12 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <tuple>
 
+#include "engine/checkpoint/atomic_file.hpp"
 #include "engine/checkpoint/safetensors.hpp"
 #include "engine/error.hpp"
+#include "tests/engine/checkpoint/rewrite_checkpoint.hpp"
 #include "tests/engine/optim/blocked_parameter.hpp"
 #include "tests/reference/compare.hpp"
 
@@ -308,7 +311,116 @@ TEST_CASE("non-finite values are never saved and the previous checkpoint stays w
   CHECK_THROWS_WITH_AS(engine::save_weights(path, m.params, m.buffers), doctest::Contains("tensor"), Error);
   Model check = tiny(true);
   CHECK_NOTHROW(engine::load_weights(path, check.params, check.buffers));
-  CHECK(!std::filesystem::exists(path + ".tmp"));
+  for (const auto& e : std::filesystem::directory_iterator(dir.path))
+    CHECK(!engine::is_atomic_temporary(e.path().filename().string()));
+}
+
+// A momentum-SGD checkpoint of the tiny model after two steps, at epoch 1, batch 1.
+std::string saved_checkpoint(const TempDir& dir, Model& m, engine::Optimizer& opt) {
+  fill_random(m, 1);
+  train(m, opt, 0, 2);
+  engine::TrainingState state;
+  state.epoch = 1;
+  state.step = 2;
+  state.batch_in_epoch = 1;
+  const std::string path = dir.file("c.safetensors");
+  engine::save_checkpoint(path, m.params, m.buffers, &opt, state);
+  return path;
+}
+
+engine::OptimizerOptions momentum_sgd() {
+  engine::OptimizerOptions o;
+  o.momentum = 0.9;
+  return o;
+}
+
+TEST_CASE("the checksum covers the header: an edited training position is refused") {
+  TempDir dir;
+  Model m = tiny(true);
+  engine::Optimizer opt(m.params, momentum_sgd());
+  const std::string path = saved_checkpoint(dir, m, opt);
+  std::string bytes((std::istreambuf_iterator<char>(std::ifstream(path, std::ios::binary).rdbuf())), {});
+  for (const auto& [from, to] : {std::pair{"\"dnntrain.step\":\"2\"", "\"dnntrain.step\":\"7\""},
+                                 std::pair{"\"dnntrain.epoch\":\"1\"", "\"dnntrain.epoch\":\"0\""}}) {
+    std::string edited = bytes;
+    const auto at = edited.find(from);
+    REQUIRE(at != std::string::npos);
+    edited.replace(at, std::string(from).size(), to);
+    std::ofstream(dir.file("edited.safetensors"), std::ios::binary) << edited;
+    Model r = tiny(true);
+    engine::Optimizer other(r.params, momentum_sgd());
+    INFO(std::string(from) << " -> " << std::string(to));
+    CHECK_THROWS_WITH_AS(
+        engine::resume_checkpoint(dir.file("edited.safetensors"), r.params, r.buffers, other),
+        doctest::Contains("checksum mismatch"), Error);
+  }
+}
+
+TEST_CASE("resume refuses a training position out of range and unknown format versions") {
+  TempDir dir;
+  Model m = tiny(true);
+  engine::Optimizer opt(m.params, momentum_sgd());
+  const std::string path = saved_checkpoint(dir, m, opt);
+  const std::string edited = dir.file("edited.safetensors");
+  for (const auto& [key, value, phrase] :
+       {std::tuple{"dnntrain.epoch", "-3", "'dnntrain.epoch' is -3"},
+        std::tuple{"dnntrain.step", "-1", "'dnntrain.step' is -1"},
+        std::tuple{"dnntrain.batch_in_epoch", "1000000", "dnntrain.batch_in_epoch 1000000 exceeds"},
+        std::tuple{"dnntrain.world_size", "0", "'dnntrain.world_size' is 0"},
+        std::tuple{"dnntrain.threads", "-2", "'dnntrain.threads' is -2"},
+        std::tuple{"dnntrain.optimizer.steps", "-5", "'dnntrain.optimizer.steps' is -5"},
+        std::tuple{"dnntrain.lr", "nan", "'dnntrain.lr' is not a finite rate"},
+        std::tuple{"dnntrain.lr", "inf", "'dnntrain.lr' is not a finite rate"},
+        std::tuple{"dnntrain.format_version", "999", "format_version '999' is unknown"},
+        std::tuple{"dnntrain.format_version", "1", "cannot be resumed"}}) {
+    INFO(std::string(key) << " = " << std::string(value));
+    test::rewrite_checkpoint(path, edited, [&](test::Metadata& meta) { meta[key] = value; });
+    Model r = tiny(true);
+    engine::Optimizer other(r.params, momentum_sgd());
+    CHECK_THROWS_WITH_AS(engine::resume_checkpoint(edited, r.params, r.buffers, other),
+                         doctest::Contains(phrase), Error);
+  }
+  // The unedited file, rewritten the same way, resumes: the checks above refuse values, not files.
+  test::rewrite_checkpoint(path, edited, [](test::Metadata&) {});
+  Model r = tiny(true);
+  engine::Optimizer other(r.params, momentum_sgd());
+  CHECK(engine::resume_checkpoint(edited, r.params, r.buffers, other).step == 2);
+}
+
+TEST_CASE("non-finite weights and optimizer state are refused on load") {
+  TempDir dir;
+  Model m = tiny(true);
+  engine::Optimizer opt(m.params, momentum_sgd());
+  const std::string path = saved_checkpoint(dir, m, opt);
+  const std::string edited = dir.file("edited.safetensors");
+  for (const std::string tensor :
+       {"fc.weight", "bn1.running_var", "optimizer.conv1.weight.momentum_buffer"}) {
+    const std::string non_finite = "'" + tensor + "' holds a non-finite value";
+    for (const float bad : {NAN, INFINITY}) {
+      INFO(tensor << " holds " << bad);
+      const auto poison = [&](std::vector<uint8_t>& data, const std::map<std::string, uint64_t>& offsets) {
+        std::memcpy(data.data() + offsets.at(tensor) + 4, &bad, sizeof bad);
+      };
+      test::rewrite_checkpoint(
+          path, edited, [](test::Metadata&) {}, poison);
+      Model r = tiny(true);
+      engine::Optimizer other(r.params, momentum_sgd());
+      CHECK_THROWS_WITH_AS(engine::resume_checkpoint(edited, r.params, r.buffers, other),
+                           doctest::Contains(non_finite.c_str()), Error);
+      if (tensor.starts_with("optimizer.")) continue;  // --init ignores optimizer state
+      CHECK_THROWS_WITH_AS(engine::load_weights(edited, r.params, r.buffers),
+                           doctest::Contains(non_finite.c_str()), Error);
+      // A torch-like file (no dnntrain metadata, no checksum) is checked the same way.
+      test::rewrite_checkpoint(
+          path, edited,
+          [](test::Metadata& meta) {
+            meta = {{"format", "pt"}};
+          },
+          poison);
+      CHECK_THROWS_WITH_AS(engine::load_weights(edited, r.params, r.buffers),
+                           doctest::Contains(non_finite.c_str()), Error);
+    }
+  }
 }
 
 }  // namespace

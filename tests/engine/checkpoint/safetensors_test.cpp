@@ -11,6 +11,7 @@
 
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "engine/checkpoint/atomic_file.hpp"
@@ -180,9 +181,9 @@ TEST_CASE("check 5: shape x dtype size equals the byte range, with overflow chec
 
 TEST_CASE("check 6: the tensors end exactly at the end of the file") {
   expect_rejected(raw("{\"a\":{" + kF32x2 + "[0,8]}}", Bytes(9)),
-                  "the data buffer is 9 bytes but the tensors cover 8");
+                  "1 bytes follow the last tensor, which ends at byte 8");
   expect_rejected(raw("{\"a\":{" + kF32x2 + "[0,8]}}", Bytes(7)), "the data buffer is 7 bytes");
-  expect_rejected(raw("{}", Bytes(1)), "the data buffer is 1 bytes");
+  expect_rejected(raw("{}", Bytes(1)), "1 bytes follow the last tensor");
 }
 
 TEST_CASE("the writer rejects inconsistent input") {
@@ -211,6 +212,14 @@ struct TempDir {
   ~TempDir() { std::filesystem::remove_all(path); }
 };
 
+// The AtomicFile temporaries in `dir`.
+int temporaries(const std::filesystem::path& dir) {
+  int n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir))
+    n += engine::is_atomic_temporary(e.path().filename().string());
+  return n;
+}
+
 void write_previous(const std::string& path) {
   const std::vector<float> v = {1, 2, 3};
   engine::write_safetensors(path, {{"w", DType::F32, {3}, as_bytes(v)}}, {{"v", "old"}});
@@ -227,18 +236,17 @@ TEST_CASE("atomic write: a failed or interrupted write leaves the previous file 
   const std::string path = (dir.path / "ckpt.safetensors").string();
   write_previous(path);
   expect_previous_whole(path);
-  CHECK(!std::filesystem::exists(path + ".tmp"));
+  CHECK(temporaries(dir.path) == 0);
 
   SUBCASE("writer refuses its input") {
     const std::vector<float> v(3);
     CHECK_THROWS_AS(engine::write_safetensors(path, {{"w", DType::F32, {4}, as_bytes(v)}}, {}), Error);
   }
   SUBCASE("temporary file cannot be created") {
-    std::filesystem::create_directory(path + ".tmp");  // open(O_WRONLY) on a folder fails, even as root
+    const std::string elsewhere = (dir.path / "no_such_folder" / "ckpt.safetensors").string();
     const std::vector<float> v(3);
-    CHECK_THROWS_WITH_AS(engine::write_safetensors(path, {{"w", DType::F32, {3}, as_bytes(v)}}, {}),
-                         doctest::Contains(".tmp"), Error);
-    std::filesystem::remove(path + ".tmp");
+    CHECK_THROWS_WITH_AS(engine::write_safetensors(elsewhere, {{"w", DType::F32, {3}, as_bytes(v)}}, {}),
+                         doctest::Contains(".tmp."), Error);
   }
   SUBCASE("folder not writable (skipped as root, who may write anyway)") {
     if (geteuid() != 0) {
@@ -252,8 +260,9 @@ TEST_CASE("atomic write: a failed or interrupted write leaves the previous file 
     {
       engine::AtomicFile f(path);
       f.write(Bytes(100, 0xAB));
+      CHECK(temporaries(dir.path) == 1);
     }
-    CHECK(!std::filesystem::exists(path + ".tmp"));
+    CHECK(temporaries(dir.path) == 0);
   }
   SUBCASE("process killed with SIGKILL in the middle of a write") {
     const pid_t child = fork();
@@ -267,7 +276,11 @@ TEST_CASE("atomic write: a failed or interrupted write leaves the previous file 
     int status = 0;
     waitpid(child, &status, 0);
     CHECK(WIFSIGNALED(status));
-    CHECK(std::filesystem::exists(path + ".tmp"));  // the torn write is only the temporary file
+    CHECK(temporaries(dir.path) == 1);  // the torn write is only the temporary file
+    std::ofstream(dir.path / "notes.tmp.txt") << "a user's file with a similar name";
+    CHECK(engine::remove_stale_temporaries(dir.path.string()) == 1);
+    CHECK(temporaries(dir.path) == 0);
+    CHECK(std::filesystem::exists(dir.path / "notes.tmp.txt"));
   }
   expect_previous_whole(path);
   // And the next successful write replaces it.
