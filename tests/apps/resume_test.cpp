@@ -1,6 +1,6 @@
 // Issue 4's resume promise through the command line: N steps straight and N/2 steps, save, resume,
 // N/2 steps (same thread count) give bit-identical checkpoints (weights, BN buffers, optimizer
-// state), stopping mid-epoch and at an epoch boundary.
+// state), stopping mid-epoch and at an epoch boundary, with per-epoch and per-update schedules.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -41,16 +41,17 @@ void expect_identical(const std::string& a_path, const std::string& b_path) {
     CHECK(a.metadata().at(key) == b.metadata().at(key));
 }
 
-void straight_versus_split(const std::string& name, int64_t total, int64_t first) {
+void straight_versus_split(const std::string& name, int64_t total, int64_t first,
+                           const std::string& options = "") {
   const fs::path straight = scratch_dir(name + "_straight"), split = scratch_dir(name + "_split");
-  const std::string reference = train(straight, total);
-  const std::string half = train(split, first);
+  const std::string reference = train(straight, total, options);
+  const std::string half = train(split, first, options);
   const auto stopped = Safetensors::read(half);
   CHECK(stopped.metadata().at("dnntrain.step") == std::to_string(first));
   INFO("stopped at epoch " << stopped.metadata().at("dnntrain.epoch") << ", batch "
                            << stopped.metadata().at("dnntrain.batch_in_epoch"));
   CHECK(stopped.metadata().at("dnntrain.batch_in_epoch") == std::to_string(first % 8));
-  const std::string resumed = train(split, total, "--resume " + half);
+  const std::string resumed = train(split, total, options + " --resume " + half);
   expect_identical(reference, resumed);
 }
 
@@ -62,4 +63,9 @@ TEST_CASE("resume mid-epoch gives the same bits as never stopping") {
 
 TEST_CASE("resume at an epoch boundary gives the same bits as never stopping") {
   straight_versus_split("resume_boundary", 16, 8);  // stops at the end of epoch 1
+}
+
+TEST_CASE("resume mid-epoch with --sched-on-updates and warmup gives the same bits") {
+  // The rate changes at every step, so a resume at the wrong step would change the weights.
+  straight_versus_split("resume_updates", 13, 5, "--sched-on-updates --lr-warmup-epochs 1");
 }
