@@ -13,8 +13,8 @@ namespace dnntrain::apps {
 namespace po = boost::program_options;
 
 bool parse_command_line(const po::options_description& desc, const std::vector<std::string>& args,
-                        po::variables_map& vm) {
-  po::store(po::command_line_parser(args).options(desc).run(), vm);
+                        po::variables_map& vm, const po::positional_options_description& positional) {
+  po::store(po::command_line_parser(args).options(desc).positional(positional).run(), vm);
   if (vm.count("help")) {
     std::cout << desc << "\n";
     return false;
