@@ -123,7 +123,7 @@ TEST_CASE("predict uses Fashion-MNIST's class names and the evaluation transform
     CHECK(contains(p.out, name));
 }
 
-TEST_CASE("predict names a corrupt image and a missing file; unnamed classes are class <i>") {
+TEST_CASE("predict names a corrupt image and a missing file, and calls unnamed classes class i") {
   const fs::path dir = scratch_dir("predict_errors");
   const CliResult t =
       run_cli(std::string("train ") + kTinyRun + " --steps 1 --threads 1 --output-dir " + dir.string());
