@@ -1,11 +1,11 @@
-// The dnntrain command: dispatches to train, eval and bench, and turns every error into one line on
-// stderr with exit code 2 (usage) or 1 (failure at run time).
+// The dnntrain command: dispatches to train, eval, bench, plot and predict, and turns every error
+// into one line on stderr with exit code 2 (usage) or 1 (failure at run time).
+#include <fmt/format.h>
+
+#include <boost/program_options/errors.hpp>
 #include <cstdio>
 #include <string>
 #include <vector>
-
-#include <boost/program_options/errors.hpp>
-#include <fmt/format.h>
 
 #include "apps/command.hpp"
 #include "engine/error.hpp"

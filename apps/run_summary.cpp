@@ -61,7 +61,8 @@ std::string run_title(const std::string& config_text) {
     title += fmt::format(", warmup {}", v["lr-warmup-epochs"]);
   if (v.count("label-smoothing") && v["label-smoothing"] != "0")
     title += fmt::format(", smoothing {}", v["label-smoothing"]);
-  title += fmt::format(", augment {}, {} epochs, seed {}", get("augment"), get("epochs"), get("seed"));
+  title += fmt::format(", augment {}, {} epoch{}, seed {}", get("augment"), get("epochs"),
+                       get("epochs") == "1" ? "" : "s", get("seed"));
   return title;
 }
 
