@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "engine/checkpoint/safetensors.hpp"
 #include "tests/apps/cli_run.hpp"
@@ -41,8 +42,9 @@ void expect_identical(const std::string& a_path, const std::string& b_path) {
     CHECK(a.metadata().at(key) == b.metadata().at(key));
 }
 
-void straight_versus_split(const std::string& name, int64_t total, int64_t first,
-                           const std::string& options = "") {
+// Returns the straight run's checkpoint.
+std::string straight_versus_split(const std::string& name, int64_t total, int64_t first,
+                                  const std::string& options = "") {
   const fs::path straight = scratch_dir(name + "_straight"), split = scratch_dir(name + "_split");
   const std::string reference = train(straight, total, options);
   const std::string half = train(split, first, options);
@@ -53,6 +55,7 @@ void straight_versus_split(const std::string& name, int64_t total, int64_t first
   CHECK(stopped.metadata().at("dnntrain.batch_in_epoch") == std::to_string(first % 8));
   const std::string resumed = train(split, total, options + " --resume " + half);
   expect_identical(reference, resumed);
+  return reference;
 }
 
 }  // namespace
@@ -67,5 +70,10 @@ TEST_CASE("resume at an epoch boundary gives the same bits as never stopping") {
 
 TEST_CASE("resume mid-epoch with --sched-on-updates and warmup gives the same bits") {
   // The rate changes at every step, so a resume at the wrong step would change the weights.
-  straight_versus_split("resume_updates", 13, 5, "--sched-on-updates --lr-warmup-epochs 1");
+  const std::string reference =
+      straight_versus_split("resume_updates", 13, 5, "--sched-on-updates --lr-warmup-epochs 1");
+  const auto metadata = Safetensors::read(reference).metadata();
+  CHECK(metadata.at("dnntrain.schedule").find("on_updates") != std::string::npos);
+  // Step 13 is update 12 of cosine over 16 updates after 8 warmup updates: 0.1·(1 + cos(π·4/16))/2.
+  CHECK(std::stod(metadata.at("dnntrain.lr")) == doctest::Approx(0.1 * (1 + std::cos(M_PI * 4 / 16)) / 2));
 }
