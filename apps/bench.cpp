@@ -15,6 +15,7 @@
 #include "apps/bench_data.hpp"
 #include "apps/bench_report.hpp"
 #include "apps/options.hpp"
+#include "apps/peak_flops.hpp"
 #include "engine/context.hpp"
 #include "engine/optim/optimizer.hpp"
 #include "layers/resnet.hpp"
@@ -124,7 +125,7 @@ int run_bench(const std::vector<std::string>& args) {
   }
   const double train_s = median(train), infer_s = median(infer);
   BenchReport report{model.config(), context.threads(), train_s, infer_s, graph.memory_report(), peak_rss_bytes(),
-                     layers};
+                     layers, measure_peak_flops(context.threads())};
   std::string out = o.json ? bench_json(report) : bench_text(report);
   if (const auto wait = measure_data_wait(data, model, optimizer, o.warmup, o.steps))
     out = o.json ? add_data_wait_json(out, *wait) : out + data_wait_text(*wait);

@@ -18,6 +18,35 @@ std::string escape(const std::string& s) {
   return out;
 }
 
+// GFLOP/s of `flops` in `ms` milliseconds (0 when either is 0).
+double rate(double flops, double ms) { return flops > 0 && ms > 0 ? flops / (ms * 1e6) : 0; }
+
+// "37.5%" of the f32 peak, or "" when there is no rate or no peak.
+std::string percent(double gflops, const PeakFlops& peak) {
+  return gflops > 0 && peak.f32_gflops > 0 ? fmt::format("{:.1f}%", 100 * gflops / peak.f32_gflops) : "";
+}
+
+struct Roofline {
+  double forward_gflop = 0, backward_gflop = 0;    // per step, over all layers
+  double forward_ms = 0, backward_ms = 0;          // profiled, summed over layers
+  double forward_gflops = 0, backward_gflops = 0;  // profiled rates
+  double train_gflops = 0;                         // (forward + backward) / the timed train step
+};
+
+Roofline roofline(const BenchReport& r) {
+  Roofline s;
+  for (const auto& l : r.layers) {
+    s.forward_gflop += l.forward_flops / 1e9;
+    s.backward_gflop += l.backward_flops / 1e9;
+    s.forward_ms += l.forward_ms;
+    s.backward_ms += l.backward_ms;
+  }
+  s.forward_gflops = rate(s.forward_gflop * 1e9, s.forward_ms);
+  s.backward_gflops = rate(s.backward_gflop * 1e9, s.backward_ms);
+  s.train_gflops = rate((s.forward_gflop + s.backward_gflop) * 1e9, 1e3 * r.train_step_seconds);
+  return s;
+}
+
 }  // namespace
 
 std::string bench_text(const BenchReport& r) {
@@ -34,42 +63,76 @@ std::string bench_text(const BenchReport& r) {
       "weights {:.1f} + grads {:.1f}; persistent {:.1f}; scratchpad {:.1f}); peak RSS {:.1f} MiB\n",
       mib(m.total()), mib(m.transient), mib(m.transient_unshared), mib(m.weights), mib(m.grads),
       mib(m.persistent), mib(m.scratchpad), mib(r.peak_rss_bytes));
+  const Roofline step = roofline(r);
+  if (r.peak.f32_gflops > 0) {
+    out += fmt::format("peak   {:.1f} GFLOP/s f32 ({}, {} threads)", r.peak.f32_gflops, r.peak.f32_isa,
+                       r.peak.threads);
+    out += r.peak.bf16_gflops > 0 ? fmt::format(", {:.1f} GFLOP/s bf16 dot product\n", r.peak.bf16_gflops)
+                                  : "\n";
+    out += fmt::format(
+        "step   {:.2f} GFLOP forward + {:.2f} GFLOP backward per step: {:.1f} GFLOP/s in the timed "
+        "train step, {} of the f32 peak\n",
+        step.forward_gflop, step.backward_gflop, step.train_gflops, percent(step.train_gflops, r.peak));
+  }
   if (r.layers.empty()) return out;
   double total = 0, primitives = 0;
   for (const auto& l : r.layers) {
     total += l.forward_ms + l.backward_ms;
     primitives += l.forward_primitive_ms + l.backward_primitive_ms;
   }
-  out += fmt::format("\n{:<28} {:>9} {:>9} {:>9} {:>9} {:>7}\n", "layer (profiled)", "fwd ms", "bwd ms", "other ms",
-                     "fwd GF/s", "share");
+  out += fmt::format("\n{:<28} {:>8} {:>8} {:>8} {:>8} {:>8} {:>6} {:>6} {:>6}\n", "layer (profiled)",
+                     "fwd ms", "bwd ms", "other ms", "fwd GF/s", "bwd GF/s", "fwd pk", "bwd pk", "time");
   for (const auto& l : r.layers) {
-    const std::string gflops = l.forward_flops > 0 ? fmt::format("{:.1f}", l.forward_flops / (l.forward_ms * 1e6)) : "";
+    const double fwd = rate(l.forward_flops, l.forward_ms), bwd = rate(l.backward_flops, l.backward_ms);
     const double other = l.forward_ms + l.backward_ms - l.forward_primitive_ms - l.backward_primitive_ms;
-    out += fmt::format("{:<28} {:>9.3f} {:>9.3f} {:>9.3f} {:>9} {:>6.1f}%\n", l.name, l.forward_ms, l.backward_ms,
-                       other, gflops, 100.0 * (l.forward_ms + l.backward_ms) / total);
+    out += fmt::format("{:<28} {:>8.3f} {:>8.3f} {:>8.3f} {:>8} {:>8} {:>6} {:>6} {:>5.1f}%\n", l.name,
+                       l.forward_ms, l.backward_ms, other, fwd > 0 ? fmt::format("{:.1f}", fwd) : "",
+                       bwd > 0 ? fmt::format("{:.1f}", bwd) : "", percent(fwd, r.peak), percent(bwd, r.peak),
+                       100.0 * (l.forward_ms + l.backward_ms) / total);
   }
-  out += fmt::format("{:<28} {:.1f} ms per profiled step, {:.1f} ms of it inside oneDNN primitives, {:.1f} ms "
-                     "elsewhere (layers wait for each other)\n",
-                     "total", total, primitives, total - primitives);
+  out += fmt::format("{:<28} {:>8.3f} {:>8.3f} {:>8.3f} {:>8.1f} {:>8.1f} {:>6} {:>6}\n",
+                     "whole step (profiled)", step.forward_ms, step.backward_ms, total - primitives,
+                     step.forward_gflops, step.backward_gflops, percent(step.forward_gflops, r.peak),
+                     percent(step.backward_gflops, r.peak));
+  out += fmt::format(
+      "{:<28} {:.1f} ms per profiled step, {:.1f} ms of it inside oneDNN primitives, {:.1f} ms "
+      "elsewhere (layers wait for each other)\n",
+      "total", total, primitives, total - primitives);
   return out;
 }
 
 std::string bench_json(const BenchReport& r) {
   const auto& c = r.config;
+  const auto share = [&](double gflops) { return r.peak.f32_gflops > 0 ? gflops / r.peak.f32_gflops : 0.0; };
   std::string layers;
-  for (const auto& l : r.layers)
+  for (const auto& l : r.layers) {
+    const double fwd = rate(l.forward_flops, l.forward_ms), bwd = rate(l.backward_flops, l.backward_ms);
     layers += fmt::format(
         "{}{{\"name\":\"{}\",\"forward_ms\":{:.4f},\"backward_ms\":{:.4f},\"forward_primitive_ms\":{:.4f},"
-        "\"backward_primitive_ms\":{:.4f},\"forward_gflop\":{:.6f}}}",
+        "\"backward_primitive_ms\":{:.4f},\"forward_gflop\":{:.6f},\"backward_gflop\":{:.6f},"
+        "\"forward_gflops_per_sec\":{:.3f},\"backward_gflops_per_sec\":{:.3f},\"forward_peak_share\":{:.5f},"
+        "\"backward_peak_share\":{:.5f}}}",
         layers.empty() ? "" : ",", escape(l.name), l.forward_ms, l.backward_ms, l.forward_primitive_ms,
-        l.backward_primitive_ms, l.forward_flops / 1e9);
+        l.backward_primitive_ms, l.forward_flops / 1e9, l.backward_flops / 1e9, fwd, bwd, share(fwd),
+        share(bwd));
+  }
+  const Roofline s = roofline(r);
+  const std::string roof = fmt::format(
+      "\"peak\":{{\"threads\":{},\"f32_isa\":\"{}\",\"f32_gflops_per_sec\":{:.3f},\"bf16_gflops_per_sec\":{:."
+      "3f}}},"
+      "\"step\":{{\"forward_gflop\":{:.6f},\"backward_gflop\":{:.6f},\"forward_gflops_per_sec\":{:.3f},"
+      "\"backward_gflops_per_sec\":{:.3f},\"forward_peak_share\":{:.5f},\"backward_peak_share\":{:.5f},"
+      "\"train_gflops_per_sec\":{:.3f},\"train_peak_share\":{:.5f}}}",
+      r.peak.threads, r.peak.f32_isa, r.peak.f32_gflops, r.peak.bf16_gflops, s.forward_gflop,
+      s.backward_gflop, s.forward_gflops, s.backward_gflops, share(s.forward_gflops),
+      share(s.backward_gflops), s.train_gflops, share(s.train_gflops));
   return fmt::format(
       "{{\"model\":\"{}\",\"batch\":{},\"image_size\":{},\"in_channels\":{},\"classes\":{},\"threads\":{},"
       "\"train_images_per_sec\":{:.4f},\"infer_images_per_sec\":{:.4f},\"train_step_ms\":{:.3f},"
-      "\"infer_step_ms\":{:.3f},\"planned_bytes\":{},\"peak_rss_bytes\":{},\"layers\":[{}]}}\n",
+      "\"infer_step_ms\":{:.3f},\"planned_bytes\":{},\"peak_rss_bytes\":{},{},\"layers\":[{}]}}\n",
       c.model, c.batch, c.image_size, c.in_channels, c.classes, r.threads, c.batch / r.train_step_seconds,
-      c.batch / r.infer_step_seconds, 1e3 * r.train_step_seconds, 1e3 * r.infer_step_seconds, r.memory.total(),
-      r.peak_rss_bytes, layers);
+      c.batch / r.infer_step_seconds, 1e3 * r.train_step_seconds, 1e3 * r.infer_step_seconds,
+      r.memory.total(), r.peak_rss_bytes, roof, layers);
 }
 
 }  // namespace dnntrain::apps

@@ -1,10 +1,12 @@
 // bench's report: the text table people read and the JSON object scripts read (keys include
-// train_images_per_sec, infer_images_per_sec, peak_rss_bytes and layers).
+// train_images_per_sec, infer_images_per_sec, peak_rss_bytes, layers and the roofline: peak,
+// per-layer and whole-step GFLOP/s forward and backward and their share of the f32 peak).
 #pragma once
 
 #include <string>
 #include <vector>
 
+#include "apps/peak_flops.hpp"
 #include "engine/graph.hpp"
 #include "layers/resnet.hpp"
 
@@ -17,6 +19,7 @@ struct BenchReport {
   engine::MemoryReport memory;
   size_t peak_rss_bytes = 0;
   std::vector<engine::LayerTime> layers;  // empty when not profiled
+  PeakFlops peak;                         // f32_gflops 0: not measured
 };
 
 std::string bench_text(const BenchReport& r);

@@ -18,5 +18,7 @@ class UsageError : public std::runtime_error {
 int run_bench(const std::vector<std::string>& args);
 int run_train(const std::vector<std::string>& args);
 int run_eval(const std::vector<std::string>& args);
+int run_plot(const std::vector<std::string>& args);
+int run_predict(const std::vector<std::string>& args);
 
 }  // namespace dnntrain::apps

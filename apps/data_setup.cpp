@@ -112,8 +112,6 @@ void resolve_model_from_data(ModelOptions& m, data::DatasetKind kind, const data
     m.model = fixed && m.image_size <= 32 && kind != data::DatasetKind::imagefolder ? "resnet20" : "resnet18";
 }
 
-namespace {
-
 data::TransformSettings transform_settings(data::DatasetKind kind, const DataOptions& o, int image_size) {
   data::TransformSettings t;
   t.augment = data::parse_augment_preset(o.augment);
@@ -125,8 +123,6 @@ data::TransformSettings transform_settings(data::DatasetKind kind, const DataOpt
   }
   return t;
 }
-
-}  // namespace
 
 PipelineSource::PipelineSource(std::shared_ptr<const data::Dataset> dataset, data::DatasetKind kind,
                                const DataOptions& o, int image_size, int batch, bool training, uint64_t seed)

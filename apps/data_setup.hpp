@@ -11,6 +11,7 @@
 #include "apps/options.hpp"
 #include "data/datasets.hpp"
 #include "data/pipeline.hpp"
+#include "data/sample_transform.hpp"
 #include "engine/trainer.hpp"
 
 namespace dnntrain::apps {
@@ -40,6 +41,10 @@ std::shared_ptr<const data::Dataset> open_split(data::DatasetKind kind, const Da
 // Fills the model options left at 0/"auto" from the data: channels, image size, classes, and the
 // model (resnet20 for in-memory sets of 28/32-pixel images, resnet18 otherwise).
 void resolve_model_from_data(ModelOptions& model, data::DatasetKind kind, const data::Dataset& train);
+
+// The transform settings of --augment for a model of `image_size` (image folders: the crop side,
+// resized first to image_size * 256 / 224; other sets: resized to image_size² when they differ).
+data::TransformSettings transform_settings(data::DatasetKind kind, const DataOptions& o, int image_size);
 
 // data::Pipeline seen as the engine's BatchSource.
 class PipelineSource final : public engine::BatchSource {

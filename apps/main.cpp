@@ -1,11 +1,11 @@
-// The dnntrain command: dispatches to train, eval and bench, and turns every error into one line on
-// stderr with exit code 2 (usage) or 1 (failure at run time).
+// The dnntrain command: dispatches to train, eval, bench, plot and predict, and turns every error
+// into one line on stderr with exit code 2 (usage) or 1 (failure at run time).
+#include <fmt/format.h>
+
+#include <boost/program_options/errors.hpp>
 #include <cstdio>
 #include <string>
 #include <vector>
-
-#include <boost/program_options/errors.hpp>
-#include <fmt/format.h>
 
 #include "apps/command.hpp"
 #include "engine/error.hpp"
@@ -19,6 +19,8 @@ constexpr const char* kUsage =
     "  train   train a ResNet on a dataset (checkpoints, logs, evaluation each epoch)\n"
     "  eval    evaluate a checkpoint: loss, top-1, top-5, confusion matrix\n"
     "  bench   measure training and inference images/s, per-layer times, peak memory\n"
+    "  plot    draw training runs' curves (summary.csv) into one SVG to compare them\n"
+    "  predict top-5 classes of images with a trained checkpoint\n"
     "\n"
     "'dnntrain <command> --help' lists the options of a command with their defaults.\n";
 
@@ -40,7 +42,10 @@ int main(int argc, char** argv) {
     if (command == "bench") return apps::run_bench(args);
     if (command == "train") return apps::run_train(args);
     if (command == "eval") return apps::run_eval(args);
-    throw apps::UsageError(fmt::format("unknown command '{}'; choose train, eval or bench", command));
+    if (command == "plot") return apps::run_plot(args);
+    if (command == "predict") return apps::run_predict(args);
+    throw apps::UsageError(
+        fmt::format("unknown command '{}'; choose train, eval, bench, plot or predict", command));
   } catch (const apps::UsageError& e) {
     fmt::print(stderr, "dnntrain {}: {}\n", command, e.what());
     return 2;

@@ -14,10 +14,10 @@ namespace dnntrain::apps {
 namespace po = boost::program_options;
 
 bool parse_command_line(const po::options_description& desc, const std::vector<std::string>& args,
-                        po::variables_map& vm) {
-  const po::parsed_options parsed = po::command_line_parser(args).options(desc).run();
+                        po::variables_map& vm, const po::positional_options_description& positional) {
+  const po::parsed_options parsed = po::command_line_parser(args).options(desc).positional(positional).run();
   for (const auto& option : parsed.options)
-    if (option.position_key >= 0 || option.string_key.empty())
+    if (option.string_key.empty())
       throw UsageError(fmt::format("unexpected argument '{}'; every value follows its --option",
                                    option.value.empty() ? "" : option.value.front()));
   po::store(parsed, vm);

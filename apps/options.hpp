@@ -5,6 +5,7 @@
 #include <vector>
 
 #include <boost/program_options/options_description.hpp>
+#include <boost/program_options/positional_options.hpp>
 #include <boost/program_options/variables_map.hpp>
 
 #include "layers/resnet.hpp"
@@ -22,10 +23,11 @@ struct ModelOptions {
   int threads = 0;  // 0: all cores
 };
 
-// Parses `args` into `vm` (stored, not yet notified). Returns false after printing the options
-// when --help was given: the command then exits 0.
+// Parses `args` into `vm` (stored, not yet notified), bare words as `positional` says. Returns false
+// after printing the options when --help was given: the command then exits 0.
 bool parse_command_line(const boost::program_options::options_description& desc,
-                        const std::vector<std::string>& args, boost::program_options::variables_map& vm);
+                        const std::vector<std::string>& args, boost::program_options::variables_map& vm,
+                        const boost::program_options::positional_options_description& positional = {});
 
 void add_model_options(boost::program_options::options_description& desc, ModelOptions& o);
 // Throws UsageError naming the option when a value is out of range or unknown.

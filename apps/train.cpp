@@ -6,12 +6,14 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "apps/class_names.hpp"
 #include "apps/command.hpp"
 #include "apps/data_setup.hpp"
 #include "apps/interrupt.hpp"
 #include "apps/model_setup.hpp"
 #include "apps/progress.hpp"
 #include "apps/run_files.hpp"
+#include "apps/run_views.hpp"
 #include "apps/train_options.hpp"
 #include "engine/checkpoint/checkpoint.hpp"
 #include "engine/error.hpp"
@@ -67,6 +69,7 @@ int run_train(const std::vector<std::string>& args) {
   state.threads = context.threads();
   state.config = resolved_config(o, context.threads());
   state.schedule = schedule.describe();
+  if (const std::string names = class_names_text(*train_set); !names.empty()) state.extra[kClassNamesKey] = names;
 
   const int batch = o.model.batch, image_size = o.model.image_size;
   PipelineSource train_source(train_set, kind, o.data, image_size, batch, true, state.data_seed);
@@ -79,6 +82,7 @@ int run_train(const std::vector<std::string>& args) {
   const LogPosition position{state.epoch, state.step};
   files.open_logs(o.resume.empty() ? nullptr : &position);
   files.write_config(state.config);
+  RunViews views(o.output_dir, o.tensorboard);
   const std::string checkpoint = files.path("checkpoint.safetensors"), best = files.path("best.safetensors");
   double best_top1 = -1;
   if (state.extra.count("best_top1")) {
@@ -108,7 +112,10 @@ int run_train(const std::vector<std::string>& args) {
   control.stop_requested = [] { return InterruptGuard::requested(); };
   int64_t epoch_shown = state.epoch;
   control.on_step = [&](const engine::StepStats& s) {
-    if (progress.step(s)) files.log_step(s, epoch_shown + 1, progress.images_per_sec());
+    if (!progress.step(s)) return;
+    const double images_per_sec = progress.images_per_sec();  // a clock reading: read once for both
+    files.log_step(s, epoch_shown + 1, images_per_sec);
+    views.on_step(s, images_per_sec);
   };
 
   while (state.epoch < o.epochs) {
@@ -133,6 +140,7 @@ int run_train(const std::vector<std::string>& args) {
       e.wait_seconds = r.wait_seconds;
       e.test = trainer.evaluate(test_source);
       files.log_epoch(e);
+      views.on_epoch(e);
       fmt::print(
           "epoch {}/{}: train loss {:.4f} top-1 {:.2f}% | test loss {:.4f} top-1 {:.2f}% top-5 {:.2f}% | "
           "{:.0f} img/s, {:.1f} s (data {:.1f} s)\n",
@@ -144,7 +152,7 @@ int run_train(const std::vector<std::string>& args) {
       if (e.test.top1 > best_top1) {
         best_top1 = e.test.top1;
         state.extra["best_top1"] = fmt::format("{}", best_top1);
-        engine::save_weights(best, graph.parameters(), graph.buffers());
+        engine::save_checkpoint(best, graph.parameters(), graph.buffers(), nullptr, state);  // weights + config
       }
       engine::save_checkpoint(checkpoint, graph.parameters(), graph.buffers(), &optimizer, state);
       std::fflush(stdout);

@@ -11,6 +11,7 @@
 #include "apps/command.hpp"
 #include "apps/config_file.hpp"
 #include "apps/limits.hpp"
+#include "apps/run_views.hpp"
 #include "engine/error.hpp"
 
 namespace dnntrain::apps {
@@ -132,6 +133,7 @@ engine::ScheduleOptions schedule_options(const TrainOptions& o) {
   s.eta_min = o.lr_min;
   s.warmup_epochs = o.lr_warmup_epochs;
   s.warmup_start_factor = o.lr_warmup_decay;
+  s.on_updates = o.sched_on_updates;
   return s;
 }
 
@@ -160,7 +162,8 @@ bool parse_train_options(const std::vector<std::string>& args, TrainOptions& o) 
       "norm-weight-decay", real(o.norm_weight_decay), "weight decay of BN parameters (< 0: same as --wd)")(
       "label-smoothing", real(o.label_smoothing), "label smoothing")(
       "lr-scheduler", po::value(&o.lr_scheduler)->default_value(o.lr_scheduler),
-      "constant, steplr, multisteplr, cosineannealinglr or exponentiallr (stepped per epoch)")(
+      "constant, steplr, multisteplr, cosineannealinglr or exponentiallr (stepped per epoch unless "
+      "--sched-on-updates)")(
       "lr-step-size", po::value(&o.lr_step_size)->default_value(o.lr_step_size), "steplr: epochs per decay")(
       "lr-gamma", real(o.lr_gamma), "steplr, multisteplr, exponentiallr: factor")(
       "lr-milestones", po::value(&o.lr_milestones)->default_value(o.lr_milestones),
@@ -168,8 +171,12 @@ bool parse_train_options(const std::vector<std::string>& args, TrainOptions& o) 
                                                          "cosineannealinglr: final rate")(
       "lr-warmup-epochs", po::value(&o.lr_warmup_epochs)->default_value(o.lr_warmup_epochs),
       "linear warmup epochs")("lr-warmup-decay", real(o.lr_warmup_decay), "warmup start factor")(
+      "sched-on-updates", po::bool_switch(&o.sched_on_updates),
+      "step the LR schedule and warmup after every optimizer update (lengths stay in epochs)")(
       "output-dir", po::value(&o.output_dir)->default_value(o.output_dir),
-      "folder for summary.csv, log.jsonl, config and checkpoints")(
+      "folder for summary.csv, log.jsonl, config, curves.svg and checkpoints")(
+      "tensorboard", po::value(&o.tensorboard)->implicit_value(kTensorboardDefault),
+      "write TensorBoard scalars (--tensorboard=DIR for another folder)")(
       "resume", po::value(&o.resume)->default_value(o.resume),
       "continue from this checkpoint (same options)")(
       "overwrite", po::bool_switch(&o.overwrite),

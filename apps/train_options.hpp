@@ -28,7 +28,9 @@ struct TrainOptions {
   double lr_gamma = 0.1, lr_min = 0, lr_warmup_decay = 0.01;
   std::string lr_milestones;  // comma-separated epochs (multisteplr)
   int64_t lr_warmup_epochs = 0;
+  bool sched_on_updates = false;  // step the schedule and warmup per optimizer update
   std::string output_dir = "output";
+  std::string tensorboard;  // empty: no event file; see RunViews
   std::string resume, init, init_skip;  // init_skip: comma-separated key prefixes
   bool overwrite = false;               // a fresh run may replace the checkpoint of another run in output_dir
   int print_freq = 50;

@@ -108,6 +108,7 @@ void Graph::forward(Mode mode, const float* images, const int32_t* labels) {
       t.forward_ms = ms_since(t0);
       t.forward_primitive_ms = primitive_ms;
       t.forward_flops = s.nodes[n].layer->forward_flops();
+      t.backward_flops = s.nodes[n].layer->backward_flops();
     }
   }
   step.stream.wait();

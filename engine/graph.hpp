@@ -46,7 +46,7 @@ struct LayerTime {
   std::string name;
   double forward_ms = 0, backward_ms = 0;
   double forward_primitive_ms = 0, backward_primitive_ms = 0;
-  double forward_flops = 0;
+  double forward_flops = 0, backward_flops = 0;
 };
 
 class Graph {

@@ -46,6 +46,8 @@ class Layer {
   virtual bool is_sink() const { return false; }
   // Floating-point operations of one forward pass, for bench's per-layer table (0 if negligible).
   virtual double forward_flops() const { return 0; }
+  // The same for one backward pass (gradients of the inputs that need one, and of the weights).
+  virtual double backward_flops() const { return 0; }
 
  private:
   std::string name_;

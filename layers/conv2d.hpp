@@ -28,6 +28,8 @@ class Conv2d : public engine::Layer {
   void forward(engine::Step& step) override;
   void backward(engine::Step& step) override;
   double forward_flops() const override { return flops_; }
+  // backward-weights, plus backward-data when it runs; each costs what forward does.
+  double backward_flops() const override { return backward_data_ ? 2 * flops_ : flops_; }
   const Conv2dOptions& options() const { return options_; }
 
  private:

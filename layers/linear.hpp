@@ -14,6 +14,7 @@ class Linear : public engine::Layer {
   void forward(engine::Step& step) override { forward_.run(step); }
   void backward(engine::Step& step) override;
   double forward_flops() const override { return flops_; }
+  double backward_flops() const override { return backward_data_ ? 2 * flops_ : flops_; }
 
  private:
   int in_, out_;

@@ -10,6 +10,7 @@ packages=(
   dataset-fashion-mnist              # the real dataset the main job trains on
   clang libclang-rt-14-dev           # the libFuzzer target of the fuzz tests
   python3-torch python3-torchvision  # PyTorch, the float64 reference of the parity tests
+  python3-venv                       # the TensorBoard test installs `tensorboard` into build/venv
 )
 missing=()
 for p in "${packages[@]}"; do

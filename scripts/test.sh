@@ -3,4 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh
+bash scripts/tensorboard_venv.sh build/venv  # the TensorBoard test reads events with the real package
 ctest --test-dir build --output-on-failure -j 2 --timeout 900

@@ -251,6 +251,9 @@ void save_checkpoint(const std::string& path, const std::vector<Parameter*>& par
     metadata["dnntrain.world_size"] = std::to_string(state.world_size);
     metadata["dnntrain.threads"] = std::to_string(state.threads);
     for (const auto& [k, v] : state.extra) metadata["dnntrain.extra." + k] = v;
+  } else {  // weights only: the run's description, if any, so the file says what model it holds
+    if (!state.config.empty()) metadata["dnntrain.config"] = state.config;
+    for (const auto& [k, v] : state.extra) metadata["dnntrain.extra." + k] = v;
   }
   std::vector<TensorRef> refs;
   for (const auto& t : tensors) refs.push_back({t.name, t.dtype, t.shape, t.bytes});

@@ -33,7 +33,8 @@ struct TrainingState {
 // requires: every tensor finite; parameter names unique; `optimizer` (if any) built on `parameters`.
 // ensures:  atomic (atomic_file.hpp): on any error `path` keeps its previous content.
 //           Without an optimizer the file holds exactly the model's state_dict keys, so
-//           torchvision's model.load_state_dict(safetensors.torch.load_file(path)) accepts it.
+//           torchvision's model.load_state_dict(safetensors.torch.load_file(path)) accepts it;
+//           its metadata then keeps only state.config and state.extra (when set).
 // throws:   dnntrain::Error naming the tensor for a non-finite value, or the file for I/O errors.
 void save_checkpoint(const std::string& path, const std::vector<Parameter*>& parameters,
                      const std::vector<Buffer*>& buffers, const Optimizer* optimizer,

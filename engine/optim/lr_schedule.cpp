@@ -52,53 +52,58 @@ LrSchedule::LrSchedule(ScheduleOptions options) : options_(std::move(options)) {
   std::sort(options_.milestones.begin(), options_.milestones.end());  // MultiStepLR uses a Counter
 }
 
-double LrSchedule::main_at(int64_t e) const {
+double LrSchedule::main_at(int64_t u, int64_t per_epoch) const {
   const auto& o = options_;
+  const auto real = [](int64_t v) { return static_cast<double>(v); };
   switch (o.kind) {
     case ScheduleOptions::Kind::constant:
       return o.base_lr;
     case ScheduleOptions::Kind::steplr:
-      return o.base_lr * std::pow(o.gamma, static_cast<double>(e / o.step_size));
+      return o.base_lr * std::pow(o.gamma, real(u / (o.step_size * per_epoch)));
     case ScheduleOptions::Kind::multisteplr: {
-      // bisect_right: milestones <= e have passed.
-      const auto passed =
-          std::upper_bound(o.milestones.begin(), o.milestones.end(), e) - o.milestones.begin();
-      return o.base_lr * std::pow(o.gamma, static_cast<double>(passed));
+      // bisect_right: milestones <= u have passed.
+      const auto passed = std::count_if(o.milestones.begin(), o.milestones.end(),
+                                        [&](int64_t m) { return m * per_epoch <= u; });
+      return o.base_lr * std::pow(o.gamma, real(passed));
     }
     case ScheduleOptions::Kind::cosineannealinglr:
       return o.eta_min +
-             (o.base_lr - o.eta_min) *
-                 (1 + std::cos(std::numbers::pi * static_cast<double>(e) / static_cast<double>(o.t_max))) / 2;
+             (o.base_lr - o.eta_min) * (1 + std::cos(std::numbers::pi * real(u) / real(o.t_max * per_epoch))) / 2;
     case ScheduleOptions::Kind::exponentiallr:
-      return o.base_lr * std::pow(o.gamma, static_cast<double>(e));
+      return o.base_lr * std::pow(o.gamma, real(u) / real(per_epoch));
   }
   return o.base_lr;
 }
 
-double LrSchedule::at_epoch(int64_t epoch) const {
+double LrSchedule::rate(int64_t step, int64_t per_epoch) const {
   const auto& o = options_;
-  DNNTRAIN_CHECK(epoch >= 0, "LR schedule: epoch must be >= 0");
-  if (epoch < o.warmup_epochs) {
+  const int64_t warmup_steps = o.warmup_epochs * per_epoch;
+  if (step < warmup_steps) {
     if (o.warmup == ScheduleOptions::Warmup::constant) return o.base_lr * o.warmup_start_factor;
     const double f = o.warmup_start_factor;
-    return o.base_lr * (f + (1.0 - f) * static_cast<double>(epoch) / static_cast<double>(o.warmup_epochs));
+    return o.base_lr * (f + (1.0 - f) * static_cast<double>(step) / static_cast<double>(warmup_steps));
   }
-  return main_at(epoch - o.warmup_epochs);
+  return main_at(step - warmup_steps, per_epoch);
+}
+
+double LrSchedule::at_epoch(int64_t epoch) const {
+  DNNTRAIN_CHECK(epoch >= 0, "LR schedule: epoch must be >= 0");
+  return rate(epoch, 1);
 }
 
 double LrSchedule::at_step(int64_t step, int64_t steps_per_epoch) const {
   DNNTRAIN_CHECK(steps_per_epoch > 0 && step >= 0, "LR schedule: steps per epoch must be > 0 and step >= 0");
-  return at_epoch(step / steps_per_epoch);
+  return options_.on_updates ? rate(step, steps_per_epoch) : rate(step / steps_per_epoch, 1);
 }
 
 std::string LrSchedule::describe() const {
   const auto& o = options_;
   return fmt::format(
       "{} base_lr={} step_size={} gamma={} milestones=[{}] t_max={} eta_min={} warmup_epochs={} warmup={} "
-      "warmup_start_factor={}",
+      "warmup_start_factor={}{}",
       schedule_kind_name(o.kind), o.base_lr, o.step_size, o.gamma, fmt::join(o.milestones, ","), o.t_max,
       o.eta_min, o.warmup_epochs, o.warmup == ScheduleOptions::Warmup::linear ? "linear" : "constant",
-      o.warmup_start_factor);
+      o.warmup_start_factor, o.on_updates ? " on_updates" : "");
 }
 
 }  // namespace dnntrain::engine

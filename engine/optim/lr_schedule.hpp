@@ -1,6 +1,7 @@
-// Learning-rate schedules as pure functions of the epoch, equal to torch.optim.lr_scheduler's values
-// when stepped once per epoch as torchvision's reference training script does. Being pure, a
-// schedule needs no state in a checkpoint beyond the step and the options themselves.
+// Learning-rate schedules as pure functions of the epoch (or, with on_updates, of the optimizer step),
+// equal to torch.optim.lr_scheduler's values when stepped once per epoch as torchvision's reference
+// script does (or once per batch, as timm's --sched-on-updates does). Being pure, a schedule needs no
+// state in a checkpoint beyond the step and the options themselves.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +23,9 @@ struct ScheduleOptions {
   int64_t warmup_epochs = 0;        // torchvision --lr-warmup-epochs; 0 = no warmup
   Warmup warmup = Warmup::linear;
   double warmup_start_factor = 0.01;  // torchvision --lr-warmup-decay
+  // Step per optimizer update rather than per epoch; lengths above stay in epochs and count
+  // steps_per_epoch times as many updates (timm's --sched-on-updates).
+  bool on_updates = false;
 };
 
 // "constant", "steplr", "multisteplr", "cosineannealinglr", "exponentiallr" (torchvision's
@@ -40,8 +44,10 @@ class LrSchedule {
 
   // The rate for epoch `epoch` (0-based), i.e. after `epoch` calls of scheduler.step().
   double at_epoch(int64_t epoch) const;
-  // The rate for the optimizer step `step` (0-based) when an epoch has steps_per_epoch steps:
-  // epoch-based stepping, the rate is constant within an epoch.
+  // The rate for the optimizer step `step` (0-based) when an epoch has steps_per_epoch steps: per
+  // epoch the rate is constant within an epoch; with on_updates it is torch's schedule stepped after
+  // every batch with T_max, step_size, milestones and warmup scaled by steps_per_epoch and
+  // ExponentialLR's gamma by 1 / steps_per_epoch (so gamma still applies once per epoch).
   double at_step(int64_t step, int64_t steps_per_epoch) const;
 
   const ScheduleOptions& options() const { return options_; }
@@ -49,7 +55,9 @@ class LrSchedule {
   std::string describe() const;
 
  private:
-  double main_at(int64_t epoch) const;
+  // The rate after `step` scheduler steps of `per_epoch` steps each (per_epoch 1: per epoch).
+  double rate(int64_t step, int64_t per_epoch) const;
+  double main_at(int64_t step, int64_t per_epoch) const;
   ScheduleOptions options_;
 };
 

@@ -29,12 +29,14 @@ std::filesystem::path scratch_dir(const std::string& name) {
   return dir;
 }
 
-CliResult run_cli(const std::string& args) {
+CliResult run_cli(const std::string& args) { return run_shell(std::string(DNNTRAIN_CLI) + " " + args); }
+
+CliResult run_shell(const std::string& command_line) {
   static int counter = 0;
   const auto base = std::filesystem::temp_directory_path() /
                     ("dnntrain_cli_" + std::to_string(getpid()) + "_" + std::to_string(counter++));
   const std::string out = base.string() + ".out", err = base.string() + ".err";
-  const std::string command = std::string(DNNTRAIN_CLI) + " " + args + " >" + out + " 2>" + err;
+  const std::string command = command_line + " >" + out + " 2>" + err;
   const int status = std::system(command.c_str());
   CliResult r;
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : -1;

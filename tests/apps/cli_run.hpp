@@ -15,6 +15,8 @@ struct CliResult {
 
 // Runs `dnntrain <args>` through the shell (args are shell words, quote paths yourself).
 CliResult run_cli(const std::string& args);
+// Runs any shell command line the same way (e.g. a Python checker).
+CliResult run_shell(const std::string& command_line);
 
 // A fresh, empty folder under the temporary directory, named for the test.
 std::filesystem::path scratch_dir(const std::string& name);

@@ -1,9 +1,10 @@
 // Issue 4's resume promise through the command line: N steps straight and N/2 steps, save, resume,
 // N/2 steps (same thread count) give bit-identical checkpoints (weights, BN buffers, optimizer
-// state), stopping mid-epoch and at an epoch boundary.
+// state), stopping mid-epoch and at an epoch boundary, with per-epoch and per-update schedules.
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "engine/checkpoint/safetensors.hpp"
 #include "tests/apps/cli_run.hpp"
@@ -22,17 +23,20 @@ std::string train(const fs::path& dir, int64_t steps, const std::string& extra =
   return (dir / "checkpoint.safetensors").string();
 }
 
-void straight_versus_split(const std::string& name, int64_t total, int64_t first) {
+// Returns the straight run's checkpoint.
+std::string straight_versus_split(const std::string& name, int64_t total, int64_t first,
+                                  const std::string& options = "") {
   const fs::path straight = scratch_dir(name + "_straight"), split = scratch_dir(name + "_split");
-  const std::string reference = train(straight, total);
-  const std::string half = train(split, first);
+  const std::string reference = train(straight, total, options);
+  const std::string half = train(split, first, options);
   const auto stopped = Safetensors::read(half);
   CHECK(stopped.metadata().at("dnntrain.step") == std::to_string(first));
   INFO("stopped at epoch " << stopped.metadata().at("dnntrain.epoch") << ", batch "
                            << stopped.metadata().at("dnntrain.batch_in_epoch"));
   CHECK(stopped.metadata().at("dnntrain.batch_in_epoch") == std::to_string(first % 8));
-  const std::string resumed = train(split, total, "--resume " + half);
+  const std::string resumed = train(split, total, options + " --resume " + half);
   expect_identical(reference, resumed);
+  return reference;
 }
 
 }  // namespace
@@ -43,4 +47,14 @@ TEST_CASE("resume mid-epoch gives the same bits as never stopping") {
 
 TEST_CASE("resume at an epoch boundary gives the same bits as never stopping") {
   straight_versus_split("resume_boundary", 16, 8);  // stops at the end of epoch 1
+}
+
+TEST_CASE("resume mid-epoch with --sched-on-updates and warmup gives the same bits") {
+  // The rate changes at every step, so a resume at the wrong step would change the weights.
+  const std::string reference =
+      straight_versus_split("resume_updates", 13, 5, "--sched-on-updates --lr-warmup-epochs 1");
+  const auto metadata = Safetensors::read(reference).metadata();
+  CHECK(metadata.at("dnntrain.schedule").find("on_updates") != std::string::npos);
+  // Step 13 is update 12 of cosine over 16 updates after 8 warmup updates: 0.1·(1 + cos(π·4/16))/2.
+  CHECK(std::stod(metadata.at("dnntrain.lr")) == doctest::Approx(0.1 * (1 + std::cos(M_PI * 4 / 16)) / 2));
 }

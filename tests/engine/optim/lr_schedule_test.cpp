@@ -1,5 +1,6 @@
 // LR schedules against their closed forms at chosen epochs and steps (warmup included), and against
-// the values torch.optim.lr_scheduler printed into lr_schedule_torch.txt (make_fixture.py).
+// the values torch.optim.lr_scheduler printed per epoch into lr_schedule_torch.txt and per batch
+// into lr_schedule_torch_updates.txt (make_fixture.py).
 #include "engine/optim/lr_schedule.hpp"
 
 #include <doctest/doctest.h>
@@ -84,12 +85,9 @@ TEST_CASE("linear and constant warmup compose as torchvision's SequentialLR") {
   check_rate(c, 7, 0.25);
 }
 
-TEST_CASE("values equal torch.optim.lr_scheduler's (fixture from make_fixture.py)") {
-  std::ifstream in(DNNTRAIN_OPTIM_FIXTURE_DIR "/lr_schedule_torch.txt");
-  REQUIRE_MESSAGE(in,
-                  "missing lr_schedule_torch.txt; run /usr/bin/python3 tests/engine/optim/make_fixture.py");
-  // Mirrors CASES in make_fixture.py.
-  auto make = [](K kind, int64_t warm, ScheduleOptions::Warmup method, double decay, int64_t epochs) {
+// Mirrors CASES in make_fixture.py.
+std::map<std::string, ScheduleOptions> fixture_cases(bool on_updates) {
+  auto make = [&](K kind, int64_t warm, ScheduleOptions::Warmup method, double decay, int64_t epochs) {
     ScheduleOptions o;
     o.base_lr = 0.4;
     o.kind = kind;
@@ -97,6 +95,7 @@ TEST_CASE("values equal torch.optim.lr_scheduler's (fixture from make_fixture.py
     o.warmup = method;
     o.warmup_start_factor = decay;
     o.t_max = epochs - warm;
+    o.on_updates = on_updates;
     return o;
   };
   using W = ScheduleOptions::Warmup;
@@ -119,7 +118,15 @@ TEST_CASE("values equal torch.optim.lr_scheduler's (fixture from make_fixture.py
   cases["exponentiallr"].gamma = 0.9;
   cases["exponentiallr_warm"] = make(K::exponentiallr, 4, W::linear, 0.25, 12);
   cases["exponentiallr_warm"].gamma = 0.8;
+  return cases;
+}
 
+// Compares every "name index lr" line of `file` with rate(schedule, index).
+template <class Rate>
+void compare_with_fixture(const std::string& file, bool on_updates, Rate rate) {
+  std::ifstream in(file);
+  REQUIRE_MESSAGE(in, "missing " << file << "; run /usr/bin/python3 tests/engine/optim/make_fixture.py");
+  auto cases = fixture_cases(on_updates);
   std::string line;
   size_t compared = 0;
   double worst = 0;
@@ -127,20 +134,48 @@ TEST_CASE("values equal torch.optim.lr_scheduler's (fixture from make_fixture.py
     if (line.empty() || line[0] == '#') continue;
     std::istringstream ls(line);
     std::string name;
-    int64_t epoch;
+    int64_t index;
     double want;
-    ls >> name >> epoch >> want;
+    ls >> name >> index >> want;
     REQUIRE_MESSAGE(cases.count(name), "fixture case " << name << " not mirrored in the test");
-    const double got = LrSchedule(cases[name]).at_epoch(epoch);
+    const double got = rate(LrSchedule(cases[name]), index);
     const double rel = std::abs(got - want) / std::max(std::abs(want), 1e-300);
     worst = std::max(worst, rel);
-    // torch's chainable (recursive) forms drift from the closed form by a few ulps.
-    CHECK_MESSAGE(rel <= 1e-9, name << " epoch " << epoch << ": got " << got << " torch " << want
+    // torch's chainable (recursive) forms drift from the closed form by a few ulps per step.
+    CHECK_MESSAGE(rel <= 1e-9, name << " at " << index << ": got " << got << " torch " << want
                                     << " (abs err " << std::abs(got - want) << ", rel err " << rel << ")");
     ++compared;
   }
   CHECK(compared > 100);
-  MESSAGE("max relative difference to torch: " << worst);
+  MESSAGE(file << ": max relative difference to torch: " << worst);
+}
+
+TEST_CASE("values equal torch.optim.lr_scheduler's (fixture from make_fixture.py)") {
+  compare_with_fixture(DNNTRAIN_OPTIM_FIXTURE_DIR "/lr_schedule_torch.txt", false,
+                       [](const LrSchedule& s, int64_t epoch) { return s.at_epoch(epoch); });
+}
+
+TEST_CASE("per-update values equal torch's schedulers stepped per batch (make_fixture.py)") {
+  constexpr int64_t kStepsPerEpoch = 7;  // STEPS_PER_EPOCH in make_fixture.py
+  compare_with_fixture(DNNTRAIN_OPTIM_FIXTURE_DIR "/lr_schedule_torch_updates.txt", true,
+                       [](const LrSchedule& s, int64_t step) { return s.at_step(step, kStepsPerEpoch); });
+}
+
+TEST_CASE("per-update rates meet the per-epoch rates at epoch boundaries and move within epochs") {
+  for (auto& [name, o] : fixture_cases(false)) {
+    ScheduleOptions u = o;
+    u.on_updates = true;
+    const LrSchedule per_epoch(o), per_update(u);
+    for (int64_t e = 0; e < 10; ++e) {
+      INFO(name << " epoch " << e);
+      CHECK(per_update.at_step(e * 5, 5) == per_epoch.at_epoch(e));
+      CHECK(per_epoch.at_step(e * 5 + 4, 5) == per_epoch.at_epoch(e));
+    }
+  }
+  ScheduleOptions c = fixture_cases(true)["cosine"];
+  const LrSchedule s(c);
+  CHECK(s.at_step(1, 100) < s.at_step(0, 100));  // within the first epoch already
+  CHECK(s.describe().find("on_updates") != std::string::npos);
 }
 
 TEST_CASE("invalid schedules are rejected") {
