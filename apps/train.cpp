@@ -4,15 +4,18 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <optional>
 
 #include "apps/command.hpp"
 #include "apps/data_setup.hpp"
 #include "apps/interrupt.hpp"
 #include "apps/model_setup.hpp"
+#include "apps/parallel.hpp"
 #include "apps/progress.hpp"
 #include "apps/run_files.hpp"
 #include "apps/train_options.hpp"
 #include "engine/checkpoint/checkpoint.hpp"
+#include "engine/error.hpp"
 
 namespace dnntrain::apps {
 
@@ -31,6 +34,10 @@ std::string resolved_config(const TrainOptions& o, int threads) {
 int run_train(const std::vector<std::string>& args) {
   TrainOptions o;
   if (!parse_train_options(args, o)) return 0;
+  const std::unique_ptr<Parallel> parallel = make_parallel();
+  const int world = parallel->world_size();
+  // Rank 0 alone prints and writes files; the other ranks keep stderr for their errors.
+  if (!parallel->writer()) DNNTRAIN_CHECK(std::freopen("/dev/null", "w", stdout), "cannot silence stdout");
   const data::DatasetKind kind = check_data_options(o.data);
   auto train_set = open_split(kind, o.data, o.model, data::Split::train);
   auto test_set = open_split(kind, o.data, o.model, data::Split::test);
@@ -38,8 +45,9 @@ int run_train(const std::vector<std::string>& args) {
   check_model_options(o.model);
   layers::ResNetConfig config = resnet_config(o.model);
   config.label_smoothing = static_cast<float>(o.label_smoothing);
+  config.freeze_bn = o.freeze_bn;
 
-  engine::Context context(compute_threads(o.model.threads, *train_set));
+  engine::Context context(compute_threads(parallel->threads(o.model.threads), *train_set));
   layers::Model model(context, config);
   engine::Graph& graph = model.graph();
   graph.initialize(o.seed);
@@ -49,45 +57,62 @@ int run_train(const std::vector<std::string>& args) {
   state.data_seed = state.init_seed = o.seed;
   if (!o.resume.empty()) {
     state = engine::resume_checkpoint(o.resume, graph.parameters(), graph.buffers(), optimizer);
-    if (state.threads != 0 && state.threads != context.threads())
+    if (state.threads != 0 && state.threads != context.threads() && parallel->writer())
       fmt::print(stderr,
                  "warning: {} was written with {} threads, this run has {}: resume is not bitwise exact\n",
                  o.resume, state.threads, context.threads());
   } else if (!o.init.empty()) {
     engine::load_weights(o.init, graph.parameters(), graph.buffers(), {split_list(o.init_skip)});
   }
+  parallel->synchronize(graph, optimizer, state);
   state.threads = context.threads();
   state.config = resolved_config(o, context.threads());
   state.schedule = schedule.describe();
 
   const int batch = o.model.batch, image_size = o.model.image_size;
-  PipelineSource train_source(train_set, kind, o.data, image_size, batch, true, state.data_seed);
-  PipelineSource test_source(test_set, kind, o.data, image_size, batch, false, state.data_seed);
-  RunFiles files(o.output_dir, !o.resume.empty());
-  files.write_config(state.config);
-  const std::string checkpoint = files.path("checkpoint.safetensors"), best = files.path("best.safetensors");
+  const data::ShardSpec shard{parallel->rank(), world};
+  PipelineSource train_source(train_set, kind, o.data, image_size, batch, true, state.data_seed, shard);
+  PipelineSource test_source(test_set, kind, o.data, image_size, batch, false, state.data_seed, shard);
+  const int64_t global_batch = int64_t{world} * batch;
+  if (!o.resume.empty()) rescale_position(state, global_batch, train_source.batches_per_epoch());
+  state.world_size = world;
+  state.extra["global_batch"] = std::to_string(global_batch);
+  std::optional<RunFiles> files;
+  if (parallel->writer()) {
+    files.emplace(o.output_dir, !o.resume.empty());
+    files->write_config(state.config);
+  }
+  const std::string checkpoint = o.output_dir + "/checkpoint.safetensors",
+                    best = o.output_dir + "/best.safetensors";
   double best_top1 = state.extra.count("best_top1") ? std::stod(state.extra["best_top1"]) : -1;
 
   engine::Trainer trainer(graph, loss_readout(model), optimizer, schedule, state);
+  trainer.set_before_update(parallel->average_gradients(graph, o.bucket_mb));
   const int64_t steps_per_epoch = train_source.batches_per_epoch();
   fmt::print(
       "{} on {} ({} training, {} test samples, {}x{}x{}, {} classes), batch {}, {} steps/epoch, {} threads\n",
       o.model.model, o.data.dataset, train_set->size(), test_set->size(), o.model.in_channels, image_size,
       image_size, o.model.classes, batch, steps_per_epoch, context.threads());
   fmt::print("{}; {}; output in {}\n", optimizer.describe(), schedule.describe(), o.output_dir);
+  if (world > 1)
+    fmt::print("data-parallel: {} ranks x batch {} = global batch {}; BN statistics per rank{}\n", world, batch,
+               global_batch, o.dist_bn == "reduce" ? ", running statistics averaged each epoch" : "");
   if (!o.resume.empty())
     fmt::print("resumed from {}: epoch {}, batch {}, step {}\n", o.resume, state.epoch + 1,
                state.batch_in_epoch, state.step);
   std::fflush(stdout);
 
-  Progress progress(steps_per_epoch, o.epochs, batch, o.print_freq, isatty(STDOUT_FILENO) == 1);
+  Progress progress(steps_per_epoch, o.epochs, static_cast<int>(global_batch), o.print_freq,
+                    isatty(STDOUT_FILENO) == 1);
   InterruptGuard interrupt;
   engine::EpochControl control;
   control.max_steps = o.steps;
-  control.stop_requested = [] { return InterruptGuard::requested(); };
+  control.stop_requested = [&] { return parallel->any(InterruptGuard::requested()); };
   int64_t epoch_shown = state.epoch;
-  control.on_step = [&](const engine::StepStats& s) {
-    if (progress.step(s)) files.log_step(s, epoch_shown + 1, progress.images_per_sec());
+  control.on_step = [&](const engine::StepStats& mine) {
+    engine::StepStats s = mine;
+    parallel->reduce(s);
+    if (progress.step(s) && files) files->log_step(s, epoch_shown + 1, progress.images_per_sec());
   };
 
   while (state.epoch < o.epochs) {
@@ -102,6 +127,8 @@ int run_train(const std::vector<std::string>& args) {
     }
     progress.finish_line();
     if (r.end == engine::EpochResult::End::completed) {
+      parallel->reduce(r);
+      if (o.dist_bn == "reduce") parallel->average_running_statistics(graph);
       EpochSummary e;
       e.epoch = epoch_shown + 1;
       e.lr = state.lr;
@@ -111,7 +138,8 @@ int run_train(const std::vector<std::string>& args) {
       e.seconds = r.seconds;
       e.wait_seconds = r.wait_seconds;
       e.test = trainer.evaluate(test_source);
-      files.log_epoch(e);
+      parallel->reduce(e.test);
+      if (files) files->log_epoch(e);
       fmt::print(
           "epoch {}/{}: train loss {:.4f} top-1 {:.2f}% | test loss {:.4f} top-1 {:.2f}% top-5 {:.2f}% | "
           "{:.0f} img/s, {:.1f} s (data {:.1f} s)\n",
@@ -120,9 +148,9 @@ int run_train(const std::vector<std::string>& args) {
       if (e.test.top1 > best_top1) {
         best_top1 = e.test.top1;
         state.extra["best_top1"] = fmt::format("{}", best_top1);
-        engine::save_weights(best, graph.parameters(), graph.buffers());
+        if (files) engine::save_weights(best, graph.parameters(), graph.buffers());
       }
-      engine::save_checkpoint(checkpoint, graph.parameters(), graph.buffers(), &optimizer, state);
+      if (files) engine::save_checkpoint(checkpoint, graph.parameters(), graph.buffers(), &optimizer, state);
       std::fflush(stdout);
       if (o.steps > 0 && state.step >= o.steps) {
         fmt::print("stopped after {} steps (--steps)\n", state.step);
@@ -130,7 +158,7 @@ int run_train(const std::vector<std::string>& args) {
       }
       continue;
     }
-    engine::save_checkpoint(checkpoint, graph.parameters(), graph.buffers(), &optimizer, state);
+    if (files) engine::save_checkpoint(checkpoint, graph.parameters(), graph.buffers(), &optimizer, state);
     if (r.end == engine::EpochResult::End::interrupted) {
       fmt::print("interrupted at step {} (epoch {}, batch {}); saved {}; continue with --resume {}\n",
                  state.step, state.epoch + 1, state.batch_in_epoch, checkpoint, checkpoint);

@@ -79,6 +79,9 @@ void check(const TrainOptions& o) {
   if (o.print_freq < 1)
     throw UsageError(fmt::format("--print-freq must be at least 1, got {}", o.print_freq));
   if (o.output_dir.empty()) throw UsageError("--output-dir must not be empty");
+  if (!(o.bucket_mb > 0)) throw UsageError(fmt::format("--bucket-mb must be positive, got {}", o.bucket_mb));
+  if (o.dist_bn != "none" && o.dist_bn != "reduce")
+    throw UsageError(fmt::format("--dist-bn must be none or reduce, got '{}'", o.dist_bn));
   for (const auto& [option, file] : {std::pair{"--resume", o.resume}, std::pair{"--init", o.init}})
     if (!file.empty() && !std::filesystem::is_regular_file(file))
       throw UsageError(fmt::format("{}: no such file '{}'", option, file));
@@ -175,6 +178,11 @@ bool parse_train_options(const std::vector<std::string>& args, TrainOptions& o) 
       "print-freq", po::value(&o.print_freq)->default_value(o.print_freq), "steps between log lines")(
       "seed", po::value(&o.seed)->default_value(o.seed),
       "seeds the weights, the data order and augmentation");
+  desc.add_options()("freeze-bn", po::bool_switch(&o.freeze_bn),
+                     "BN uses its running statistics in training too and leaves them unchanged")(
+      "bucket-mb", real(o.bucket_mb), "under mpirun: MiB of gradients per allreduce bucket")(
+      "dist-bn", po::value(&o.dist_bn)->default_value(o.dist_bn),
+      "under mpirun: none (BN statistics per rank) or reduce (average running statistics each epoch)");
 
   po::variables_map vm;
   if (!parse_command_line(desc, args, vm)) return false;

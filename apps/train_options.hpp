@@ -32,6 +32,9 @@ struct TrainOptions {
   std::string resume, init, init_skip;  // init_skip: comma-separated key prefixes
   int print_freq = 50;
   uint64_t seed = 0;
+  double bucket_mb = 25;  // under mpirun: gradient bucket size for the allreduce
+  bool freeze_bn = false;
+  std::string dist_bn = "none";  // none | reduce (average BN running statistics at each epoch end)
   std::string config;  // the INI file read, if any
 
   std::string effective_config;  // every option's value as INI lines, filled by parse

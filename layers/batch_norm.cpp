@@ -27,15 +27,17 @@ void BatchNorm::plan(engine::Planner& p) {
 
   const flags relu = options_.relu ? flags::fuse_norm_relu : flags::none;
   const flags affine = flags::use_scale | flags::use_shift;
+  const flags stats = options_.frozen ? flags::use_global_stats : flags::none;
   auto train_pd = dnnl::batch_normalization_forward::primitive_desc(
-      dnnl::batch_normalization_forward::desc(dnnl::prop_kind::forward_training, md, options_.eps, affine | relu),
+      dnnl::batch_normalization_forward::desc(dnnl::prop_kind::forward_training, md, options_.eps,
+                                              affine | relu | stats),
       p.attr(), p.engine());
   auto eval_pd = dnnl::batch_normalization_forward::primitive_desc(
       dnnl::batch_normalization_forward::desc(dnnl::prop_kind::forward_inference, md, options_.eps,
                                               affine | relu | flags::use_global_stats),
       p.attr(), p.engine());
   auto bwd_pd = dnnl::batch_normalization_backward::primitive_desc(
-      dnnl::batch_normalization_backward::desc(dnnl::prop_kind::backward, md, md, options_.eps, affine | relu),
+      dnnl::batch_normalization_backward::desc(dnnl::prop_kind::backward, md, md, options_.eps, affine | relu | stats),
       p.attr(), p.engine(), train_pd);
   p.note(fmt::format("fwd {} bwd {}", train_pd.impl_info_str(), bwd_pd.impl_info_str()));
 
@@ -52,8 +54,10 @@ void BatchNorm::plan(engine::Planner& p) {
   running_var_->f32.assign(c, 1.f);
   batches_tracked_ = &p.buffer("num_batches_tracked", {}, engine::Buffer::Type::i64);
 
-  batch_mean_ = p.saved(train_pd.mean_desc());
-  batch_var_ = p.saved(train_pd.variance_desc());
+  const memory running_mean(channel_md, p.engine(), running_mean_->f32.data());
+  const memory running_var(channel_md, p.engine(), running_var_->f32.data());
+  batch_mean_ = options_.frozen ? running_mean : p.saved(train_pd.mean_desc());
+  batch_var_ = options_.frozen ? running_var : p.saved(train_pd.variance_desc());
   std::unordered_map<int, memory> train_args{
       {DNNL_ARG_SRC, p.input(0)},   {DNNL_ARG_DST, dst},           {DNNL_ARG_SCALE, weight_->weight},
       {DNNL_ARG_SHIFT, bias.weight}, {DNNL_ARG_MEAN, batch_mean_}, {DNNL_ARG_VARIANCE, batch_var_}};
@@ -71,8 +75,6 @@ void BatchNorm::plan(engine::Planner& p) {
   train_ = p.op(train_pd, train_args);
   backward_ = p.op(bwd_pd, bwd_args);
 
-  const memory running_mean(channel_md, p.engine(), running_mean_->f32.data());
-  const memory running_var(channel_md, p.engine(), running_var_->f32.data());
   eval_ = p.op(eval_pd, {{DNNL_ARG_SRC, p.input(0)},
                          {DNNL_ARG_DST, dst},
                          {DNNL_ARG_SCALE, weight_->weight},
@@ -87,7 +89,7 @@ void BatchNorm::forward(engine::Step& step) {
     return;
   }
   train_.run(step);
-  update_running_statistics();
+  if (!options_.frozen) update_running_statistics();
 }
 
 void BatchNorm::update_running_statistics() {

@@ -9,6 +9,7 @@ packages=(
   zlib1g-dev libjpeg62-turbo-dev libpng-dev
   dataset-fashion-mnist              # the real dataset the main job trains on
   clang libclang-rt-14-dev           # the libFuzzer target of the fuzz tests
+  libopenmpi-dev openmpi-bin         # dnntrain_dist: data-parallel training under mpirun
 )
 missing=()
 for p in "${packages[@]}"; do

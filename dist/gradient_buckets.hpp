@@ -1,0 +1,57 @@
+// Gradient averaging across ranks during backward, as DDP and Horovod's tensor fusion do it:
+// parameters are grouped into buckets of about `bucket_bytes` in the order backward makes their
+// gradients ready (the reverse of the graph's parameter order); a bucket's MPI_Iallreduce starts as
+// soon as its last gradient is ready, so it overlaps the rest of backward. Buckets start in index
+// order on every rank, which gives all ranks one fixed order of collectives.
+#pragma once
+
+#include <cstddef>
+#include <unordered_map>
+#include <vector>
+
+#include "dist/world.hpp"
+#include "engine/graph.hpp"
+
+namespace dnntrain::dist {
+
+class GradientBuckets {
+ public:
+  // Registers the graph's gradient-ready callback; the graph and world must outlive this object.
+  // Gradients are copied as raw f32 buffers of their (blocked) layout: padding is zero on every
+  // rank, so it stays zero.
+  GradientBuckets(World& world, engine::Graph& graph, size_t bucket_bytes);
+  GradientBuckets(const GradientBuckets&) = delete;
+  GradientBuckets& operator=(const GradientBuckets&) = delete;
+
+  // After backward: starts what has not started, waits for every bucket and writes the averaged
+  // gradients back. ensures: every parameter's grad is the mean over ranks.
+  void finish();
+
+  size_t buckets() const { return buckets_.size(); }
+  // Seconds finish() spent waiting since the last reset: the communication backward did not hide.
+  double wait_seconds() const { return wait_seconds_; }
+  void reset_wait_seconds() { wait_seconds_ = 0; }
+
+ private:
+  struct Slot {
+    engine::Parameter* parameter;
+    size_t offset, floats;  // in the bucket
+  };
+  struct Bucket {
+    std::vector<Slot> slots;
+    std::vector<float> data;
+    int ready = 0;
+  };
+
+  void ready(engine::Parameter& p);
+  void start_ready_buckets();
+
+  World& world_;
+  std::vector<Bucket> buckets_;
+  std::unordered_map<const engine::Parameter*, std::pair<int, int>> where_;  // (bucket, slot)
+  std::vector<MPI_Request> requests_;  // per bucket; MPI_REQUEST_NULL once complete
+  size_t next_to_start_ = 0;
+  double wait_seconds_ = 0;
+};
+
+}  // namespace dnntrain::dist
