@@ -126,6 +126,14 @@ TEST_CASE("2 ranks x batch 8 with --freeze-bn match 1 process x batch 16") {
   const std::string common = std::string(kSynthetic) + "--synthetic-samples 128 --epochs 2 --steps 6 ";
   require_ok(run_ranks(2, common + "-b 8 --freeze-bn --output-dir " + (dir / "ranks").string()));
   require_ok(run_plain(common + "-b 16 --freeze-bn --output-dir " + (dir / "plain").string()));
+  // Frozen: the running statistics keep their initial values (mean 0, variance 1, no batches).
+  const Tensors plain = read_tensors(dir / "plain" / "checkpoint.safetensors");
+  for (size_t t = 0; t < plain.names.size(); ++t) {
+    const std::string& name = plain.names[t];
+    const double initial = name.ends_with("running_var") ? 1 : 0;
+    if (name.ends_with("running_mean") || name.ends_with("running_var") || name.ends_with("num_batches_tracked"))
+      for (double v : plain.values[t]) REQUIRE_MESSAGE(v == initial, name);
+  }
   const Difference d = compare(dir / "ranks" / "checkpoint.safetensors", dir / "plain" / "checkpoint.safetensors");
   MESSAGE("2 x 8 against 1 x 16, frozen BN: max |difference| " << d.max_abs << " at " << d.where);
   CHECK(d.max_abs < 1e-4);
@@ -220,4 +228,41 @@ TEST_CASE("resume at another global batch keeps the samples consumed in the epoc
                                   checkpoint.string() + " --output-dir " + (dir / "bad").string());
   CHECK(r.code != 0);
   CHECK(r.err.find("not a whole number") != std::string::npos);
+}
+
+TEST_CASE("--dist-bn reduce: the running statistics are the mean of the ranks' own") {
+  const fs::path dir = scratch_dir("dist_bn_reduce");
+  // Rank 0 reads samples 0..39 (even positions), rank 1 samples 500..539 (odd positions); each
+  // alone on one process gives that rank's statistics. A rate of 1e-30 keeps the weights, so the
+  // statistics depend on the data only.
+  const fs::path both = cifar_folder(dir / "both", 16, [](int i) { return i % 2 ? 500 + i / 2 : i / 2; });
+  const fs::path first = cifar_folder(dir / "first", 8, [](int i) { return i; });
+  const fs::path second = cifar_folder(dir / "second", 8, [](int i) { return 500 + i; });
+  const std::string common =
+      "train --dataset cifar10 --image-size 8 -b 8 --augment none --no-shuffle --threads 1 --epochs 1 "
+      "--lr 1e-30 --wd 0 --data-path ";
+  const auto out = [&](const std::string& name) { return " --output-dir " + (dir / name).string(); };
+  require_ok(run_ranks(2, common + both.string() + " --dist-bn reduce" + out("ranks")));
+  require_ok(run_plain(common + first.string() + out("first")));
+  require_ok(run_plain(common + second.string() + out("second")));
+  const Tensors r = read_tensors(dir / "ranks" / "checkpoint.safetensors");
+  const Tensors a = read_tensors(dir / "first" / "checkpoint.safetensors");
+  const Tensors b = read_tensors(dir / "second" / "checkpoint.safetensors");
+  REQUIRE(r.names == a.names);
+  REQUIRE(r.names == b.names);
+  double worst = 0, spread = 0;
+  std::string where;
+  for (size_t t = 0; t < r.names.size(); ++t) {
+    if (!r.names[t].ends_with("running_mean") && !r.names[t].ends_with("running_var")) continue;
+    for (size_t i = 0; i < r.values[t].size(); ++i) {
+      const double mean = (a.values[t][i] + b.values[t][i]) / 2;
+      const double e = std::abs(r.values[t][i] - mean) / (1 + std::abs(mean));
+      spread = std::max(spread, std::abs(a.values[t][i] - b.values[t][i]));
+      if (e > worst) worst = e, where = r.names[t] + "[" + std::to_string(i) + "]";
+    }
+  }
+  MESSAGE("relative error against the mean of the ranks " << worst << " at " << where
+                                                          << "; the ranks differ by up to " << spread);
+  CHECK(spread > 1e-2);  // the two shards give different statistics
+  CHECK(worst < 1e-5);
 }
