@@ -74,4 +74,19 @@ void GradientBuckets::finish() {
   wait_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+size_t GradientBuckets::bytes() const {
+  size_t n = 0;
+  for (const Bucket& b : buckets_) n += b.data.size() * sizeof(float);
+  return n;
+}
+
+double GradientBuckets::time_without_overlap() {
+  const auto t0 = std::chrono::steady_clock::now();
+  for (Bucket& b : buckets_) {
+    MPI_Request r = world_.start_sum(b.data.data(), b.data.size());
+    world_.wait(r);
+  }
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
 }  // namespace dnntrain::dist

@@ -28,6 +28,10 @@ class GradientBuckets {
   void finish();
 
   size_t buckets() const { return buckets_.size(); }
+  size_t bytes() const;  // gradient bytes averaged per step (padding included)
+  // Every bucket's allreduce back to back on the current bucket contents, as a step without any
+  // overlap would run them; returns the seconds taken (for perf/: the share backward hides).
+  double time_without_overlap();
   // Seconds finish() spent waiting since the last reset: the communication backward did not hide.
   double wait_seconds() const { return wait_seconds_; }
   void reset_wait_seconds() { wait_seconds_ = 0; }

@@ -6,20 +6,24 @@
 
 namespace dnntrain::dist {
 
-void reduce(World& world, engine::StepStats& s) {
-  double v[] = {s.loss, static_cast<double>(s.correct), static_cast<double>(s.n)};
+namespace {
+
+// Sums (loss, correct, samples) over the ranks; the loss comes back as the mean over ranks.
+template <class Count>
+void reduce_counts(World& world, double& loss, Count& correct, Count& samples) {
+  double v[] = {loss, static_cast<double>(correct), static_cast<double>(samples)};
   world.sum(v, 3);
-  s.loss = v[0] / world.size();
-  s.correct = static_cast<int>(v[1]);
-  s.n = static_cast<int>(v[2]);
+  loss = v[0] / world.size();
+  correct = static_cast<Count>(v[1]);
+  samples = static_cast<Count>(v[2]);
 }
 
+}  // namespace
+
+void reduce(World& world, engine::StepStats& s) { reduce_counts(world, s.loss, s.correct, s.n); }
+
 void reduce(World& world, engine::EpochResult& r) {
-  double v[] = {r.loss_sum, static_cast<double>(r.correct), static_cast<double>(r.samples)};
-  world.sum(v, 3);
-  r.loss_sum = v[0] / world.size();
-  r.correct = static_cast<int64_t>(v[1]);
-  r.samples = static_cast<int64_t>(v[2]);
+  reduce_counts(world, r.loss_sum, r.correct, r.samples);
   double t[] = {r.seconds, r.wait_seconds};
   world.sum(t, 2);
   r.seconds = t[0] / world.size();

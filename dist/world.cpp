@@ -77,34 +77,30 @@ void World::progress(std::vector<MPI_Request>& requests) {
         "MPI_Testall");
 }
 
-MPI_Request World::start_sum(float* values, size_t n) {
-  DNNTRAIN_CHECK(n <= kMaxCount, fmt::format("a gradient bucket of {} floats is too large for MPI", n));
+MPI_Request World::start_sum(float* values, size_t n) { return start(values, n, MPI_FLOAT); }
+
+MPI_Request World::start(void* values, size_t n, MPI_Datatype type) {
+  DNNTRAIN_CHECK(n <= kMaxCount, fmt::format("an allreduce of {} values is too large for one MPI call", n));
   MPI_Request request;
-  check(MPI_Iallreduce(MPI_IN_PLACE, values, static_cast<int>(n), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &request),
+  check(MPI_Iallreduce(MPI_IN_PLACE, values, static_cast<int>(n), type, MPI_SUM, MPI_COMM_WORLD, &request),
         "MPI_Iallreduce");
   return request;
 }
 
 void World::sum(float* values, size_t n) {
   for (size_t done = 0; done < n; done += kMaxCount) {
-    MPI_Request r = start_sum(values + done, std::min(kMaxCount, n - done));
+    MPI_Request r = start(values + done, std::min(kMaxCount, n - done), MPI_FLOAT);
     wait(r);
   }
 }
 
 void World::sum(double* values, size_t n) {
-  DNNTRAIN_CHECK(n <= kMaxCount, "sum: too many values");
-  MPI_Request r;
-  check(MPI_Iallreduce(MPI_IN_PLACE, values, static_cast<int>(n), MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD, &r),
-        "MPI_Iallreduce");
+  MPI_Request r = start(values, n, MPI_DOUBLE);
   wait(r);
 }
 
 void World::sum(int64_t* values, size_t n) {
-  DNNTRAIN_CHECK(n <= kMaxCount, "sum: too many values");
-  MPI_Request r;
-  check(MPI_Iallreduce(MPI_IN_PLACE, values, static_cast<int>(n), MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD, &r),
-        "MPI_Iallreduce");
+  MPI_Request r = start(values, n, MPI_INT64_T);
   wait(r);
 }
 

@@ -43,6 +43,8 @@ class World {
   void wait(MPI_Request& request);
 
  private:
+  MPI_Request start(void* values, size_t n, MPI_Datatype type);  // in-place sum of n <= INT_MAX / 2
+
   int rank_ = 0, size_ = 1, local_size_ = 1;
   double timeout_seconds_;
 };
