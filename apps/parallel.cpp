@@ -12,12 +12,12 @@
 namespace dnntrain::apps {
 
 #ifdef DNNTRAIN_HAVE_DIST
-std::unique_ptr<Parallel> make_mpi_parallel();  // nullptr when no MPI launcher started us
+std::unique_ptr<Parallel> make_mpi_parallel(double timeout_seconds);  // nullptr without an MPI launcher
 #endif
 
-std::unique_ptr<Parallel> make_parallel() {
+std::unique_ptr<Parallel> make_parallel([[maybe_unused]] double timeout_seconds) {
 #ifdef DNNTRAIN_HAVE_DIST
-  if (auto mpi = make_mpi_parallel()) return mpi;
+  if (auto mpi = make_mpi_parallel(timeout_seconds)) return mpi;
 #else
   const char* size = std::getenv("OMPI_COMM_WORLD_SIZE");
   DNNTRAIN_CHECK(size == nullptr || std::atoi(size) <= 1,
@@ -33,11 +33,12 @@ void rescale_position(engine::TrainingState& state, int64_t global_batch, int64_
   const int64_t before = std::stoll(saved->second);
   if (before == global_batch) return;
   const int64_t consumed = state.batch_in_epoch * before;
-  DNNTRAIN_CHECK(consumed % global_batch == 0,
-                 fmt::format("--resume: the checkpoint stopped {} samples into epoch {}, not a whole number of "
-                             "this run's global batches of {} (ranks x --batch-size); pick a batch size that "
-                             "divides it, or resume from an epoch boundary",
-                             consumed, state.epoch + 1, global_batch));
+  DNNTRAIN_CHECK(
+      consumed % global_batch == 0,
+      fmt::format("--resume: the checkpoint stopped {} samples into epoch {}, not a whole number of "
+                  "this run's global batches of {} (ranks x --batch-size); pick a batch size that "
+                  "divides it, or resume from an epoch boundary",
+                  consumed, state.epoch + 1, global_batch));
   state.batch_in_epoch = consumed / global_batch;
   state.step = state.epoch * steps_per_epoch + state.batch_in_epoch;
 }

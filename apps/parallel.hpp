@@ -41,6 +41,7 @@ void rescale_position(engine::TrainingState& state, int64_t global_batch, int64_
 
 // An MPI rank when an MPI launcher started the process, else the single process.
 // throws: dnntrain::Error when mpirun started a dnntrain built without Open MPI.
-std::unique_ptr<Parallel> make_parallel();
+// `timeout_seconds` bounds every wait for the other ranks.
+std::unique_ptr<Parallel> make_parallel(double timeout_seconds);
 
 }  // namespace dnntrain::apps

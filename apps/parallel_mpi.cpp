@@ -14,6 +14,7 @@ namespace {
 
 class MpiParallel final : public Parallel {
  public:
+  explicit MpiParallel(double timeout_seconds) : world_(timeout_seconds) {}
   int rank() const override { return world_.rank(); }
   int world_size() const override { return world_.size(); }
   int threads(int requested) const override {
@@ -21,11 +22,13 @@ class MpiParallel final : public Parallel {
     const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
     return std::max(1, cores / world_.local_size());
   }
-  void synchronize(engine::Graph& graph, engine::Optimizer& optimizer, engine::TrainingState& state) override {
+  void synchronize(engine::Graph& graph, engine::Optimizer& optimizer,
+                   engine::TrainingState& state) override {
     dist::broadcast_state(world_, graph, optimizer, state);
   }
   std::function<void()> average_gradients(engine::Graph& graph, double bucket_mb) override {
-    buckets_ = std::make_unique<dist::GradientBuckets>(world_, graph, static_cast<size_t>(bucket_mb * (1 << 20)));
+    buckets_ =
+        std::make_unique<dist::GradientBuckets>(world_, graph, static_cast<size_t>(bucket_mb * (1 << 20)));
     return [this] { buckets_->finish(); };
   }
   bool any(bool flag) override { return dist::any(world_, flag); }
@@ -41,9 +44,9 @@ class MpiParallel final : public Parallel {
 
 }  // namespace
 
-std::unique_ptr<Parallel> make_mpi_parallel() {
+std::unique_ptr<Parallel> make_mpi_parallel(double timeout_seconds) {
   if (!dist::launched_by_mpi()) return nullptr;
-  return std::make_unique<MpiParallel>();
+  return std::make_unique<MpiParallel>(timeout_seconds);
 }
 
 }  // namespace dnntrain::apps

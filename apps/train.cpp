@@ -34,7 +34,7 @@ std::string resolved_config(const TrainOptions& o, int threads) {
 int run_train(const std::vector<std::string>& args) {
   TrainOptions o;
   if (!parse_train_options(args, o)) return 0;
-  const std::unique_ptr<Parallel> parallel = make_parallel();
+  const std::unique_ptr<Parallel> parallel = make_parallel(o.dist_timeout);
   const int world = parallel->world_size();
   // Rank 0 alone prints and writes files; the other ranks keep stderr for their errors.
   if (!parallel->writer()) DNNTRAIN_CHECK(std::freopen("/dev/null", "w", stdout), "cannot silence stdout");

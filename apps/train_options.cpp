@@ -80,6 +80,8 @@ void check(const TrainOptions& o) {
     throw UsageError(fmt::format("--print-freq must be at least 1, got {}", o.print_freq));
   if (o.output_dir.empty()) throw UsageError("--output-dir must not be empty");
   if (!(o.bucket_mb > 0)) throw UsageError(fmt::format("--bucket-mb must be positive, got {}", o.bucket_mb));
+  if (!(o.dist_timeout > 0))
+    throw UsageError(fmt::format("--dist-timeout must be positive, got {}", o.dist_timeout));
   if (o.dist_bn != "none" && o.dist_bn != "reduce")
     throw UsageError(fmt::format("--dist-bn must be none or reduce, got '{}'", o.dist_bn));
   for (const auto& [option, file] : {std::pair{"--resume", o.resume}, std::pair{"--init", o.init}})
@@ -182,7 +184,9 @@ bool parse_train_options(const std::vector<std::string>& args, TrainOptions& o) 
                      "BN uses its running statistics in training too and leaves them unchanged")(
       "bucket-mb", real(o.bucket_mb), "under mpirun: MiB of gradients per allreduce bucket")(
       "dist-bn", po::value(&o.dist_bn)->default_value(o.dist_bn),
-      "under mpirun: none (BN statistics per rank) or reduce (average running statistics each epoch)");
+      "under mpirun: none (BN statistics per rank) or reduce (average running statistics each epoch)")(
+      "dist-timeout", real(o.dist_timeout),
+      "under mpirun: seconds a rank waits for the others before it aborts the job");
 
   po::variables_map vm;
   if (!parse_command_line(desc, args, vm)) return false;

@@ -35,6 +35,7 @@ struct TrainOptions {
   double bucket_mb = 25;  // under mpirun: gradient bucket size for the allreduce
   bool freeze_bn = false;
   std::string dist_bn = "none";  // none | reduce (average BN running statistics at each epoch end)
+  double dist_timeout = 600;     // seconds a rank waits for the others before it aborts the job
   std::string config;  // the INI file read, if any
 
   std::string effective_config;  // every option's value as INI lines, filled by parse

@@ -12,8 +12,7 @@
 
 namespace dnntrain::dist {
 
-GradientBuckets::GradientBuckets(World& world, engine::Graph& graph, size_t bucket_bytes)
-    : world_(world) {
+GradientBuckets::GradientBuckets(World& world, engine::Graph& graph, size_t bucket_bytes) : world_(world) {
   DNNTRAIN_CHECK(bucket_bytes > 0, "--bucket-mb must be positive");
   const std::vector<engine::Parameter*> parameters = graph.parameters();
   // Backward runs the graph's nodes in reverse, so gradients appear in reverse parameter order.
@@ -55,9 +54,10 @@ void GradientBuckets::start_ready_buckets() {
 void GradientBuckets::finish() {
   const auto t0 = std::chrono::steady_clock::now();
   for (Bucket& b : buckets_)
-    DNNTRAIN_CHECK(b.ready == static_cast<int>(b.slots.size()),
-                   fmt::format("gradient averaging: {} of {} gradients of a bucket arrived; did backward run?",
-                               b.ready, b.slots.size()));
+    DNNTRAIN_CHECK(
+        b.ready == static_cast<int>(b.slots.size()),
+        fmt::format("gradient averaging: {} of {} gradients of a bucket arrived; did backward run?", b.ready,
+                    b.slots.size()));
   start_ready_buckets();
   const float scale = 1.f / static_cast<float>(world_.size());
   for (size_t k = 0; k < buckets_.size(); ++k) {

@@ -23,9 +23,12 @@ void broadcast_state(World& world, engine::Graph& graph, engine::Optimizer& opti
       world.broadcast(&b->i64, sizeof b->i64);
   }
   for (engine::OptimizerState& s : optimizer.state()) broadcast_memory(world, s.memory);
-  int64_t position[] = {optimizer.steps(),   state.epoch,
-                        state.step,          state.batch_in_epoch,
-                        static_cast<int64_t>(state.data_seed), static_cast<int64_t>(state.init_seed)};
+  int64_t position[] = {optimizer.steps(),
+                        state.epoch,
+                        state.step,
+                        state.batch_in_epoch,
+                        static_cast<int64_t>(state.data_seed),
+                        static_cast<int64_t>(state.init_seed)};
   world.broadcast(position, sizeof position);
   optimizer.set_steps(position[0]);
   state.epoch = position[1];

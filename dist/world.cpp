@@ -108,8 +108,8 @@ void World::broadcast(void* data, size_t bytes) {
   auto* p = static_cast<char*>(data);
   for (size_t done = 0; done < bytes; done += kMaxCount) {
     MPI_Request r;
-    check(MPI_Ibcast(p + done, static_cast<int>(std::min(kMaxCount, bytes - done)), MPI_BYTE, 0, MPI_COMM_WORLD,
-                     &r),
+    check(MPI_Ibcast(p + done, static_cast<int>(std::min(kMaxCount, bytes - done)), MPI_BYTE, 0,
+                     MPI_COMM_WORLD, &r),
           "MPI_Ibcast");
     wait(r);
   }

@@ -4,11 +4,11 @@
 // job (MPI_Abort) instead of hanging it.
 #pragma once
 
+#include <mpi.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <vector>
-
-#include <mpi.h>
 
 namespace dnntrain::dist {
 

@@ -55,9 +55,10 @@ void allreduce(dist::World& world, int argc, char** argv) {
     t /= n;
     const double algbw = static_cast<double>(bytes) / t / 1e9;
     if (world.rank() == 0)
-      fmt::print("{{\"mode\":\"allreduce\",\"ranks\":{},\"bytes\":{},\"us\":{:.1f},\"algbw_GBps\":{:.3f},"
-                 "\"busbw_GBps\":{:.3f}}}\n",
-                 world.size(), bytes, t * 1e6, algbw, algbw * 2 * (n - 1) / n);
+      fmt::print(
+          "{{\"mode\":\"allreduce\",\"ranks\":{},\"bytes\":{},\"us\":{:.1f},\"algbw_GBps\":{:.3f},"
+          "\"busbw_GBps\":{:.3f}}}\n",
+          world.size(), bytes, t * 1e6, algbw, algbw * 2 * (n - 1) / n);
     std::fflush(stdout);
   }
 }
@@ -110,13 +111,14 @@ void step(dist::World& world, int argc, char** argv) {
   for (double& f : figures) f /= world.size();
   const double global_batch = static_cast<double>(world.size()) * config.batch;
   if (world.rank() == 0)
-    fmt::print("{{\"mode\":\"step\",\"model\":\"{}\",\"image_size\":{},\"batch\":{},\"ranks\":{},\"threads\":{},"
-               "\"buckets\":{},\"gradient_MB\":{:.1f},\"step_ms\":{:.1f},\"images_per_sec\":{:.1f},"
-               "\"allreduce_ms\":{:.2f},\"exposed_ms\":{:.2f},\"hidden_share\":{:.3f}}}\n",
-               config.model, config.image_size, config.batch, world.size(), threads, buckets.buckets(),
-               static_cast<double>(buckets.bytes()) / 1e6, figures[0] * 1e3, global_batch / figures[0],
-               figures[2] * 1e3, figures[1] * 1e3,
-               figures[2] > 0 ? std::max(0.0, 1 - figures[1] / figures[2]) : 0.0);
+    fmt::print(
+        "{{\"mode\":\"step\",\"model\":\"{}\",\"image_size\":{},\"batch\":{},\"ranks\":{},\"threads\":{},"
+        "\"buckets\":{},\"gradient_MB\":{:.1f},\"step_ms\":{:.1f},\"images_per_sec\":{:.1f},"
+        "\"allreduce_ms\":{:.2f},\"exposed_ms\":{:.2f},\"hidden_share\":{:.3f}}}\n",
+        config.model, config.image_size, config.batch, world.size(), threads, buckets.buckets(),
+        static_cast<double>(buckets.bytes()) / 1e6, figures[0] * 1e3, global_batch / figures[0],
+        figures[2] * 1e3, figures[1] * 1e3,
+        figures[2] > 0 ? std::max(0.0, 1 - figures[1] / figures[2]) : 0.0);
 }
 
 }  // namespace

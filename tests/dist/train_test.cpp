@@ -111,9 +111,12 @@ TEST_CASE("2 ranks fed identical shards give the same bits as 1 process on that 
   const fs::path once = cifar_folder(dir / "once", 8, [](int i) { return i; });
   const std::string common =
       "train --dataset cifar10 --image-size 8 -b 8 --augment none --no-shuffle --threads 1 --epochs 2 ";
-  require_ok(run_ranks(2, common + "--data-path " + twice.string() + " --output-dir " + (dir / "ranks").string()));
-  require_ok(run_plain(common + "--data-path " + once.string() + " --output-dir " + (dir / "plain").string()));
-  const fs::path ranks = dir / "ranks" / "checkpoint.safetensors", plain = dir / "plain" / "checkpoint.safetensors";
+  require_ok(
+      run_ranks(2, common + "--data-path " + twice.string() + " --output-dir " + (dir / "ranks").string()));
+  require_ok(
+      run_plain(common + "--data-path " + once.string() + " --output-dir " + (dir / "plain").string()));
+  const fs::path ranks = dir / "ranks" / "checkpoint.safetensors",
+                 plain = dir / "plain" / "checkpoint.safetensors";
   CHECK(meta(ranks, "step") == "10");
   CHECK(meta(ranks, "world_size") == "2");
   const Difference d = compare(ranks, plain);
@@ -125,17 +128,20 @@ TEST_CASE("2 ranks x batch 8 with --freeze-bn match 1 process x batch 16") {
   const fs::path dir = scratch_dir("dist_global_batch");
   const std::string common = std::string(kSynthetic) + "--synthetic-samples 128 --epochs 2 --steps 6 ";
   // Buckets of 20 KiB: ResNet-20's 1.1 MB of gradients go in about 50 allreduces, started during backward.
-  require_ok(run_ranks(2, common + "-b 8 --freeze-bn --bucket-mb 0.02 --output-dir " + (dir / "ranks").string()));
+  require_ok(
+      run_ranks(2, common + "-b 8 --freeze-bn --bucket-mb 0.02 --output-dir " + (dir / "ranks").string()));
   require_ok(run_plain(common + "-b 16 --freeze-bn --output-dir " + (dir / "plain").string()));
   // Frozen: the running statistics keep their initial values (mean 0, variance 1, no batches).
   const Tensors plain = read_tensors(dir / "plain" / "checkpoint.safetensors");
   for (size_t t = 0; t < plain.names.size(); ++t) {
     const std::string& name = plain.names[t];
     const double initial = name.ends_with("running_var") ? 1 : 0;
-    if (name.ends_with("running_mean") || name.ends_with("running_var") || name.ends_with("num_batches_tracked"))
+    if (name.ends_with("running_mean") || name.ends_with("running_var") ||
+        name.ends_with("num_batches_tracked"))
       for (double v : plain.values[t]) REQUIRE_MESSAGE(v == initial, name);
   }
-  const Difference d = compare(dir / "ranks" / "checkpoint.safetensors", dir / "plain" / "checkpoint.safetensors");
+  const Difference d =
+      compare(dir / "ranks" / "checkpoint.safetensors", dir / "plain" / "checkpoint.safetensors");
   MESSAGE("2 x 8 against 1 x 16, frozen BN: max |difference| " << d.max_abs << " at " << d.where);
   CHECK(d.max_abs < 1e-4);
   // Per-rank BN batch statistics (8 samples, not 16) make the same run differ far more: the
