@@ -95,8 +95,8 @@ int run_train(const std::vector<std::string>& args) {
       image_size, o.model.classes, batch, steps_per_epoch, context.threads());
   fmt::print("{}; {}; output in {}\n", optimizer.describe(), schedule.describe(), o.output_dir);
   if (world > 1)
-    fmt::print("data-parallel: {} ranks x batch {} = global batch {}; BN statistics per rank{}\n", world, batch,
-               global_batch, o.dist_bn == "reduce" ? ", running statistics averaged each epoch" : "");
+    fmt::print("data-parallel: {} ranks x batch {} = global batch {}; BN statistics per rank{}\n", world,
+               batch, global_batch, o.dist_bn == "reduce" ? ", running statistics averaged each epoch" : "");
   if (!o.resume.empty())
     fmt::print("resumed from {}: epoch {}, batch {}, step {}\n", o.resume, state.epoch + 1,
                state.batch_in_epoch, state.step);

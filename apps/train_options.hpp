@@ -32,11 +32,14 @@ struct TrainOptions {
   std::string resume, init, init_skip;  // init_skip: comma-separated key prefixes
   int print_freq = 50;
   uint64_t seed = 0;
-  double bucket_mb = 25;  // under mpirun: gradient bucket size for the allreduce
-  bool freeze_bn = false;
-  std::string dist_bn = "none";  // none | reduce (average BN running statistics at each epoch end)
-  double dist_timeout = 600;     // seconds a rank waits for the others before it aborts the job
   std::string config;  // the INI file read, if any
+
+  bool freeze_bn = false;
+  // Under mpirun: MiB of gradients per allreduce bucket; none | reduce (average BN running statistics
+  // at each epoch end); seconds a rank waits for the others before it aborts the job.
+  double bucket_mb = 25;
+  std::string dist_bn = "none";
+  double dist_timeout = 600;
 
   std::string effective_config;  // every option's value as INI lines, filled by parse
 };

@@ -37,7 +37,8 @@ void BatchNorm::plan(engine::Planner& p) {
                                               affine | relu | flags::use_global_stats),
       p.attr(), p.engine());
   auto bwd_pd = dnnl::batch_normalization_backward::primitive_desc(
-      dnnl::batch_normalization_backward::desc(dnnl::prop_kind::backward, md, md, options_.eps, affine | relu | stats),
+      dnnl::batch_normalization_backward::desc(dnnl::prop_kind::backward, md, md, options_.eps,
+                                               affine | relu | stats),
       p.attr(), p.engine(), train_pd);
   p.note(fmt::format("fwd {} bwd {}", train_pd.impl_info_str(), bwd_pd.impl_info_str()));
 
