@@ -24,8 +24,11 @@ class Parallel {
 
   // After init, --init or --resume: every rank takes rank 0's model, optimizer state and position.
   virtual void synchronize(engine::Graph&, engine::Optimizer&, engine::TrainingState&) {}
-  // Hooks gradient averaging into the graph's backward; returns the trainer's before-update hook.
-  virtual std::function<void()> average_gradients(engine::Graph&, double /*bucket_mb*/) { return {}; }
+  // Hooks gradient averaging into the graph's backward and the optimizer's step; returns the
+  // trainer's before-update hook.
+  virtual std::function<void()> average_gradients(engine::Graph&, engine::Optimizer&, double /*bucket_mb*/) {
+    return {};
+  }
   virtual bool any(bool flag) { return flag; }
   virtual void reduce(engine::StepStats&) {}
   virtual void reduce(engine::EpochResult&) {}

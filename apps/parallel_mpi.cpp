@@ -26,10 +26,12 @@ class MpiParallel final : public Parallel {
                    engine::TrainingState& state) override {
     dist::broadcast_state(world_, graph, optimizer, state);
   }
-  std::function<void()> average_gradients(engine::Graph& graph, double bucket_mb) override {
+  std::function<void()> average_gradients(engine::Graph& graph, engine::Optimizer& optimizer,
+                                          double bucket_mb) override {
     buckets_ =
         std::make_unique<dist::GradientBuckets>(world_, graph, static_cast<size_t>(bucket_mb * (1 << 20)));
-    return [this] { buckets_->finish(); };
+    optimizer.set_gradient_wait([this](engine::Parameter& p) { buckets_->wait_for(p); });
+    return [this] { buckets_->backward_done(); };
   }
   bool any(bool flag) override { return dist::any(world_, flag); }
   void reduce(engine::StepStats& s) override { dist::reduce(world_, s); }

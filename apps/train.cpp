@@ -87,7 +87,7 @@ int run_train(const std::vector<std::string>& args) {
   double best_top1 = state.extra.count("best_top1") ? std::stod(state.extra["best_top1"]) : -1;
 
   engine::Trainer trainer(graph, loss_readout(model), optimizer, schedule, state);
-  trainer.set_before_update(parallel->average_gradients(graph, o.bucket_mb));
+  trainer.set_before_update(parallel->average_gradients(graph, optimizer, o.bucket_mb));
   const int64_t steps_per_epoch = train_source.batches_per_epoch();
   fmt::print(
       "{} on {} ({} training, {} test samples, {}x{}x{}, {} classes), batch {}, {} steps/epoch, {} threads\n",

@@ -31,6 +31,10 @@ GradientBuckets::GradientBuckets(World& world, engine::Graph& graph, size_t buck
 }
 
 void GradientBuckets::ready(engine::Parameter& p) {
+  if (averaged_ == buckets_.size()) {  // the first gradient of a new backward pass
+    for (Bucket& b : buckets_) b.ready = 0, b.averaged = false;
+    next_to_start_ = averaged_ = 0;
+  }
   const auto it = where_.find(&p);
   DNNTRAIN_CHECK(it != where_.end(), fmt::format("gradient of unknown parameter {}", p.name));
   const auto [b, s] = it->second;
@@ -51,27 +55,43 @@ void GradientBuckets::start_ready_buckets() {
   }
 }
 
-void GradientBuckets::finish() {
-  const auto t0 = std::chrono::steady_clock::now();
-  for (Bucket& b : buckets_)
+void GradientBuckets::backward_done() {
+  for (const Bucket& b : buckets_)
     DNNTRAIN_CHECK(
         b.ready == static_cast<int>(b.slots.size()),
         fmt::format("gradient averaging: {} of {} gradients of a bucket arrived; did backward run?", b.ready,
                     b.slots.size()));
   start_ready_buckets();
-  const float scale = 1.f / static_cast<float>(world_.size());
-  for (size_t k = 0; k < buckets_.size(); ++k) {
-    Bucket& b = buckets_[k];
-    world_.wait(requests_[k]);
-    for (const Slot& slot : b.slots) {
-      float* grad = slot.parameter->grad_data();
-      const float* sum = b.data.data() + slot.offset;
-      for (size_t i = 0; i < slot.floats; ++i) grad[i] = sum[i] * scale;
-    }
-    b.ready = 0;
-  }
-  next_to_start_ = 0;
+}
+
+void GradientBuckets::average(size_t k) {
+  Bucket& b = buckets_[k];
+  const auto t0 = std::chrono::steady_clock::now();
+  world_.wait(requests_[k]);
   wait_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const float scale = 1.f / static_cast<float>(world_.size());
+  for (const Slot& slot : b.slots) {
+    float* grad = slot.parameter->grad_data();
+    const float* sum = b.data.data() + slot.offset;
+    for (size_t i = 0; i < slot.floats; ++i) grad[i] = sum[i] * scale;
+  }
+  b.averaged = true;
+  ++averaged_;
+}
+
+void GradientBuckets::wait_for(const engine::Parameter& p) {
+  const auto it = where_.find(&p);
+  DNNTRAIN_CHECK(it != where_.end(), fmt::format("gradient of unknown parameter {}", p.name));
+  const size_t k = static_cast<size_t>(it->second.first);
+  DNNTRAIN_CHECK(k < next_to_start_ || buckets_[k].averaged,
+                 fmt::format("gradient averaging: {} waited for before backward_done()", p.name));
+  if (!buckets_[k].averaged) average(k);
+}
+
+void GradientBuckets::finish() {
+  backward_done();
+  for (size_t k = 0; k < buckets_.size(); ++k)
+    if (!buckets_[k].averaged) average(k);
 }
 
 size_t GradientBuckets::bytes() const {

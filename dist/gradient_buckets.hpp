@@ -2,7 +2,9 @@
 // parameters are grouped into buckets of about `bucket_bytes` in the order backward makes their
 // gradients ready (the reverse of the graph's parameter order); a bucket's MPI_Iallreduce starts as
 // soon as its last gradient is ready, so it overlaps the rest of backward. Buckets start in index
-// order on every rank, which gives all ranks one fixed order of collectives.
+// order on every rank, which gives all ranks one fixed order of collectives. The optimizer then
+// waits for one bucket at a time (wait_for), so its update of a bucket's parameters overlaps the
+// allreduce of the buckets after it.
 #pragma once
 
 #include <cstddef>
@@ -23,8 +25,11 @@ class GradientBuckets {
   GradientBuckets(const GradientBuckets&) = delete;
   GradientBuckets& operator=(const GradientBuckets&) = delete;
 
-  // After backward: starts what has not started, waits for every bucket and writes the averaged
-  // gradients back. ensures: every parameter's grad is the mean over ranks.
+  // After backward. requires: every gradient arrived (throws dnntrain::Error otherwise).
+  void backward_done();
+  // ensures: p's grad is the mean over ranks (its bucket waited for and written back once a step).
+  void wait_for(const engine::Parameter& p);
+  // backward_done() and wait_for() of every parameter.
   void finish();
 
   size_t buckets() const { return buckets_.size(); }
@@ -32,7 +37,7 @@ class GradientBuckets {
   // Every bucket's allreduce back to back on the current bucket contents, as a step without any
   // overlap would run them; returns the seconds taken (for perf/: the share backward hides).
   double time_without_overlap();
-  // Seconds finish() spent waiting since the last reset: the communication backward did not hide.
+  // Seconds spent waiting for buckets since the last reset: the communication nothing hid.
   double wait_seconds() const { return wait_seconds_; }
   void reset_wait_seconds() { wait_seconds_ = 0; }
 
@@ -45,16 +50,19 @@ class GradientBuckets {
     std::vector<Slot> slots;
     std::vector<float> data;
     int ready = 0;
+    bool averaged = false;  // written back to the parameters this step
   };
 
   void ready(engine::Parameter& p);
   void start_ready_buckets();
+  void average(size_t bucket);
 
   World& world_;
   std::vector<Bucket> buckets_;
   std::unordered_map<const engine::Parameter*, std::pair<int, int>> where_;  // (bucket, slot)
   std::vector<MPI_Request> requests_;  // per bucket; MPI_REQUEST_NULL once complete
   size_t next_to_start_ = 0;
+  size_t averaged_ = 0;  // buckets written back this step; all of them: the next backward starts over
   double wait_seconds_ = 0;
 };
 
