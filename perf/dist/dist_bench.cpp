@@ -82,6 +82,7 @@ void step(dist::World& world, int argc, char** argv) {
   sgd.momentum = 0.9;
   engine::Optimizer optimizer(graph.parameters(), sgd);
   dist::GradientBuckets buckets(world, graph, static_cast<size_t>(bucket_mb * (1 << 20)));
+  optimizer.set_gradient_wait([&](engine::Parameter& p) { buckets.wait_for(p); });  // as train does
 
   std::mt19937 rng(static_cast<unsigned>(world.rank()));
   std::normal_distribution<float> normal;
@@ -98,7 +99,7 @@ void step(dist::World& world, int argc, char** argv) {
     graph.forward(engine::Mode::train, images.data(), labels.data());
     graph.backward();
     buckets.reset_wait_seconds();
-    buckets.finish();
+    buckets.backward_done();
     optimizer.step(0.01);
     if (s == 0) continue;  // warm-up
     step_s.push_back(seconds_since(t0));
