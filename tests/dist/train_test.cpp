@@ -1,7 +1,7 @@
 // Data-parallel training through the real mpirun: gradient averaging (bit-identical to one process
 // when the ranks see identical shards; equal to one process with the global batch when BN is
 // frozen), sharding (every sample once per epoch at 1, 2 and 3 ranks), rank 0 as the only writer,
-// and resume across world sizes.
+// resume across world sizes, --dist-bn reduce, and the TCP transport.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -272,4 +272,17 @@ TEST_CASE("--dist-bn reduce: the running statistics are the mean of the ranks' o
                                                           << "; the ranks differ by up to " << spread);
   CHECK(spread > 1e-2);  // the two shards give different statistics
   CHECK(worst < 1e-5);
+}
+
+TEST_CASE("over TCP (loopback) the ranks train the same bits as over shared memory") {
+  const fs::path dir = scratch_dir("dist_tcp");
+  const std::string args =
+      std::string(kSynthetic) + "--synthetic-samples 64 -b 8 --epochs 1 --bucket-mb 0.05 ";
+  require_ok(run_ranks(2, args + "--output-dir " + (dir / "shm").string()));
+  require_ok(run_cli(mpirun_prefix(2) + " --mca btl self,tcp --mca btl_tcp_if_include lo " + dnntrain_exe() +
+                     " " + args + "--output-dir " + (dir / "tcp").string()));
+  const Difference d =
+      compare(dir / "shm" / "checkpoint.safetensors", dir / "tcp" / "checkpoint.safetensors");
+  INFO("max |difference| " << d.max_abs << " at " << d.where);
+  CHECK(d.max_abs == 0);
 }
