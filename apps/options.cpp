@@ -33,8 +33,8 @@ void add_model_options(po::options_description& desc, ModelOptions& o) {
       "stem", po::value(&o.stem)->default_value(o.stem),
       "imagenet (7x7/2 conv + max pool) or cifar (3x3/1 conv); ImageNet ResNets only")(
       "conv-algorithm", po::value(&o.conv_algorithm)->default_value(o.conv_algorithm),
-      "auto (Winograd for 3x3 stride-1 convolutions, direct elsewhere), direct, or winograd (where "
-      "oneDNN has it)")(
+      "auto (direct: the most exact), direct, or winograd (3x3 stride-1 layers where oneDNN has "
+      "it: faster, but ~3x the rounding error of direct)")(
       "threads", po::value(&o.threads)->default_value(o.threads), "compute threads (0: all cores)");
 }
 

@@ -1,7 +1,11 @@
-// BatchNorm: training, inference and backward primitives over the input's own (blocked) layout.
+// BatchNorm: statistics, normalisation and backward as our own passes (batch_norm_kernels), in
+// the input's own layout; the formulas are PyTorch's CPU ones.
 #include "layers/batch_norm.hpp"
 
+#include <cmath>
+
 #include <fmt/format.h>
+#include <omp.h>
 
 #include "engine/error.hpp"
 #include "engine/planner.hpp"
@@ -9,7 +13,13 @@
 namespace dnntrain::layers {
 
 using dnnl::memory;
-using flags = dnnl::normalization_flags;
+
+namespace {
+
+const float* data_of(const memory& m) { return static_cast<const float*>(m.get_data_handle()); }
+float* mutable_data_of(const memory& m) { return static_cast<float*>(m.get_data_handle()); }
+
+}  // namespace
 
 BatchNorm::BatchNorm(std::string name, BatchNormOptions options) : Layer(std::move(name)), options_(options) {
   DNNTRAIN_CHECK(options_.channels > 0, fmt::format("batch norm {}: channels must be positive", this->name()));
@@ -20,92 +30,118 @@ void BatchNorm::plan(engine::Planner& p) {
   const memory::dims d = md.dims();
   const int c = options_.channels;
   DNNTRAIN_CHECK(d.size() == 4 && d[1] == c, fmt::format("batch norm {}: expects {} channels", name(), c));
-  const memory::dim m = d[0] * d[2] * d[3];
-  DNNTRAIN_CHECK(m > 1, fmt::format("batch norm {}: training needs more than one value per channel (batch {} "
-                                    "of {}x{}); use a larger batch or larger images", name(), d[0], d[2], d[3]));
-  unbias_ = static_cast<float>(m) / static_cast<float>(m - 1);
+  layout_ = channel_layout(md, std::string(name()).c_str());
+  DNNTRAIN_CHECK(layout_.per_channel() > 1,
+                 fmt::format("batch norm {}: training needs more than one value per channel (batch {} of {}x{}); "
+                             "use a larger batch or larger images", name(), d[0], d[2], d[3]));
+  const int64_t padded = layout_.blocks * layout_.block;
+  sums_.resize(omp_get_max_threads(), padded);
+  for (auto* v : {&shift_, &mean_, &var_, &invstd_, &sum1_, &sum2_}) v->assign(padded, 0.0);
+  for (auto* v : {&scale_, &offset_, &mean_f_, &k_, &g_mean_, &input_scale_}) v->assign(padded, 0.f);
+  p.note(fmt::format("own kernels, {}-channel blocks, sums in double{}", layout_.block,
+                     options_.relu ? ", fused relu" : ""));
 
-  const flags relu = options_.relu ? flags::fuse_norm_relu : flags::none;
-  const flags affine = flags::use_scale | flags::use_shift;
-  const flags stats = options_.frozen ? flags::use_global_stats : flags::none;
-  auto train_pd = dnnl::batch_normalization_forward::primitive_desc(
-      dnnl::batch_normalization_forward::desc(dnnl::prop_kind::forward_training, md, options_.eps,
-                                              affine | relu | stats),
-      p.attr(), p.engine());
-  auto eval_pd = dnnl::batch_normalization_forward::primitive_desc(
-      dnnl::batch_normalization_forward::desc(dnnl::prop_kind::forward_inference, md, options_.eps,
-                                              affine | relu | flags::use_global_stats),
-      p.attr(), p.engine());
-  auto bwd_pd = dnnl::batch_normalization_backward::primitive_desc(
-      dnnl::batch_normalization_backward::desc(dnnl::prop_kind::backward, md, md, options_.eps,
-                                               affine | relu | stats),
-      p.attr(), p.engine(), train_pd);
-  p.note(fmt::format("fwd {} bwd {}", train_pd.impl_info_str(), bwd_pd.impl_info_str()));
-
-  const memory& dst = p.output(train_pd.dst_desc());
-  const memory& diff_dst = p.diff_output();
+  src_ = p.input(0);
+  dst_ = p.output(md);
+  diff_dst_ = p.diff_output();
+  if (options_.relu) p.backward_reads_output();
+  if (p.needs_diff_input(0)) diff_src_ = p.diff_input(0);
   const memory::desc channel_md({c}, memory::data_type::f32, memory::format_tag::x);
   weight_ = &p.parameter("weight", {c}, channel_md, channel_md, engine::Init::constant(1.f),
                          engine::Parameter::Role::norm);
-  engine::Parameter& bias = p.parameter("bias", {c}, channel_md, channel_md, engine::Init::constant(0.f),
-                                        engine::Parameter::Role::norm);
+  bias_ = &p.parameter("bias", {c}, channel_md, channel_md, engine::Init::constant(0.f),
+                       engine::Parameter::Role::norm);
   running_mean_ = &p.buffer("running_mean", {c}, engine::Buffer::Type::f32);
   running_var_ = &p.buffer("running_var", {c}, engine::Buffer::Type::f32);
   running_var_->initial = 1.f;
   running_var_->f32.assign(c, 1.f);
   batches_tracked_ = &p.buffer("num_batches_tracked", {}, engine::Buffer::Type::i64);
+}
 
-  const memory running_mean(channel_md, p.engine(), running_mean_->f32.data());
-  const memory running_var(channel_md, p.engine(), running_var_->f32.data());
-  batch_mean_ = options_.frozen ? running_mean : p.saved(train_pd.mean_desc());
-  batch_var_ = options_.frozen ? running_var : p.saved(train_pd.variance_desc());
-  std::unordered_map<int, memory> train_args{
-      {DNNL_ARG_SRC, p.input(0)},   {DNNL_ARG_DST, dst},           {DNNL_ARG_SCALE, weight_->weight},
-      {DNNL_ARG_SHIFT, bias.weight}, {DNNL_ARG_MEAN, batch_mean_}, {DNNL_ARG_VARIANCE, batch_var_}};
-  std::unordered_map<int, memory> bwd_args{
-      {DNNL_ARG_SRC, p.input(0)},        {DNNL_ARG_DIFF_DST, diff_dst},  {DNNL_ARG_MEAN, batch_mean_},
-      {DNNL_ARG_VARIANCE, batch_var_},   {DNNL_ARG_SCALE, weight_->weight}, {DNNL_ARG_SHIFT, bias.weight},
-      {DNNL_ARG_DIFF_SCALE, weight_->grad}, {DNNL_ARG_DIFF_SHIFT, bias.grad}};
-  if (options_.relu) {
-    const memory workspace = p.saved(train_pd.workspace_desc());
-    train_args[DNNL_ARG_WORKSPACE] = workspace;
-    bwd_args[DNNL_ARG_WORKSPACE] = workspace;
+void BatchNorm::batch_statistics(const float* x) {
+  // Sums of x - x[0, c, 0, 0] keep the one-pass variance free of cancellation.
+  std::vector<double>& shift = shift_;
+  for (int64_t b = 0; b < layout_.blocks; ++b)
+    for (int64_t j = 0; j < layout_.block; ++j) shift[b * layout_.block + j] = layout_.run(x, 0, b)[j];
+  channel_moments(x, layout_, shift.data(), sums_, sum1_.data(), sum2_.data());
+  const double n = static_cast<double>(layout_.per_channel());
+  for (int c = 0; c < options_.channels; ++c) {
+    const double m = sum1_[c] / n;
+    mean_[c] = shift[c] + m;
+    var_[c] = std::max(sum2_[c] / n - m * m, 0.0);
+    invstd_[c] = 1.0 / std::sqrt(var_[c] + options_.eps);
   }
-  // A BN whose input needs no gradient still must give backward somewhere to write diff_src.
-  bwd_args[DNNL_ARG_DIFF_SRC] = p.needs_diff_input(0) ? p.diff_input(0) : p.backward_temporary(md);
-  train_ = p.op(train_pd, train_args);
-  backward_ = p.op(bwd_pd, bwd_args);
+}
 
-  eval_ = p.op(eval_pd, {{DNNL_ARG_SRC, p.input(0)},
-                         {DNNL_ARG_DST, dst},
-                         {DNNL_ARG_SCALE, weight_->weight},
-                         {DNNL_ARG_SHIFT, bias.weight},
-                         {DNNL_ARG_MEAN, running_mean},
-                         {DNNL_ARG_VARIANCE, running_var}});
+void BatchNorm::normalize(const float* x, const double* mean, const double* invstd) {
+  const float* gamma = data_of(weight_->weight);
+  const float* beta = data_of(bias_->weight);
+  for (int c = 0; c < options_.channels; ++c) {
+    const double a = gamma[c] * invstd[c];
+    scale_[c] = static_cast<float>(a);
+    offset_[c] = static_cast<float>(beta[c] - mean[c] * a);
+  }
+  channel_affine(x, mutable_data_of(dst_), layout_, scale_.data(), offset_.data(), options_.relu);
 }
 
 void BatchNorm::forward(engine::Step& step) {
-  if (step.mode == engine::Mode::eval) {
-    eval_.run(step);
+  const float* x = data_of(src_);
+  if (options_.frozen && step.mode == engine::Mode::train) {  // the running statistics, kept for backward
+    for (int i = 0; i < options_.channels; ++i) {
+      mean_[i] = running_mean_->f32[i];
+      invstd_[i] = 1.0 / std::sqrt(static_cast<double>(running_var_->f32[i]) + options_.eps);
+    }
+    normalize(x, mean_.data(), invstd_.data());
     return;
   }
-  train_.run(step);
-  if (!options_.frozen) update_running_statistics();
+  if (step.mode == engine::Mode::eval) {
+    const int c = options_.channels;
+    for (int i = 0; i < c; ++i) {
+      sum1_[i] = running_mean_->f32[i];
+      sum2_[i] = 1.0 / std::sqrt(static_cast<double>(running_var_->f32[i]) + options_.eps);
+    }
+    normalize(x, sum1_.data(), sum2_.data());
+    return;
+  }
+  batch_statistics(x);
+  normalize(x, mean_.data(), invstd_.data());
+  update_running_statistics();
 }
 
 void BatchNorm::update_running_statistics() {
-  const float* mean = static_cast<const float*>(batch_mean_.get_data_handle());
-  const float* var = static_cast<const float*>(batch_var_.get_data_handle());
-  const float m = options_.momentum;
+  const double m = options_.momentum;
+  const double n = static_cast<double>(layout_.per_channel());
   float* run_mean = running_mean_->f32.data();
   float* run_var = running_var_->f32.data();
   for (int c = 0; c < options_.channels; ++c) {
-    run_mean[c] = (1 - m) * run_mean[c] + m * mean[c];
-    run_var[c] = (1 - m) * run_var[c] + m * var[c] * unbias_;  // PyTorch stores the unbiased variance
+    run_mean[c] = static_cast<float>((1 - m) * run_mean[c] + m * mean_[c]);
+    run_var[c] = static_cast<float>((1 - m) * run_var[c] + m * var_[c] * n / (n - 1));  // unbiased, as PyTorch
   }
   ++batches_tracked_->i64;
 }
 
-void BatchNorm::backward(engine::Step& step) { backward_.run(step); }
+void BatchNorm::backward(engine::Step& step) {
+  (void)step;
+  const float* x = data_of(src_);
+  const float* dy = data_of(diff_dst_);
+  const float* y = options_.relu ? data_of(dst_) : nullptr;
+  channel_gradient_sums(x, dy, y, layout_, mean_.data(), sums_, sum1_.data(), sum2_.data());
+  const double n = static_cast<double>(layout_.per_channel());
+  const float* gamma = data_of(weight_->weight);
+  float* d_gamma = mutable_data_of(weight_->grad);
+  float* d_beta = mutable_data_of(bias_->grad);
+  for (int c = 0; c < options_.channels; ++c) {
+    d_gamma[c] = static_cast<float>(sum2_[c] * invstd_[c]);
+    d_beta[c] = static_cast<float>(sum1_[c]);
+    mean_f_[c] = static_cast<float>(mean_[c]);
+    // Frozen statistics are constants: the input gradient has no batch-statistics terms.
+    k_[c] = options_.frozen ? 0.f : static_cast<float>(sum2_[c] * invstd_[c] * invstd_[c] / n);
+    g_mean_[c] = options_.frozen ? 0.f : static_cast<float>(sum1_[c] / n);
+    input_scale_[c] = static_cast<float>(gamma[c] * invstd_[c]);
+  }
+  if (diff_src_)
+    channel_input_gradient(x, dy, y, mutable_data_of(diff_src_), layout_, mean_f_.data(), k_.data(),
+                           g_mean_.data(), input_scale_.data());
+}
 
 }  // namespace dnntrain::layers

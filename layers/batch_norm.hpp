@@ -1,17 +1,20 @@
-// Batch normalisation with PyTorch's running-statistics convention (momentum 0.1, unbiased
-// running_var), optionally fused with the ReLU that follows it (oneDNN keeps a 1-bit workspace).
+// Batch normalisation with PyTorch's conventions (momentum 0.1, unbiased running_var, statistics
+// and gradient sums accumulated in double), optionally fused with the ReLU that follows it.
 // Train mode normalises with batch statistics; eval mode with the running ones.
 #pragma once
 
+#include <vector>
+
 #include "engine/layer.hpp"
-#include "engine/op.hpp"
 #include "engine/parameter.hpp"
+#include "layers/batch_norm_kernels.hpp"
+#include "layers/channel_layout.hpp"
 
 namespace dnntrain::layers {
 
 struct BatchNormOptions {
   int channels = 0;
-  bool relu = false;  // fuse the ReLU that follows
+  bool relu = false;  // fuse the ReLU that follows; backward takes its mask from the output
   float eps = 1e-5f;
   float momentum = 0.1f;
   // Eval-mode statistics in training too (PyTorch's bn.eval() while fine-tuning): normalise with the
@@ -28,14 +31,20 @@ class BatchNorm : public engine::Layer {
   engine::Parameter& weight() { return *weight_; }
 
  private:
+  void batch_statistics(const float* x);
+  void normalize(const float* x, const double* mean, const double* invstd);
   void update_running_statistics();
 
   BatchNormOptions options_;
-  engine::Op train_, eval_, backward_;
-  engine::Parameter* weight_ = nullptr;
+  ChannelLayout layout_;
+  ChannelSums sums_;
+  dnnl::memory src_, dst_, diff_dst_, diff_src_;  // (N, C, H, W) in the input's layout
+  engine::Parameter *weight_ = nullptr, *bias_ = nullptr;
   engine::Buffer *running_mean_ = nullptr, *running_var_ = nullptr, *batches_tracked_ = nullptr;
-  dnnl::memory batch_mean_, batch_var_;  // (C) f32, this step's statistics
-  float unbias_ = 1.f;                   // M / (M - 1), M = N*H*W
+  // Per padded channel, zero past `channels`: this step's batch statistics (kept for backward),
+  // the forward affine map, and the backward terms.
+  std::vector<double> shift_, mean_, var_, invstd_, sum1_, sum2_;
+  std::vector<float> scale_, offset_, mean_f_, k_, g_mean_, input_scale_;
 };
 
 }  // namespace dnntrain::layers

@@ -20,9 +20,7 @@ memory::desc any(const memory::dims& d) { return memory::desc(d, dt::f32, tag::a
 
 dnnl::algorithm preferred_algorithm(const Conv2dOptions& o) {
   using A = Conv2dOptions::Algorithm;
-  const bool winograd = o.algorithm == A::winograd ||
-                        (o.algorithm == A::automatic && o.kernel == 3 && o.stride == 1);
-  return winograd ? dnnl::algorithm::convolution_winograd : dnnl::algorithm::convolution_direct;
+  return o.algorithm == A::winograd ? dnnl::algorithm::convolution_winograd : dnnl::algorithm::convolution_direct;
 }
 
 const char* name_of(dnnl::algorithm a) {

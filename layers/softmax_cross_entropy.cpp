@@ -1,6 +1,10 @@
-// SoftmaxCrossEntropy: logsoftmax forward/backward primitives; the loss and d(loss)/d(log p) are
-// a loop over N×classes values, negligible beside the network.
+// SoftmaxCrossEntropy: log-softmax, the loss and d(loss)/d(logits) in one double-precision loop
+// in forward; backward hands the gradient on.
 #include "layers/softmax_cross_entropy.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
 
 #include <fmt/format.h>
 
@@ -24,48 +28,50 @@ void SoftmaxCrossEntropy::plan(engine::Planner& p) {
                  fmt::format("loss {}: expects (N, classes) logits in plain layout", name()));
   batch_ = static_cast<int>(d[0]);
   classes_ = static_cast<int>(d[1]);
-  auto fwd_pd = dnnl::logsoftmax_forward::primitive_desc(
-      dnnl::logsoftmax_forward::desc(dnnl::prop_kind::forward_training, md, 1), p.attr(), p.engine());
-  p.backward_ignores_inputs();  // it reads its own log-probabilities
+  logits_ = p.input(0);
+  p.backward_ignores_inputs();  // forward leaves d(loss)/d(logits) in a saved buffer
   log_probs_ = p.persistent(md);  // readable after backward too (metrics)
-  forward_ = p.op(fwd_pd, {{DNNL_ARG_SRC, p.input(0)}, {DNNL_ARG_DST, log_probs_}});
   if (!p.needs_diff_input(0)) return;
-  diff_log_probs_ = p.saved(md);
-  auto bwd_pd = dnnl::logsoftmax_backward::primitive_desc(dnnl::logsoftmax_backward::desc(md, md, 1), p.attr(),
-                                                          p.engine(), fwd_pd);
-  backward_ = p.op(bwd_pd, {{DNNL_ARG_DST, log_probs_}, {DNNL_ARG_DIFF_DST, diff_log_probs_},
-                            {DNNL_ARG_DIFF_SRC, p.diff_input(0)}});
+  diff_logits_ = p.saved(md);
+  diff_input_ = p.diff_input(0);
 }
 
 void SoftmaxCrossEntropy::forward(engine::Step& step) {
-  forward_.run(step);
-  step.stream.wait();
   DNNTRAIN_CHECK(step.labels != nullptr, fmt::format("loss {}: no labels given for the batch", name()));
-  const float* lp = log_probs();
+  const float* logits = static_cast<const float*>(logits_.get_data_handle());
+  float* lp = static_cast<float*>(log_probs_.get_data_handle());
+  const bool gradient = diff_logits_ && step.mode == engine::Mode::train;
+  float* g = gradient ? static_cast<float*>(diff_logits_.get_data_handle()) : nullptr;
   const double on_label = 1.0 - smoothing_, uniform = static_cast<double>(smoothing_) / classes_;
   double total = 0;
   for (int n = 0; n < batch_; ++n) {
     const int32_t y = step.labels[n];
     DNNTRAIN_CHECK(y >= 0 && y < classes_,
                    fmt::format("loss {}: label {} of sample {} is outside [0, {})", name(), y, n, classes_));
-    const float* row = lp + static_cast<size_t>(n) * classes_;
+    const size_t row = static_cast<size_t>(n) * classes_;
+    double top = logits[row];
+    for (int k = 1; k < classes_; ++k) top = std::max(top, static_cast<double>(logits[row + k]));
+    double sum_exp = 0;
+    for (int k = 0; k < classes_; ++k) sum_exp += std::exp(logits[row + k] - top);
+    const double log_sum = top + std::log(sum_exp);
     double row_sum = 0;
-    for (int k = 0; k < classes_; ++k) row_sum += row[k];
-    total -= on_label * row[y] + uniform * row_sum;
+    for (int k = 0; k < classes_; ++k) {
+      const double log_p = logits[row + k] - log_sum;
+      lp[row + k] = static_cast<float>(log_p);
+      row_sum += log_p;
+      // d(loss)/d(logit k) = (softmax_k - target_k) / N, target = uniform + on_label·[k == y]
+      if (g) g[row + k] = static_cast<float>((std::exp(log_p) - uniform - (k == y ? on_label : 0.0)) / batch_);
+    }
+    total -= on_label * (logits[row + y] - log_sum) + uniform * row_sum;
   }
   loss_ = total / batch_;
-  if (!diff_log_probs_ || step.mode == engine::Mode::eval) return;
-  // d(loss)/d(log p[n][k]) = -(uniform + on_label·[k == y_n]) / N
-  float* g = static_cast<float*>(diff_log_probs_.get_data_handle());
-  const float base = static_cast<float>(-uniform / batch_);
-  const float extra = static_cast<float>(-on_label / batch_);
-  for (int n = 0; n < batch_; ++n) {
-    float* row = g + static_cast<size_t>(n) * classes_;
-    for (int k = 0; k < classes_; ++k) row[k] = base;
-    row[step.labels[n]] += extra;
-  }
 }
 
-void SoftmaxCrossEntropy::backward(engine::Step& step) { backward_.run(step); }
+void SoftmaxCrossEntropy::backward(engine::Step& step) {
+  (void)step;
+  if (!diff_input_) return;
+  std::memcpy(diff_input_.get_data_handle(), diff_logits_.get_data_handle(),
+              static_cast<size_t>(batch_) * classes_ * sizeof(float));
+}
 
 }  // namespace dnntrain::layers

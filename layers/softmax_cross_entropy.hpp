@@ -1,12 +1,12 @@
-// The training loss: log-softmax over classes (a oneDNN primitive) and cross-entropy against the
-// batch's labels, averaged over the batch, with optional label smoothing as in
-// torch.nn.functional.cross_entropy. A sink: the backward pass starts here.
+// The training loss: log-softmax over classes and cross-entropy against the batch's labels,
+// averaged over the batch, with optional label smoothing as in torch.nn.functional.cross_entropy.
+// Computed in double (N x classes values, negligible beside the network). A sink: the backward
+// pass starts here.
 #pragma once
 
 #include <vector>
 
 #include "engine/layer.hpp"
-#include "engine/op.hpp"
 
 namespace dnntrain::layers {
 
@@ -28,8 +28,8 @@ class SoftmaxCrossEntropy : public engine::Layer {
   float smoothing_;
   int classes_ = 0, batch_ = 0;
   double loss_ = 0;
-  engine::Op forward_, backward_;
-  dnnl::memory log_probs_, diff_log_probs_;
+  dnnl::memory logits_, log_probs_, diff_logits_;  // (N, classes) nc
+  dnnl::memory diff_input_;                         // empty when the logits need no gradient
 };
 
 }  // namespace dnntrain::layers
