@@ -25,6 +25,27 @@ engine::Buffer& buffer(engine::Graph& g, const std::string& name) {
   throw std::invalid_argument("no buffer " + name);
 }
 
+// The input, gamma and beta gradients of the last backward against finite differences of f.loss().
+void check_finite_differences(testing::LayerFixture& f, bool relu) {
+  const reference::Tensor dx = f.input_grad();  // before loss() reuses the memory
+  const reference::Tensor dgamma = f.grad("bn.weight"), dbeta = f.grad("bn.bias");
+  reference::GradCheckOptions o;
+  o.samples = 16;
+  // With a fused ReLU a step moves many outputs of a channel across the kink at once (a BN shift
+  // acts on the whole channel), so take a smaller step there; float noise stays below atol.
+  o.step = relu ? 1e-3 : 1e-2;
+  o.atol = 5e-3;
+  o.rtol = 2e-2;
+  o.kink_factor = relu ? 0.05 : 0.0;  // one-sided slopes 5% apart: a ReLU kink lies inside the step
+  auto loss = [&] { return f.loss(); };
+  const auto fd_x = reference::check_gradient(loss, f.x, dx, o);
+  CHECK_MESSAGE(fd_x.ok, "input vs finite differences: " << fd_x.message);
+  const auto fd_g = reference::check_gradient(loss, f.param("bn.weight"), dgamma, o);
+  CHECK_MESSAGE(fd_g.ok, "gamma vs finite differences: " << fd_g.message);
+  const auto fd_b = reference::check_gradient(loss, f.param("bn.bias"), dbeta, o);
+  CHECK_MESSAGE(fd_b.ok, "beta vs finite differences: " << fd_b.message);
+}
+
 void check_training(std::vector<int64_t> dims, bool relu, std::optional<tag> layout) {
   const int c = static_cast<int>(dims[1]);
   testing::LayerFixture f(dims, layout);
@@ -48,21 +69,7 @@ void check_training(std::vector<int64_t> dims, bool relu, std::optional<tag> lay
   const auto cb = expect_close(dbeta, bwd.diff_beta, 1e-4, 1e-4);
   CHECK_MESSAGE(cb.ok, "diff_beta: " << cb.message);
 
-  reference::GradCheckOptions o;
-  o.samples = 16;
-  // With a fused ReLU a step moves many outputs of a channel across the kink at once (a BN shift
-  // acts on the whole channel), so take a smaller step there; float noise stays below atol.
-  o.step = relu ? 1e-3 : 1e-2;
-  o.atol = 5e-3;
-  o.rtol = 2e-2;
-  o.kink_factor = relu ? 0.05 : 0.0;  // one-sided slopes 5% apart: a ReLU kink lies inside the step
-  auto loss = [&] { return f.loss(); };
-  const auto fd_x = reference::check_gradient(loss, f.x, dx, o);
-  CHECK_MESSAGE(fd_x.ok, "input vs finite differences: " << fd_x.message);
-  const auto fd_g = reference::check_gradient(loss, gamma, dgamma, o);
-  CHECK_MESSAGE(fd_g.ok, "gamma vs finite differences: " << fd_g.message);
-  const auto fd_b = reference::check_gradient(loss, beta, dbeta, o);
-  CHECK_MESSAGE(fd_b.ok, "beta vs finite differences: " << fd_b.message);
+  check_finite_differences(f, relu);
 }
 
 }  // namespace
@@ -116,10 +123,9 @@ TEST_CASE("frozen batch_norm trains with the running statistics and leaves them 
   std::copy(run_var.data.begin(), run_var.data.end(), var.f32.begin());
   f.loss();
   f.backward();
-  reference::Tensor& gamma = f.param("bn.weight");
-  reference::Tensor& beta = f.param("bn.bias");
-  const reference::Tensor want =
-      reference::batch_norm_forward_inference(f.x, gamma, beta, run_mean, run_var, 1e-5, true);
+  const reference::Tensor want = reference::batch_norm_forward_inference(f.x, f.param("bn.weight"),
+                                                                        f.param("bn.bias"), run_mean, run_var,
+                                                                        1e-5, true);
   const auto cf = expect_close(f.output(), want, 1e-5, 1e-4);
   CHECK_MESSAGE(cf.ok, "forward: " << cf.message);
   CHECK(std::equal(mean.f32.begin(), mean.f32.end(), run_mean.data.begin()));
@@ -127,21 +133,7 @@ TEST_CASE("frozen batch_norm trains with the running statistics and leaves them 
   CHECK(buffer(f.graph, "bn.num_batches_tracked").i64 == 0);
 
   // The statistics are constants of the loss: every gradient against finite differences.
-  reference::GradCheckOptions o;
-  o.samples = 16;
-  o.step = 1e-3;
-  o.atol = 5e-3;
-  o.rtol = 2e-2;
-  o.kink_factor = 0.05;  // the fused ReLU
-  auto loss = [&] { return f.loss(); };
-  const reference::Tensor dx = f.input_grad();
-  const reference::Tensor dgamma = f.grad("bn.weight"), dbeta = f.grad("bn.bias");
-  const auto fd_x = reference::check_gradient(loss, f.x, dx, o);
-  CHECK_MESSAGE(fd_x.ok, "input vs finite differences: " << fd_x.message);
-  const auto fd_g = reference::check_gradient(loss, gamma, dgamma, o);
-  CHECK_MESSAGE(fd_g.ok, "gamma vs finite differences: " << fd_g.message);
-  const auto fd_b = reference::check_gradient(loss, beta, dbeta, o);
-  CHECK_MESSAGE(fd_b.ok, "beta vs finite differences: " << fd_b.message);
+  check_finite_differences(f, true);
 }
 
 TEST_CASE("batch_norm rejects a single value per channel in training") {
