@@ -125,8 +125,9 @@ data::TransformSettings transform_settings(data::DatasetKind kind, const DataOpt
 }
 
 PipelineSource::PipelineSource(std::shared_ptr<const data::Dataset> dataset, data::DatasetKind kind,
-                               const DataOptions& o, int image_size, int batch, bool training, uint64_t seed)
-    : samples_(dataset->size()), batch_(batch), training_(training) {
+                               const DataOptions& o, int image_size, int batch, bool training, uint64_t seed,
+                               data::ShardSpec shard)
+    : samples_(dataset->size()), batch_(batch), training_(training), shard_(shard) {
   data::SampleTransform transform(kind, *dataset, transform_settings(kind, o, image_size), training);
   data::PipelineSettings s;
   s.batch_size = batch;
@@ -134,12 +135,18 @@ PipelineSource::PipelineSource(std::shared_ptr<const data::Dataset> dataset, dat
   s.shuffle = training && !o.no_shuffle;
   s.seed = seed;
   s.threads = o.workers;
+  s.rank = shard.rank;
+  s.world_size = shard.world_size;
   pipeline_ = std::make_unique<data::Pipeline>(std::move(dataset), std::move(transform), s);
 }
 
-// Known before the first epoch starts (one process, no shard): drop the last partial batch in training.
+// Known before the first epoch starts: training drops the last partial batch of equal shards;
+// evaluation reads this shard's every sample (positions rank, rank + W, ...).
 int64_t PipelineSource::batches_per_epoch() const {
-  return training_ ? samples_ / batch_ : (samples_ + batch_ - 1) / batch_;
+  const int64_t w = shard_.world_size;
+  if (training_) return samples_ / w / batch_;
+  const int64_t mine = (samples_ - shard_.rank + w - 1) / w;
+  return (mine + batch_ - 1) / batch_;
 }
 
 void PipelineSource::start_epoch(int64_t epoch, int64_t first_batch) {

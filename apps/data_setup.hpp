@@ -12,6 +12,7 @@
 #include "data/datasets.hpp"
 #include "data/pipeline.hpp"
 #include "data/sample_transform.hpp"
+#include "data/sampler.hpp"
 #include "engine/trainer.hpp"
 
 namespace dnntrain::apps {
@@ -50,7 +51,7 @@ data::TransformSettings transform_settings(data::DatasetKind kind, const DataOpt
 class PipelineSource final : public engine::BatchSource {
  public:
   PipelineSource(std::shared_ptr<const data::Dataset> dataset, data::DatasetKind kind, const DataOptions& o,
-                 int image_size, int batch, bool training, uint64_t seed);
+                 int image_size, int batch, bool training, uint64_t seed, data::ShardSpec shard = {});
   void start_epoch(int64_t epoch, int64_t first_batch) override;
   bool next(engine::BatchRef& batch) override;
   int64_t batches_per_epoch() const override;
@@ -62,6 +63,7 @@ class PipelineSource final : public engine::BatchSource {
   int64_t samples_ = 0;
   int batch_ = 0;
   bool training_ = false;
+  data::ShardSpec shard_;
 };
 
 }  // namespace dnntrain::apps

@@ -150,7 +150,7 @@ int run_predict(const std::vector<std::string>& args) {
   std::vector<data::Image> images;
   for (const std::string& file : files) {
     data::Image rgb;
-    const std::vector<uint8_t> bytes = data::read_file(file);
+    const std::vector<uint8_t> bytes = data::read_file(file, data::kMaxImageFileBytes);
     data::decode_image(bytes.data(), bytes.size(), file, rgb);
     images.push_back(to_channels(rgb, m.in_channels, file));
   }

@@ -5,12 +5,14 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 
 #include "apps/class_names.hpp"
 #include "apps/command.hpp"
 #include "apps/data_setup.hpp"
 #include "apps/interrupt.hpp"
 #include "apps/model_setup.hpp"
+#include "apps/parallel.hpp"
 #include "apps/progress.hpp"
 #include "apps/run_files.hpp"
 #include "apps/run_views.hpp"
@@ -35,21 +37,29 @@ std::string resolved_config(const TrainOptions& o, int threads) {
 int run_train(const std::vector<std::string>& args) {
   TrainOptions o;
   if (!parse_train_options(args, o)) return 0;
+  const std::unique_ptr<Parallel> parallel = make_parallel(o.dist_timeout);
+  const int world = parallel->world_size();
+  // Rank 0 alone prints and writes files; the other ranks keep stderr for their errors.
+  if (!parallel->writer()) DNNTRAIN_CHECK(std::freopen("/dev/null", "w", stdout), "cannot silence stdout");
   const data::DatasetKind kind = check_data_options(o.data);
   if (kind == data::DatasetKind::synthetic) check_synthetic_size(o.data, o.model);
-  RunFiles files(o.output_dir);  // the folder's lock, held until the run ends
-  if (o.resume.empty()) files.check_fresh(o.overwrite);
-  if (files.stale_temporaries_removed() > 0)
-    fmt::print("removed {} temporary file(s) a killed run left in {}\n", files.stale_temporaries_removed(),
-               o.output_dir);
+  std::optional<RunFiles> files;  // rank 0's: the folder's lock, held until the run ends
+  if (parallel->writer()) {
+    files.emplace(o.output_dir);
+    if (o.resume.empty()) files->check_fresh(o.overwrite);
+    if (files->stale_temporaries_removed() > 0)
+      fmt::print("removed {} temporary file(s) a killed run left in {}\n", files->stale_temporaries_removed(),
+                 o.output_dir);
+  }
   auto train_set = open_split(kind, o.data, o.model, data::Split::train);
   auto test_set = open_split(kind, o.data, o.model, data::Split::test);
   resolve_model_from_data(o.model, kind, *train_set);
   check_model_options(o.model);
   layers::ResNetConfig config = resnet_config(o.model);
   config.label_smoothing = static_cast<float>(o.label_smoothing);
+  config.freeze_bn = o.freeze_bn;
 
-  engine::Context context(compute_threads(o.model.threads, *train_set));
+  engine::Context context(compute_threads(parallel->threads(o.model.threads), *train_set));
   layers::Model model(context, config);
   engine::Graph& graph = model.graph();
   graph.initialize(o.seed);
@@ -59,31 +69,41 @@ int run_train(const std::vector<std::string>& args) {
   state.data_seed = state.init_seed = o.seed;
   if (!o.resume.empty()) {
     state = engine::resume_checkpoint(o.resume, graph.parameters(), graph.buffers(), optimizer);
-    if (state.threads != 0 && state.threads != context.threads())
+    if (state.threads != 0 && state.threads != context.threads() && parallel->writer())
       fmt::print(stderr,
                  "warning: {} was written with {} threads, this run has {}: resume is not bitwise exact\n",
                  o.resume, state.threads, context.threads());
   } else if (!o.init.empty()) {
     engine::load_weights(o.init, graph.parameters(), graph.buffers(), {split_list(o.init_skip)});
   }
+  parallel->synchronize(graph, optimizer, state);
   state.threads = context.threads();
   state.config = resolved_config(o, context.threads());
   state.schedule = schedule.describe();
   if (const std::string names = class_names_text(*train_set); !names.empty()) state.extra[kClassNamesKey] = names;
 
   const int batch = o.model.batch, image_size = o.model.image_size;
-  PipelineSource train_source(train_set, kind, o.data, image_size, batch, true, state.data_seed);
-  PipelineSource test_source(test_set, kind, o.data, image_size, batch, false, state.data_seed);
+  const data::ShardSpec shard{parallel->rank(), world};
+  PipelineSource train_source(train_set, kind, o.data, image_size, batch, true, state.data_seed, shard);
+  PipelineSource test_source(test_set, kind, o.data, image_size, batch, false, state.data_seed, shard);
+  const int64_t global_batch = int64_t{world} * batch;
+  if (!o.resume.empty()) rescale_position(state, global_batch, train_source.batches_per_epoch());
+  state.world_size = world;
+  state.extra["global_batch"] = std::to_string(global_batch);
   const int64_t steps_per_epoch = train_source.batches_per_epoch();
   DNNTRAIN_CHECK(state.batch_in_epoch <= steps_per_epoch,
                  fmt::format("{}: batch {} of the epoch is past its {} batches; resume with the --batch-size "
                              "and data of the run that wrote it",
                              o.resume, state.batch_in_epoch, steps_per_epoch));
-  const LogPosition position{state.epoch, state.step};
-  files.open_logs(o.resume.empty() ? nullptr : &position);
-  files.write_config(state.config);
-  RunViews views(o.output_dir, o.tensorboard);
-  const std::string checkpoint = files.path("checkpoint.safetensors"), best = files.path("best.safetensors");
+  std::optional<RunViews> views;
+  if (files) {
+    const LogPosition position{state.epoch, state.step};
+    files->open_logs(o.resume.empty() ? nullptr : &position);
+    files->write_config(state.config);
+    views.emplace(o.output_dir, o.tensorboard);
+  }
+  const std::string checkpoint = o.output_dir + "/checkpoint.safetensors",
+                    best = o.output_dir + "/best.safetensors";
   double best_top1 = -1;
   if (state.extra.count("best_top1")) {
     const std::string& text = state.extra["best_top1"];
@@ -95,27 +115,34 @@ int run_train(const std::vector<std::string>& args) {
   }
 
   engine::Trainer trainer(graph, loss_readout(model), optimizer, schedule, state);
+  trainer.set_before_update(parallel->average_gradients(graph, optimizer, o.bucket_mb));
   fmt::print(
       "{} on {} ({} training, {} test samples, {}x{}x{}, {} classes), batch {}, {} steps/epoch, {} threads\n",
       o.model.model, o.data.dataset, train_set->size(), test_set->size(), o.model.in_channels, image_size,
       image_size, o.model.classes, batch, steps_per_epoch, context.threads());
   fmt::print("{}; {}; output in {}\n", optimizer.describe(), schedule.describe(), o.output_dir);
+  if (world > 1)
+    fmt::print("data-parallel: {} ranks x batch {} = global batch {}; BN statistics per rank{}\n", world,
+               batch, global_batch, o.dist_bn == "reduce" ? ", running statistics averaged each epoch" : "");
   if (!o.resume.empty())
     fmt::print("resumed from {}: epoch {}, batch {}, step {}\n", o.resume, state.epoch + 1,
                state.batch_in_epoch, state.step);
   std::fflush(stdout);
 
-  Progress progress(steps_per_epoch, o.epochs, batch, o.print_freq, isatty(STDOUT_FILENO) == 1);
+  Progress progress(steps_per_epoch, o.epochs, static_cast<int>(global_batch), o.print_freq,
+                    isatty(STDOUT_FILENO) == 1);
   InterruptGuard interrupt;
   engine::EpochControl control;
   control.max_steps = o.steps;
-  control.stop_requested = [] { return InterruptGuard::requested(); };
+  control.stop_requested = [&] { return parallel->any(InterruptGuard::requested()); };
   int64_t epoch_shown = state.epoch;
-  control.on_step = [&](const engine::StepStats& s) {
-    if (!progress.step(s)) return;
+  control.on_step = [&](const engine::StepStats& mine) {
+    engine::StepStats s = mine;
+    parallel->reduce(s);
+    if (!progress.step(s) || !files) return;
     const double images_per_sec = progress.images_per_sec();  // a clock reading: read once for both
-    files.log_step(s, epoch_shown + 1, images_per_sec);
-    views.on_step(s, images_per_sec);
+    files->log_step(s, epoch_shown + 1, images_per_sec);
+    views->on_step(s, images_per_sec);
   };
 
   while (state.epoch < o.epochs) {
@@ -130,6 +157,8 @@ int run_train(const std::vector<std::string>& args) {
     }
     progress.finish_line();
     if (r.end == engine::EpochResult::End::completed) {
+      parallel->reduce(r);
+      if (o.dist_bn == "reduce") parallel->average_running_statistics(graph);
       EpochSummary e;
       e.epoch = epoch_shown + 1;
       e.lr = state.lr;
@@ -139,8 +168,11 @@ int run_train(const std::vector<std::string>& args) {
       e.seconds = r.seconds;
       e.wait_seconds = r.wait_seconds;
       e.test = trainer.evaluate(test_source);
-      files.log_epoch(e);
-      views.on_epoch(e);
+      parallel->reduce(e.test);
+      if (files) {
+        files->log_epoch(e);
+        views->on_epoch(e);
+      }
       fmt::print(
           "epoch {}/{}: train loss {:.4f} top-1 {:.2f}% | test loss {:.4f} top-1 {:.2f}% top-5 {:.2f}% | "
           "{:.0f} img/s, {:.1f} s (data {:.1f} s)\n",
@@ -152,9 +184,9 @@ int run_train(const std::vector<std::string>& args) {
       if (e.test.top1 > best_top1) {
         best_top1 = e.test.top1;
         state.extra["best_top1"] = fmt::format("{}", best_top1);
-        engine::save_checkpoint(best, graph.parameters(), graph.buffers(), nullptr, state);  // weights + config
+        if (files) engine::save_checkpoint(best, graph.parameters(), graph.buffers(), nullptr, state);  // weights + config
       }
-      engine::save_checkpoint(checkpoint, graph.parameters(), graph.buffers(), &optimizer, state);
+      if (files) engine::save_checkpoint(checkpoint, graph.parameters(), graph.buffers(), &optimizer, state);
       std::fflush(stdout);
       if (o.steps > 0 && state.step >= o.steps) {
         fmt::print("stopped after {} steps (--steps)\n", state.step);
@@ -162,11 +194,11 @@ int run_train(const std::vector<std::string>& args) {
       }
       continue;
     }
-    engine::save_checkpoint(checkpoint, graph.parameters(), graph.buffers(), &optimizer, state);
+    if (files) engine::save_checkpoint(checkpoint, graph.parameters(), graph.buffers(), &optimizer, state);
     if (r.end == engine::EpochResult::End::interrupted) {
       fmt::print("interrupted at step {} (epoch {}, batch {}); saved {}; continue with --resume {}\n",
                  state.step, state.epoch + 1, state.batch_in_epoch, checkpoint, checkpoint);
-      files.close();
+      if (files) files->close();
       std::fflush(stdout);
       return 128 + InterruptGuard::signal();  // 130 for Ctrl-C, 143 for SIGTERM
     }
@@ -174,7 +206,7 @@ int run_train(const std::vector<std::string>& args) {
                state.batch_in_epoch);
     break;
   }
-  files.close();
+  if (files) files->close();
   if (best_top1 >= 0) fmt::print("best test top-1 {:.2f}%: {}\n", 100 * best_top1, best);
   fmt::print("checkpoint: {}\n", checkpoint);
   return 0;

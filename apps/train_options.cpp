@@ -11,6 +11,7 @@
 #include "apps/command.hpp"
 #include "apps/config_file.hpp"
 #include "apps/limits.hpp"
+#include "engine/checkpoint/atomic_file.hpp"
 #include "apps/run_views.hpp"
 #include "engine/error.hpp"
 
@@ -84,6 +85,11 @@ void check(const TrainOptions& o) {
   if (o.print_freq < 1)
     throw UsageError(fmt::format("--print-freq must be at least 1, got {}", o.print_freq));
   if (o.output_dir.empty()) throw UsageError("--output-dir must not be empty");
+  if (!(o.bucket_mb > 0)) throw UsageError(fmt::format("--bucket-mb must be positive, got {}", o.bucket_mb));
+  if (!(o.dist_timeout > 0))
+    throw UsageError(fmt::format("--dist-timeout must be positive, got {}", o.dist_timeout));
+  if (o.dist_bn != "none" && o.dist_bn != "reduce")
+    throw UsageError(fmt::format("--dist-bn must be none or reduce, got '{}'", o.dist_bn));
   check_file_option("--resume", o.resume);
   check_file_option("--init", o.init);
   if (!o.resume.empty() && !o.init.empty()) throw UsageError("--resume and --init exclude each other");
@@ -187,6 +193,13 @@ bool parse_train_options(const std::vector<std::string>& args, TrainOptions& o) 
       "print-freq", po::value(&o.print_freq)->default_value(o.print_freq), "steps between log lines")(
       "seed", po::value(&o.seed)->default_value(o.seed),
       "seeds the weights, the data order and augmentation");
+  desc.add_options()("freeze-bn", po::bool_switch(&o.freeze_bn),
+                     "BN uses its running statistics in training too and leaves them unchanged")(
+      "bucket-mb", real(o.bucket_mb), "under mpirun: MiB of gradients per allreduce bucket")(
+      "dist-bn", po::value(&o.dist_bn)->default_value(o.dist_bn),
+      "under mpirun: none (BN statistics per rank) or reduce (average running statistics each epoch)")(
+      "dist-timeout", real(o.dist_timeout),
+      "under mpirun: seconds a rank waits for the others before it aborts the job");
 
   po::variables_map vm;
   if (!parse_command_line(desc, args, vm)) return false;

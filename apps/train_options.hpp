@@ -37,6 +37,13 @@ struct TrainOptions {
   uint64_t seed = 0;
   std::string config;  // the INI file read, if any
 
+  bool freeze_bn = false;
+  // Under mpirun: MiB of gradients per allreduce bucket; none | reduce (average BN running statistics
+  // at each epoch end); seconds a rank waits for the others before it aborts the job.
+  double bucket_mb = 25;
+  std::string dist_bn = "none";
+  double dist_timeout = 600;
+
   std::string effective_config;  // every option's value as INI lines, filled by parse
 };
 

@@ -18,6 +18,9 @@ inline constexpr uint64_t kDefaultMaxImagePixels = 89478485;
 // JPEG starts FF D8 FF; PNG starts 89 'P' 'N' 'G' 0D 0A 1A 0A.
 ImageFormat sniff_image_format(const uint8_t* bytes, size_t size);
 
+// Image files larger than this are refused before reading (a PNG or JPEG of a huge image still fits).
+inline constexpr uint64_t kMaxImageFileBytes = uint64_t{1} << 30;
+
 // Decodes `size` bytes into `out` as 3xHxW RGB. Grayscale is replicated, CMYK/YCCK converted as PIL
 // does (Adobe-inverted CMYK: R = C*K/255), alpha dropped (PIL's RGBA->RGB), 16-bit PNG reduced to 8.
 // Throws dnntrain::Error naming `name` for a corrupt, truncated or unsupported image, for one whose

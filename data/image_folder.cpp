@@ -32,7 +32,6 @@ std::vector<std::string> class_folders(const fs::path& dir) {
 }
 
 // Image files may be large but not unbounded: a PNG of PIL's pixel limit stored uncompressed is 270 MB.
-constexpr uint64_t kMaxImageFileBytes = uint64_t{1} << 30;
 
 }  // namespace
 

@@ -65,6 +65,7 @@ StepStats Trainer::step(const BatchRef& batch, int64_t steps_per_epoch) {
   s.correct = static_cast<int>(count_topk(loss_.log_probs(), batch.labels, batch.n, loss_.classes, 1).top1);
   s.n = batch.n;
   graph_.backward();
+  if (before_update_) before_update_();
   optimizer_.step(s.lr);
   state_.lr = s.lr;
   ++state_.step;

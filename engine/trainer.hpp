@@ -91,6 +91,9 @@ class Trainer {
   EvalResult evaluate(BatchSource& source);
 
   const LrSchedule& schedule() const { return schedule_; }
+  // Called in step() between backward and the optimizer update (data-parallel training averages
+  // the gradients there); empty: nothing.
+  void set_before_update(std::function<void()> hook) { before_update_ = std::move(hook); }
 
  private:
   Graph& graph_;
@@ -98,6 +101,7 @@ class Trainer {
   Optimizer& optimizer_;
   LrSchedule schedule_;
   TrainingState& state_;
+  std::function<void()> before_update_;
   std::vector<float> padded_images_;  // [planned batch, C, H, W], for partial eval batches
   std::vector<int32_t> padded_labels_;
 };

@@ -86,6 +86,14 @@ void BatchNorm::normalize(const float* x, const double* mean, const double* invs
 
 void BatchNorm::forward(engine::Step& step) {
   const float* x = data_of(src_);
+  if (options_.frozen && step.mode == engine::Mode::train) {  // the running statistics, kept for backward
+    for (int i = 0; i < options_.channels; ++i) {
+      mean_[i] = running_mean_->f32[i];
+      invstd_[i] = 1.0 / std::sqrt(static_cast<double>(running_var_->f32[i]) + options_.eps);
+    }
+    normalize(x, mean_.data(), invstd_.data());
+    return;
+  }
   if (step.mode == engine::Mode::eval) {
     const int c = options_.channels;
     for (int i = 0; i < c; ++i) {
@@ -126,8 +134,9 @@ void BatchNorm::backward(engine::Step& step) {
     d_gamma[c] = static_cast<float>(sum2_[c] * invstd_[c]);
     d_beta[c] = static_cast<float>(sum1_[c]);
     mean_f_[c] = static_cast<float>(mean_[c]);
-    k_[c] = static_cast<float>(sum2_[c] * invstd_[c] * invstd_[c] / n);
-    g_mean_[c] = static_cast<float>(sum1_[c] / n);
+    // Frozen statistics are constants: the input gradient has no batch-statistics terms.
+    k_[c] = options_.frozen ? 0.f : static_cast<float>(sum2_[c] * invstd_[c] * invstd_[c] / n);
+    g_mean_[c] = options_.frozen ? 0.f : static_cast<float>(sum1_[c] / n);
     input_scale_[c] = static_cast<float>(gamma[c] * invstd_[c]);
   }
   if (diff_src_)

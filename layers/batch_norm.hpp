@@ -17,6 +17,9 @@ struct BatchNormOptions {
   bool relu = false;  // fuse the ReLU that follows; backward takes its mask from the output
   float eps = 1e-5f;
   float momentum = 0.1f;
+  // Eval-mode statistics in training too (PyTorch's bn.eval() while fine-tuning): normalise with the
+  // running statistics and leave them unchanged; scale and shift still train.
+  bool frozen = false;
 };
 
 class BatchNorm : public engine::Layer {

@@ -50,7 +50,8 @@ class Builder {
     TensorId y;
     g_.emplace<Conv2d>({x}, &y, conv,
                        Conv2dOptions{in, out, kernel, stride, kernel / 2, false, config_.conv_algorithm});
-    BatchNorm& norm = g_.emplace<BatchNorm>({y}, &y, bn, BatchNormOptions{out, relu});
+    BatchNorm& norm =
+        g_.emplace<BatchNorm>({y}, &y, bn, BatchNormOptions{out, relu, 1e-5f, 0.1f, config_.freeze_bn});
     if (zero_gamma) zero_gammas_.push_back(&norm);
     return y;
   }

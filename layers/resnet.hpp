@@ -24,6 +24,7 @@ struct ResNetConfig {
   Stem stem = Stem::imagenet;  // ImageNet ResNets only: cifar = 3×3/1 conv, no max pool
   bool zero_init_residual = false;
   float label_smoothing = 0.f;
+  bool freeze_bn = false;  // every BN normalises with its running statistics in training too
   Conv2dOptions::Algorithm conv_algorithm = Conv2dOptions::Algorithm::automatic;
   // Blocks per stage, overriding the model's own (e.g. {1, 1, 1, 1}: the model's block kind and
   // stem with one block per stage, for small experiments and tests). Empty: the model's.

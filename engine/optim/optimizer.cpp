@@ -93,14 +93,18 @@ void Optimizer::step(double lr) {
   const auto& o = options_;
   float scale = 1.f;
   if (o.clip_grad_norm > 0) {
+    if (gradient_wait_)
+      for (Parameter* p : parameters_) gradient_wait_(*p);
     last_grad_norm_ = global_grad_norm();
     const double coef = static_cast<double>(o.clip_grad_norm) / (last_grad_norm_ + 1e-6);
     if (coef < 1.0) scale = static_cast<float>(coef);
   }
   const int64_t t = steps_ + 1;
-  size_t s = 0;  // index into state_
-  for (size_t i = 0; i < parameters_.size(); ++i) {
+  const size_t per_parameter = state_.size() / std::max<size_t>(1, parameters_.size());
+  for (size_t i = parameters_.size(); i-- > 0;) {
     Parameter& p = *parameters_[i];
+    if (gradient_wait_) gradient_wait_(p);
+    size_t s = i * per_parameter;  // index into state_
     const size_t n = p.padded_elements();
     if (o.kind == OptimizerOptions::Kind::sgd) {
       SgdStep a;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <dnnl.hpp>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -53,7 +54,8 @@ class Optimizer {
   // ensures:  state buffers exist, zero-filled (padding included); steps() == 0.
   Optimizer(std::vector<Parameter*> parameters, OptimizerOptions options);
 
-  // One update of every parameter with learning rate `lr`, in the parameter order given.
+  // One update of every parameter with learning rate `lr`, last parameter first (the order backward
+  // produces gradients in; each update is independent of the others, so the order changes no bit).
   // requires: grads hold d(loss)/d(weight) for this step, zero in padding.
   // ensures:  weights and state updated as torch.optim would; steps() incremented; padding of
   //           weights and state still zero; grads are not modified (clipping is folded in).
@@ -75,6 +77,10 @@ class Optimizer {
   const std::vector<OptimizerState>& state() const { return state_; }
   void set_steps(int64_t steps);
 
+  // Called with each parameter before step() reads its gradient (all of them first when clipping):
+  // data-parallel training waits there for that gradient's allreduce only.
+  void set_gradient_wait(std::function<void(Parameter&)> wait) { gradient_wait_ = std::move(wait); }
+
  private:
   double global_grad_norm();
 
@@ -85,6 +91,7 @@ class Optimizer {
   std::vector<double> partials_;       // scratch for the deterministic norm reduction
   int64_t steps_ = 0;
   double last_grad_norm_ = -1;
+  std::function<void(Parameter&)> gradient_wait_;
 };
 
 }  // namespace dnntrain::engine

@@ -15,9 +15,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool contains(const std::string& text, const std::string& needle) {
-  return text.find(needle) != std::string::npos;
-}
 
 // Python's outline of an SVG: polyline point counts by panel, and the title texts.
 struct Outline {

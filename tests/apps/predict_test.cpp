@@ -18,9 +18,6 @@ namespace dt = dnntrain::data::test;
 
 namespace {
 
-bool contains(const std::string& text, const std::string& needle) {
-  return text.find(needle) != std::string::npos;
-}
 
 // Three classes of 12×12 RGB images: red, green or blue squares on noise-free grey.
 void write_folder(const fs::path& root) {

@@ -1,6 +1,7 @@
 // BatchNorm against the reference: training with batch statistics (plain and fused ReLU), PyTorch's
 // running-statistics update (unbiased running_var), eval with running statistics, on 5 channels
-// (blocked padding) and batches 1 and 3; gradients also against finite differences.
+// (blocked padding) and batches 1 and 3; gradients also against finite differences; frozen
+// statistics (--freeze-bn) in training.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -23,6 +24,27 @@ engine::Buffer& buffer(engine::Graph& g, const std::string& name) {
   for (engine::Buffer* b : g.buffers())
     if (b->name == name) return *b;
   throw std::invalid_argument("no buffer " + name);
+}
+
+// The input, gamma and beta gradients of the last backward against finite differences of f.loss().
+void check_finite_differences(testing::LayerFixture& f, bool relu) {
+  const reference::Tensor dx = f.input_grad();  // before loss() reuses the memory
+  const reference::Tensor dgamma = f.grad("bn.weight"), dbeta = f.grad("bn.bias");
+  reference::GradCheckOptions o;
+  o.samples = 16;
+  // With a fused ReLU a step moves many outputs of a channel across the kink at once (a BN shift
+  // acts on the whole channel), so take a smaller step there; float noise stays below atol.
+  o.step = relu ? 1e-3 : 1e-2;
+  o.atol = 5e-3;
+  o.rtol = 2e-2;
+  o.kink_factor = relu ? 0.05 : 0.0;  // one-sided slopes 5% apart: a ReLU kink lies inside the step
+  auto loss = [&] { return f.loss(); };
+  const auto fd_x = reference::check_gradient(loss, f.x, dx, o);
+  CHECK_MESSAGE(fd_x.ok, "input vs finite differences: " << fd_x.message);
+  const auto fd_g = reference::check_gradient(loss, f.param("bn.weight"), dgamma, o);
+  CHECK_MESSAGE(fd_g.ok, "gamma vs finite differences: " << fd_g.message);
+  const auto fd_b = reference::check_gradient(loss, f.param("bn.bias"), dbeta, o);
+  CHECK_MESSAGE(fd_b.ok, "beta vs finite differences: " << fd_b.message);
 }
 
 void check_training(std::vector<int64_t> dims, bool relu, std::optional<tag> layout) {
@@ -48,21 +70,7 @@ void check_training(std::vector<int64_t> dims, bool relu, std::optional<tag> lay
   const auto cb = expect_close(dbeta, bwd.diff_beta, 1e-4, 1e-4);
   CHECK_MESSAGE(cb.ok, "diff_beta: " << cb.message);
 
-  reference::GradCheckOptions o;
-  o.samples = 16;
-  // With a fused ReLU a step moves many outputs of a channel across the kink at once (a BN shift
-  // acts on the whole channel), so take a smaller step there; float noise stays below atol.
-  o.step = relu ? 1e-3 : 1e-2;
-  o.atol = 5e-3;
-  o.rtol = 2e-2;
-  o.kink_factor = relu ? 0.05 : 0.0;  // one-sided slopes 5% apart: a ReLU kink lies inside the step
-  auto loss = [&] { return f.loss(); };
-  const auto fd_x = reference::check_gradient(loss, f.x, dx, o);
-  CHECK_MESSAGE(fd_x.ok, "input vs finite differences: " << fd_x.message);
-  const auto fd_g = reference::check_gradient(loss, gamma, dgamma, o);
-  CHECK_MESSAGE(fd_g.ok, "gamma vs finite differences: " << fd_g.message);
-  const auto fd_b = reference::check_gradient(loss, beta, dbeta, o);
-  CHECK_MESSAGE(fd_b.ok, "beta vs finite differences: " << fd_b.message);
+  check_finite_differences(f, relu);
 }
 
 }  // namespace
@@ -101,6 +109,32 @@ TEST_CASE("batch_norm running statistics follow PyTorch and eval mode uses them"
   const auto ce = expect_close(f.output(), want, 1e-5, 1e-4);
   CHECK_MESSAGE(ce.ok, "eval forward: " << ce.message);
   CHECK_MESSAGE(buffer(f.graph, "bn.num_batches_tracked").i64 == 2, "eval must not count batches");
+}
+
+TEST_CASE("frozen batch_norm trains with the running statistics and leaves them unchanged") {
+  testing::LayerFixture f({3, 5, 4, 4}, tag::nChw16c);
+  f.add<layers::BatchNorm>("bn", layers::BatchNormOptions{5, true, 1e-5f, 0.1f, /*frozen=*/true});
+  f.plan();
+  reference::Tensor run_mean = reference::make_tensor({5}, 0.f), run_var = reference::make_tensor({5}, 1.f);
+  reference::fill_random(run_mean, 7, -0.5f, 0.5f);
+  reference::fill_random(run_var, 8, 0.5f, 2.f);
+  engine::Buffer& mean = buffer(f.graph, "bn.running_mean");
+  engine::Buffer& var = buffer(f.graph, "bn.running_var");
+  std::copy(run_mean.data.begin(), run_mean.data.end(), mean.f32.begin());
+  std::copy(run_var.data.begin(), run_var.data.end(), var.f32.begin());
+  f.loss();
+  f.backward();
+  const reference::Tensor want = reference::batch_norm_forward_inference(f.x, f.param("bn.weight"),
+                                                                        f.param("bn.bias"), run_mean, run_var,
+                                                                        1e-5, true);
+  const auto cf = expect_close(f.output(), want, 1e-5, 1e-4);
+  CHECK_MESSAGE(cf.ok, "forward: " << cf.message);
+  CHECK(std::equal(mean.f32.begin(), mean.f32.end(), run_mean.data.begin()));
+  CHECK(std::equal(var.f32.begin(), var.f32.end(), run_var.data.begin()));
+  CHECK(buffer(f.graph, "bn.num_batches_tracked").i64 == 0);
+
+  // The statistics are constants of the loss: every gradient against finite differences.
+  check_finite_differences(f, true);
 }
 
 TEST_CASE("batch_norm rejects a single value per channel in training") {
