@@ -89,8 +89,8 @@ TEST_CASE("conv2d 3x3 stride 1 Winograd, 16->32 channels, batch 2, blocked input
   check_conv(k);
 }
 
-TEST_CASE("conv2d 3x3 stride 1 automatic algorithm, 5->7 channels, bias") {
-  check_conv({3, 5, 6, 6, 7, 3, 1, 1, true, tag::nChw16c, layers::Conv2dOptions::Algorithm::automatic, true});
+TEST_CASE("conv2d 3x3 stride 1 automatic algorithm is direct, 5->7 channels, bias") {
+  check_conv({3, 5, 6, 6, 7, 3, 1, 1, true, tag::nChw16c, layers::Conv2dOptions::Algorithm::automatic, false});
 }
 
 TEST_CASE("conv2d 7x7 stride 2 stem shape, 3->16 channels, batch 2") {
