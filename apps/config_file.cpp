@@ -26,7 +26,9 @@ namespace {
 // FIFO or device is refused at once.
 std::string read_config(const std::string& file) {
   const int fd = ::open(file.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) throw UsageError(fmt::format("--config: cannot open '{}': {}", file, std::strerror(errno)));
+  if (fd < 0)
+    throw UsageError(errno == ENOENT ? fmt::format("--config: '{}' does not exist", file)
+                                     : fmt::format("--config: cannot open '{}': {}", file, std::strerror(errno)));
   struct stat st {};
   std::string text;
   const bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
@@ -49,7 +51,7 @@ std::string read_config(const std::string& file) {
     throw UsageError(fmt::format("--config: '{}' is {}; give an INI file", file, what));
   }
   if (static_cast<uint64_t>(st.st_size) > kMaxConfigBytes)
-    throw UsageError(fmt::format("--config: '{}' is {} bytes, more than the {} an INI file of options may have",
+    throw UsageError(fmt::format("--config: '{}' is {} bytes, over the limit of {} for an INI file of options",
                                  file, st.st_size, kMaxConfigBytes));
   return text;
 }

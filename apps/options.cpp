@@ -15,9 +15,12 @@ namespace po = boost::program_options;
 
 bool parse_command_line(const po::options_description& desc, const std::vector<std::string>& args,
                         po::variables_map& vm, const po::positional_options_description& positional) {
-  const po::parsed_options parsed = po::command_line_parser(args).options(desc).positional(positional).run();
+  po::command_line_parser parser(args);
+  parser.options(desc);
+  if (positional.max_total_count() > 0) parser.positional(positional);
+  const po::parsed_options parsed = parser.run();
   for (const auto& option : parsed.options)
-    if (option.string_key.empty())
+    if (option.string_key.empty() || (option.position_key >= 0 && positional.max_total_count() == 0))
       throw UsageError(fmt::format("unexpected argument '{}'; every value follows its --option",
                                    option.value.empty() ? "" : option.value.front()));
   po::store(parsed, vm);

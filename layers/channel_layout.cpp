@@ -30,8 +30,9 @@ ChannelLayout channel_layout(const dnnl::memory::desc& md, const char* layer) {
   l.blocks = d.padded_dims[1] / l.block;
   l.sample_stride = b.strides[0];
   l.block_stride = l.blocks == 1 ? 0 : b.strides[1];
-  const bool spatial_dense = b.strides[3] == (b.inner_nblks == 0 && l.block == 1 ? 1 : l.block) &&
-                             b.strides[2] == w * b.strides[3];
+  // Spatial positions follow each other `step` apart (a stride over a dimension of size 1 is moot).
+  const int64_t step = b.inner_nblks == 0 && l.block == 1 ? 1 : l.block;
+  const bool spatial_dense = (w == 1 || b.strides[3] == step) && (d.dims[2] == 1 || b.strides[2] == w * step);
   if (!spatial_dense) throw fail();
   if (l.block == 1) l.block_stride = b.strides[1];
   return l;

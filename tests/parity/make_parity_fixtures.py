@@ -7,7 +7,7 @@ dict) with the float64 one; PyTorch float32's own error on the same case sets th
 
 Run with Debian's python3-torch:  /usr/bin/python3 make_parity_fixtures.py OUTPUT_DIR
 Files are written in the safetensors layout by hand (json header + little-endian bytes)."""
-import json, os, struct, sys
+import hashlib, json, os, struct, sys
 import torch, torch.nn as nn, torch.nn.functional as F
 from torchvision.models.resnet import ResNet, BasicBlock, Bottleneck
 
@@ -193,5 +193,15 @@ def make(name, out_dir):
 if __name__ == "__main__":
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
+    # The fixtures depend only on this script and torch: a stamp of both skips rewriting them.
+    with open(os.path.abspath(__file__), "rb") as f:
+        stamp = hashlib.sha256(f.read() + torch.__version__.encode()).hexdigest()
+    stamp_file = os.path.join(out, "stamp")
+    if len(sys.argv) == 2 and os.path.exists(stamp_file) and open(stamp_file).read() == stamp:
+        print(f"fixtures in {out} are up to date")
+        sys.exit(0)
     for name in (sys.argv[2:] or CASES):
         make(name, out)
+    if len(sys.argv) == 2:
+        with open(stamp_file, "w") as f:
+            f.write(stamp)
