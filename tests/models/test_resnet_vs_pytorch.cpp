@@ -9,20 +9,10 @@
 #include "layers/resnet.hpp"
 #include "tests/reference/compare.hpp"
 #include "tests/support/harness.hpp"
+#include "tests/support/tensor_values.hpp"
 
 using namespace dnntrain;
-
-namespace {
-
-template <class T>
-std::vector<T> values(const engine::Safetensors& file, const std::string& name) {
-  const auto bytes = file.bytes(file.at(name));
-  std::vector<T> out(bytes.size() / sizeof(T));
-  std::memcpy(out.data(), bytes.data(), bytes.size());
-  return out;
-}
-
-}  // namespace
+using testing::values;
 
 TEST_CASE("resnet20 training step matches PyTorch: loss, every gradient, running statistics") {
   const auto file = engine::Safetensors::read(DNNTRAIN_FIXTURES_DIR "/resnet20_step.safetensors");

@@ -16,18 +16,12 @@
 #include "engine/optim/optimizer.hpp"
 #include "layers/resnet.hpp"
 #include "tests/support/harness.hpp"
+#include "tests/support/tensor_values.hpp"
 
 using namespace dnntrain;
+using testing::values;
 
 namespace {
-
-template <class T>
-std::vector<T> values(const engine::Safetensors& file, const std::string& name) {
-  const auto bytes = file.bytes(file.at(name));
-  std::vector<T> out(bytes.size() / sizeof(T));
-  std::memcpy(out.data(), bytes.data(), bytes.size());
-  return out;
-}
 
 // Relative L2 distance of `got` from `want`, accumulated over several tensors.
 struct RelativeError {
