@@ -18,16 +18,34 @@ namespace {
 std::atomic<size_t> g_allocations{0}, g_large_allocations{0};
 }  // namespace
 
-void* operator new(size_t n) {
+// Every unaligned form of new and delete is replaced, so that memory from any of them (a
+// std::stable_sort buffer comes from the nothrow form) is released by the matching one.
+namespace {
+void* counted_malloc(size_t n) {
   ++g_allocations;
   if (n >= 4096) ++g_large_allocations;
-  if (void* p = std::malloc(n ? n : 1)) return p;
+  return std::malloc(n ? n : 1);
+}
+}  // namespace
+
+void* operator new(size_t n) {
+  if (void* p = counted_malloc(n)) return p;
   throw std::bad_alloc();
 }
+void* operator new[](size_t n) {
+  if (void* p = counted_malloc(n)) return p;
+  throw std::bad_alloc();
+}
+void* operator new(size_t n, const std::nothrow_t&) noexcept { return counted_malloc(n); }
+void* operator new[](size_t n, const std::nothrow_t&) noexcept { return counted_malloc(n); }
 #pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"  // this operator new is malloc
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"  // these operators new are malloc
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete(void* p, size_t) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete[](void* p, size_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
 #pragma GCC diagnostic pop
 
 using namespace dnntrain;

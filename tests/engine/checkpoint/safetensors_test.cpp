@@ -100,7 +100,8 @@ TEST_CASE("a file written byte by byte from the specification loads") {
   data.insert(data.end(), reinterpret_cast<const uint8_t*>(&n), reinterpret_cast<const uint8_t*>(&n) + 8);
   for (float f : {1.f, 2.f, 3.f, 4.f})
     data.insert(data.end(), reinterpret_cast<const uint8_t*>(&f), reinterpret_cast<const uint8_t*>(&f) + 4);
-  const Safetensors st = Safetensors::parse(raw(header, data), "spec.safetensors");
+  const Bytes file = raw(header, data);  // parse() keeps views into it
+  const Safetensors st = Safetensors::parse(file, "spec.safetensors");
   const auto& ab = st.at("ab", DType::F32);
   CHECK(ab.shape == std::vector<int64_t>{2, 2});
   float v[4];
