@@ -14,4 +14,8 @@ cmake --build build-asan -j "$(nproc)" >> build-asan.log 2>&1 || { tail -50 buil
 export ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:check_initialization_order=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export LSAN_OPTIONS=suppressions=$root/tests/sanitizers/lsan.supp:print_suppressions=0
-ctest --test-dir build-asan --output-on-failure -j 2 --timeout 1800 -LE fuzz -E install_and_embed
+ctest --test-dir build-asan --output-on-failure -j 2 --timeout 1800 -LE fuzz -E "install_and_embed|test_dist_"
+# Open MPI keeps allocations of components it unloads at exit, which LeakSanitizer cannot attribute
+# to a library: under mpirun, memory errors are still fatal but leaks are not checked.
+ASAN_OPTIONS=detect_leaks=0:strict_string_checks=1 ctest --test-dir build-asan --output-on-failure -j 2 \
+  --timeout 1800 -R "test_dist_"
