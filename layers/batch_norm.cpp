@@ -60,14 +60,13 @@ void BatchNorm::plan(engine::Planner& p) {
 
 void BatchNorm::batch_statistics(const float* x) {
   // Sums of x - x[0, c, 0, 0] keep the one-pass variance free of cancellation.
-  std::vector<double>& shift = shift_;
   for (int64_t b = 0; b < layout_.blocks; ++b)
-    for (int64_t j = 0; j < layout_.block; ++j) shift[b * layout_.block + j] = layout_.run(x, 0, b)[j];
-  channel_moments(x, layout_, shift.data(), sums_, sum1_.data(), sum2_.data());
+    for (int64_t j = 0; j < layout_.block; ++j) shift_[b * layout_.block + j] = layout_.run(x, 0, b)[j];
+  channel_moments(x, layout_, shift_.data(), sums_, sum1_.data(), sum2_.data());
   const double n = static_cast<double>(layout_.per_channel());
   for (int c = 0; c < options_.channels; ++c) {
     const double m = sum1_[c] / n;
-    mean_[c] = shift[c] + m;
+    mean_[c] = shift_[c] + m;
     var_[c] = std::max(sum2_[c] / n - m * m, 0.0);
     invstd_[c] = 1.0 / std::sqrt(var_[c] + options_.eps);
   }
@@ -86,21 +85,16 @@ void BatchNorm::normalize(const float* x, const double* mean, const double* invs
 
 void BatchNorm::forward(engine::Step& step) {
   const float* x = data_of(src_);
-  if (options_.frozen && step.mode == engine::Mode::train) {  // the running statistics, kept for backward
-    for (int i = 0; i < options_.channels; ++i) {
-      mean_[i] = running_mean_->f32[i];
-      invstd_[i] = 1.0 / std::sqrt(static_cast<double>(running_var_->f32[i]) + options_.eps);
+  if (step.mode == engine::Mode::eval || options_.frozen) {
+    // The running statistics: in eval mode into scratch, leaving the last training step's batch
+    // statistics alone; in frozen training into the statistics backward reads.
+    double* mean = step.mode == engine::Mode::eval ? sum1_.data() : mean_.data();
+    double* invstd = step.mode == engine::Mode::eval ? sum2_.data() : invstd_.data();
+    for (int c = 0; c < options_.channels; ++c) {
+      mean[c] = running_mean_->f32[c];
+      invstd[c] = 1.0 / std::sqrt(static_cast<double>(running_var_->f32[c]) + options_.eps);
     }
-    normalize(x, mean_.data(), invstd_.data());
-    return;
-  }
-  if (step.mode == engine::Mode::eval) {
-    const int c = options_.channels;
-    for (int i = 0; i < c; ++i) {
-      sum1_[i] = running_mean_->f32[i];
-      sum2_[i] = 1.0 / std::sqrt(static_cast<double>(running_var_->f32[i]) + options_.eps);
-    }
-    normalize(x, sum1_.data(), sum2_.data());
+    normalize(x, mean, invstd);
     return;
   }
   batch_statistics(x);
