@@ -38,13 +38,13 @@ void BatchNorm::plan(engine::Planner& p) {
   sums_.resize(omp_get_max_threads(), padded);
   for (auto* v : {&shift_, &mean_, &var_, &invstd_, &sum1_, &sum2_}) v->assign(padded, 0.0);
   for (auto* v : {&scale_, &offset_, &mean_f_, &k_, &g_mean_, &input_scale_}) v->assign(padded, 0.f);
-  p.note(fmt::format("own kernels, {}-channel blocks, sums in double{}", layout_.block,
-                     options_.relu ? ", fused relu" : ""));
+  streaming_ = streams_outputs(layout_);
+  p.note(fmt::format("own kernels, {}-channel blocks, sums in double{}{}", layout_.block,
+                     options_.relu ? ", fused relu" : "", streaming_ ? ", streaming stores" : ""));
 
   src_ = p.input(0);
   dst_ = p.output(md);
   diff_dst_ = p.diff_output();
-  if (options_.relu) p.backward_reads_output();
   if (p.needs_diff_input(0)) diff_src_ = p.diff_input(0);
   const memory::desc channel_md({c}, memory::data_type::f32, memory::format_tag::x);
   weight_ = &p.parameter("weight", {c}, channel_md, channel_md, engine::Init::constant(1.f),
@@ -80,8 +80,10 @@ void BatchNorm::normalize(const float* x, const double* mean, const double* invs
     scale_[c] = static_cast<float>(a);
     offset_[c] = static_cast<float>(beta[c] - mean[c] * a);
   }
-  channel_affine(x, mutable_data_of(dst_), layout_, scale_.data(), offset_.data(), options_.relu);
+  channel_affine(x, mutable_data_of(dst_), layout_, affine_map(), streaming_);
 }
+
+ChannelAffine BatchNorm::affine_map() const { return {scale_.data(), offset_.data(), options_.relu}; }
 
 void BatchNorm::forward(engine::Step& step) {
   const float* x = data_of(src_);
@@ -118,8 +120,7 @@ void BatchNorm::backward(engine::Step& step) {
   (void)step;
   const float* x = data_of(src_);
   const float* dy = data_of(diff_dst_);
-  const float* y = options_.relu ? data_of(dst_) : nullptr;
-  channel_gradient_sums(x, dy, y, layout_, mean_.data(), sums_, sum1_.data(), sum2_.data());
+  channel_gradient_sums(x, dy, layout_, affine_map(), mean_.data(), sums_, sum1_.data(), sum2_.data());
   const double n = static_cast<double>(layout_.per_channel());
   const float* gamma = data_of(weight_->weight);
   float* d_gamma = mutable_data_of(weight_->grad);
@@ -134,8 +135,8 @@ void BatchNorm::backward(engine::Step& step) {
     input_scale_[c] = static_cast<float>(gamma[c] * invstd_[c]);
   }
   if (diff_src_)
-    channel_input_gradient(x, dy, y, mutable_data_of(diff_src_), layout_, mean_f_.data(), k_.data(),
-                           g_mean_.data(), input_scale_.data());
+    channel_input_gradient(x, dy, mutable_data_of(diff_src_), layout_, affine_map(),
+                           {mean_f_.data(), k_.data(), g_mean_.data(), input_scale_.data()}, streaming_);
 }
 
 }  // namespace dnntrain::layers

@@ -14,7 +14,7 @@ namespace dnntrain::layers {
 
 struct BatchNormOptions {
   int channels = 0;
-  bool relu = false;  // fuse the ReLU that follows; backward takes its mask from the output
+  bool relu = false;  // fuse the ReLU that follows; backward recomputes its mask from the input
   float eps = 1e-5f;
   float momentum = 0.1f;
   // Eval-mode statistics in training too (PyTorch's bn.eval() while fine-tuning): normalise with the
@@ -34,10 +34,13 @@ class BatchNorm : public engine::Layer {
   void batch_statistics(const float* x);
   void normalize(const float* x, const double* mean, const double* invstd);
   void update_running_statistics();
+  // The map forward applied last (batch or running statistics), which backward's ReLU mask repeats.
+  ChannelAffine affine_map() const;
 
   BatchNormOptions options_;
   ChannelLayout layout_;
   ChannelSums sums_;
+  bool streaming_ = false;  // outputs too large to stay cached: non-temporal stores
   dnnl::memory src_, dst_, diff_dst_, diff_src_;  // (N, C, H, W) in the input's layout
   engine::Parameter *weight_ = nullptr, *bias_ = nullptr;
   engine::Buffer *running_mean_ = nullptr, *running_var_ = nullptr, *batches_tracked_ = nullptr;

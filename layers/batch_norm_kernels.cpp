@@ -1,10 +1,18 @@
 // Batch-norm passes over (sample, channel block) runs, split evenly over the OpenMP team. Each run
-// is `spatial` vectors of `block` channels; the inner loops are cloned per instruction set.
+// is `spatial` positions `block` floats apart. A pass takes the channels of a run 16, then 8, then
+// 1 at a time as one GCC vector, so that its double accumulators stay in registers for the whole
+// run. The passes are cloned per instruction set.
 #include "layers/batch_norm_kernels.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include <omp.h>
+#include <unistd.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 namespace dnntrain::layers {
 
@@ -16,114 +24,256 @@ namespace {
 #define DNNTRAIN_CLONES
 #endif
 
-// Calls run(t, n, b) for every (sample n, block b), thread t taking an even, fixed share.
+// W consecutive channels as GCC vectors of float, of mask bits and of double (8 doubles fill one
+// AVX-512 register); W = 1 is plain scalars.
+template <int W>
+struct LaneTypes;
+template <>
+struct LaneTypes<8> {
+  using F = float __attribute__((vector_size(32)));
+  using M = int32_t __attribute__((vector_size(32)));
+  using D = double __attribute__((vector_size(64)));
+};
+template <>
+struct LaneTypes<1> {
+  using F = float;
+  using M = int32_t;
+  using D = double;
+};
+
+template <int W>
+struct Lanes {
+  using F = typename LaneTypes<W>::F;
+  using M = typename LaneTypes<W>::M;
+  using D = typename LaneTypes<W>::D;
+
+  static F load(const float* p) {
+    F v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+  }
+  static D load(const double* p) {
+    D v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+  }
+  static void store(float* p, F v) { std::memcpy(p, &v, sizeof v); }
+  // Non-temporal where p is 16-byte aligned and the lanes fill whole 16-byte stores.
+  static void stream(float* p, F v) {
+#if defined(__x86_64__)
+    if constexpr (W % 4 == 0) {
+      for (int i = 0; i < W; i += 4) {
+        __m128 part;
+        std::memcpy(&part, reinterpret_cast<const char*>(&v) + 4 * i, sizeof part);
+        _mm_stream_ps(p + i, part);
+      }
+      return;
+    }
+#endif
+    store(p, v);
+  }
+  static void add_to(double* p, D v) {
+    const D sum = load(p) + v;
+    std::memcpy(p, &sum, sizeof sum);
+  }
+  // Element by element: GCC 12 turns this into one AVX-512 conversion, where
+  // __builtin_convertvector gives four instructions.
+  static D widen(F v) {
+    if constexpr (W == 1)
+      return v;
+    else
+      return D{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]};
+  }
+
+  // The forward map, one definition for both directions, so that backward's ReLU mask is the one
+  // forward applied.
+  static F affine(F x, F scale, F offset) { return x * scale + offset; }
+  // max(v, 0) as std::max computes it: NaN stays NaN.
+  static F relu(F v) {
+    if constexpr (W == 1)
+      return v < 0.f ? 0.f : v;
+    else
+      return F(M(v) & ~M(v < 0.f));
+  }
+  // g where the pre-activation was positive, else 0.
+  static F masked(F g, F pre) {
+    if constexpr (W == 1)
+      return pre > 0.f ? g : 0.f;
+    else
+      return F(M(g) & M(pre > 0.f));
+  }
+};
+
+// Calls kernel.template run<G, W>(j) for the channels of a block: two groups of 8 lanes at a time
+// (a run of nChw16c), then one group of 8, then single channels. A kernel keeps one set of
+// accumulators per group, each a register.
+template <class Kernel>
+[[gnu::always_inline]] inline void for_channel_groups(int64_t block, Kernel& kernel) {
+  int64_t j = 0;
+  for (; j + 16 <= block; j += 16) kernel.template run<2, 8>(j);
+  for (; j + 8 <= block; j += 8) kernel.template run<1, 8>(j);
+  for (; j < block; ++j) kernel.template run<1, 1>(j);
+}
+
+struct MomentsKernel {
+  const float* x;
+  int64_t spatial, stride;
+  const double* shift;
+  double *s1, *s2;
+
+  template <int G, int W>
+  [[gnu::always_inline]] void run(int64_t j) {
+    using L = Lanes<W>;
+    typename L::D sh[G], a[G], q[G];
+#pragma GCC unroll 2
+    for (int g = 0; g < G; ++g) sh[g] = L::load(shift + j + W * g), a[g] = q[g] = typename L::D{};
+    for (int64_t s = 0; s < spatial; ++s) {
+#pragma GCC unroll 2
+      for (int g = 0; g < G; ++g) {
+        const typename L::D v = L::widen(L::load(x + s * stride + j + W * g)) - sh[g];
+        a[g] += v;
+        q[g] += v * v;
+      }
+    }
+#pragma GCC unroll 2
+    for (int g = 0; g < G; ++g) L::add_to(s1 + j + W * g, a[g]), L::add_to(s2 + j + W * g, q[g]);
+  }
+};
+
+struct AffineKernel {
+  const float* x;
+  float* y;
+  int64_t spatial, stride;
+  ChannelAffine map;
+  bool streaming;
+
+  template <int G, int W>
+  [[gnu::always_inline]] void run(int64_t j) {
+    using L = Lanes<W>;
+    typename L::F scale[G], offset[G];
+#pragma GCC unroll 2
+    for (int g = 0; g < G; ++g) scale[g] = L::load(map.scale + j + W * g), offset[g] = L::load(map.offset + j + W * g);
+    for (int64_t s = 0; s < spatial; ++s) {
+#pragma GCC unroll 2
+      for (int g = 0; g < G; ++g) {
+        const int64_t o = s * stride + j + W * g;
+        typename L::F v = L::affine(L::load(x + o), scale[g], offset[g]);
+        if (map.relu) v = L::relu(v);
+        if (streaming)
+          L::stream(y + o, v);
+        else
+          L::store(y + o, v);
+      }
+    }
+  }
+};
+
+struct GradientSumsKernel {
+  const float *x, *dy;
+  int64_t spatial, stride;
+  ChannelAffine map;
+  const double* mean;
+  double *s1, *s2;
+
+  template <int G, int W>
+  [[gnu::always_inline]] void run(int64_t j) {
+    using L = Lanes<W>;
+    typename L::F scale[G], offset[G];
+    typename L::D m[G], a[G], q[G];
+#pragma GCC unroll 2
+    for (int g = 0; g < G; ++g) {
+      scale[g] = L::load(map.scale + j + W * g), offset[g] = L::load(map.offset + j + W * g);
+      m[g] = L::load(mean + j + W * g), a[g] = q[g] = typename L::D{};
+    }
+    for (int64_t s = 0; s < spatial; ++s) {
+#pragma GCC unroll 2
+      for (int g = 0; g < G; ++g) {
+        const int64_t o = s * stride + j + W * g;
+        const typename L::F xv = L::load(x + o);
+        typename L::F gv = L::load(dy + o);
+        if (map.relu) gv = L::masked(gv, L::affine(xv, scale[g], offset[g]));
+        const typename L::D gd = L::widen(gv);
+        a[g] += gd;
+        q[g] += gd * (L::widen(xv) - m[g]);
+      }
+    }
+#pragma GCC unroll 2
+    for (int g = 0; g < G; ++g) L::add_to(s1 + j + W * g, a[g]), L::add_to(s2 + j + W * g, q[g]);
+  }
+};
+
+struct InputGradientKernel {
+  const float *x, *dy;
+  float* dx;
+  int64_t spatial, stride;
+  ChannelAffine map;
+  InputGradientTerms t;
+  bool streaming;
+
+  template <int G, int W>
+  [[gnu::always_inline]] void run(int64_t j) {
+    using L = Lanes<W>;
+    typename L::F scale[G], offset[G], mean[G], k[G], g_mean[G], input_scale[G];
+#pragma GCC unroll 2
+    for (int g = 0; g < G; ++g) {
+      const int64_t c = j + W * g;
+      scale[g] = L::load(map.scale + c), offset[g] = L::load(map.offset + c);
+      mean[g] = L::load(t.mean + c), k[g] = L::load(t.k + c), g_mean[g] = L::load(t.g_mean + c);
+      input_scale[g] = L::load(t.scale + c);
+    }
+    for (int64_t s = 0; s < spatial; ++s) {
+#pragma GCC unroll 2
+      for (int g = 0; g < G; ++g) {
+        const int64_t o = s * stride + j + W * g;
+        const typename L::F xv = L::load(x + o);
+        typename L::F gv = L::load(dy + o);
+        if (map.relu) gv = L::masked(gv, L::affine(xv, scale[g], offset[g]));
+        const typename L::F v = (gv - (xv - mean[g]) * k[g] - g_mean[g]) * input_scale[g];
+        if (streaming)
+          L::stream(dx + o, v);
+        else
+          L::store(dx + o, v);
+      }
+    }
+  }
+};
+
+DNNTRAIN_CLONES void moments_run(MomentsKernel k, int64_t block) { for_channel_groups(block, k); }
+DNNTRAIN_CLONES void affine_run(AffineKernel k, int64_t block) { for_channel_groups(block, k); }
+DNNTRAIN_CLONES void gradient_sums_run(GradientSumsKernel k, int64_t block) { for_channel_groups(block, k); }
+DNNTRAIN_CLONES void input_gradient_run(InputGradientKernel k, int64_t block) { for_channel_groups(block, k); }
+
+// Calls run(t, n, b) for every (sample n, block b), thread t taking an even, fixed share. With
+// streaming stores, each thread fences its own before the team's closing barrier.
 template <class Run>
-void for_each_run(const ChannelLayout& l, int threads, Run&& run) {
+void for_each_run(const ChannelLayout& l, int threads, bool streaming, Run&& run) {
   const int64_t units = l.batch * l.blocks;
 #pragma omp parallel num_threads(threads)
   {
     const int t = omp_get_thread_num(), team = omp_get_num_threads();
     const int64_t begin = units * t / team, end = units * (t + 1) / team;
     for (int64_t u = begin; u < end; ++u) run(t, u / l.blocks, u % l.blocks);
+#if defined(__x86_64__)
+    if (streaming) _mm_sfence();
+#endif
   }
 }
 
-DNNTRAIN_CLONES void moments_run(const float* __restrict x, int64_t spatial, int64_t block,
-                                 const double* __restrict shift, double* __restrict s1, double* __restrict s2) {
-  for (int64_t s = 0; s < spatial; ++s) {
-    const float* p = x + s * block;
-#pragma omp simd
-    for (int64_t j = 0; j < block; ++j) {
-      const double v = static_cast<double>(p[j]) - shift[j];
-      s1[j] += v;
-      s2[j] += v * v;
-    }
-  }
-}
-
-DNNTRAIN_CLONES void affine_run(const float* __restrict x, float* __restrict y, int64_t spatial, int64_t block,
-                                const float* __restrict scale, const float* __restrict offset, bool relu) {
-  for (int64_t s = 0; s < spatial; ++s) {
-    const float* p = x + s * block;
-    float* q = y + s * block;
-    if (relu) {
-#pragma omp simd
-      for (int64_t j = 0; j < block; ++j) q[j] = std::max(p[j] * scale[j] + offset[j], 0.f);
-    } else {
-#pragma omp simd
-      for (int64_t j = 0; j < block; ++j) q[j] = p[j] * scale[j] + offset[j];
-    }
-  }
-}
-
-// The backward passes come in two versions, with and without the ReLU mask, so that each inner
-// loop is a branch-free select the compiler vectorises.
-DNNTRAIN_CLONES void gradient_sums_run(const float* __restrict x, const float* __restrict dy, int64_t spatial,
-                                       int64_t block, const double* __restrict mean, double* __restrict s1,
-                                       double* __restrict s2) {
-  for (int64_t s = 0; s < spatial; ++s) {
-    const int64_t o = s * block;
-#pragma omp simd
-    for (int64_t j = 0; j < block; ++j) {
-      const double g = dy[o + j];
-      s1[j] += g;
-      s2[j] += g * (static_cast<double>(x[o + j]) - mean[j]);
-    }
-  }
-}
-
-DNNTRAIN_CLONES void masked_gradient_sums_run(const float* __restrict x, const float* __restrict dy,
-                                              const float* __restrict y, int64_t spatial, int64_t block,
-                                              const double* __restrict mean, double* __restrict s1,
-                                              double* __restrict s2) {
-  // The mask is applied in float first: a select mixed with the widening to double does not vectorise.
-  constexpr int64_t kLanes = 16;
-  float g[kLanes];
-  for (int64_t s = 0; s < spatial; ++s) {
-    for (int64_t j0 = 0; j0 < block; j0 += kLanes) {
-      const int64_t o = s * block + j0, n = std::min(kLanes, block - j0);
-#pragma omp simd
-      for (int64_t j = 0; j < n; ++j) {
-        const float d = dy[o + j];
-        g[j] = y[o + j] > 0.f ? d : 0.f;
-      }
-#pragma omp simd
-      for (int64_t j = 0; j < n; ++j) {
-        s1[j0 + j] += g[j];
-        s2[j0 + j] += static_cast<double>(g[j]) * (static_cast<double>(x[o + j]) - mean[j0 + j]);
-      }
-    }
-  }
-}
-
-DNNTRAIN_CLONES void input_gradient_run(const float* __restrict x, const float* __restrict dy,
-                                        float* __restrict dx, int64_t spatial, int64_t block,
-                                        const float* __restrict mean, const float* __restrict k,
-                                        const float* __restrict g_mean, const float* __restrict scale) {
-  for (int64_t s = 0; s < spatial; ++s) {
-    const int64_t o = s * block;
-#pragma omp simd
-    for (int64_t j = 0; j < block; ++j) dx[o + j] = (dy[o + j] - (x[o + j] - mean[j]) * k[j] - g_mean[j]) * scale[j];
-  }
-}
-
-DNNTRAIN_CLONES void masked_input_gradient_run(const float* __restrict x, const float* __restrict dy,
-                                               const float* __restrict y, float* __restrict dx, int64_t spatial,
-                                               int64_t block, const float* __restrict mean,
-                                               const float* __restrict k, const float* __restrict g_mean,
-                                               const float* __restrict scale) {
-  for (int64_t s = 0; s < spatial; ++s) {
-    const int64_t o = s * block;
-#pragma omp simd
-    for (int64_t j = 0; j < block; ++j) {
-      const float d = dy[o + j];
-      const float g = y[o + j] > 0.f ? d : 0.f;
-      dx[o + j] = (g - (x[o + j] - mean[j]) * k[j] - g_mean[j]) * scale[j];
-    }
-  }
+// Streaming stores need 16-byte aligned runs of whole 4-lane groups.
+bool aligned_for_streaming(const float* out, const ChannelLayout& l) {
+  return reinterpret_cast<uintptr_t>(out) % 16 == 0 && l.block % 4 == 0 && l.sample_stride % 4 == 0 &&
+         l.block_stride % 4 == 0;
 }
 
 }  // namespace
+
+bool streams_outputs(const ChannelLayout& l) {
+  static const size_t threshold = [] {
+    const long l3 = sysconf(_SC_LEVEL3_CACHE_SIZE);
+    return l3 > 0 ? static_cast<size_t>(l3) : size_t{32} << 20;
+  }();
+  return static_cast<size_t>(l.batch) * static_cast<size_t>(l.sample_stride) * sizeof(float) >= threshold;
+}
 
 void ChannelSums::resize(int threads, int64_t padded_channels) {
   threads_ = threads;
@@ -148,46 +298,46 @@ void ChannelSums::total(double* first_out, double* second_out) const {
 void channel_moments(const float* x, const ChannelLayout& l, const double* shift, ChannelSums& sums,
                      double* sum_x, double* sum_xx) {
   sums.clear();
-  for_each_run(l, sums.threads(), [&](int t, int64_t n, int64_t b) {
+  for_each_run(l, sums.threads(), false, [&](int t, int64_t n, int64_t b) {
     const int64_t c0 = b * l.block;
-    moments_run(l.run(x, n, b), l.spatial, l.block, shift + c0, sums.first(t) + c0, sums.second(t) + c0);
+    moments_run({l.run(x, n, b), l.spatial, l.block, shift + c0, sums.first(t) + c0, sums.second(t) + c0},
+                l.block);
   });
   sums.total(sum_x, sum_xx);
 }
 
-void channel_affine(const float* x, float* y, const ChannelLayout& l, const float* scale, const float* offset,
-                    bool relu) {
-  for_each_run(l, omp_get_max_threads(), [&](int, int64_t n, int64_t b) {
+void channel_affine(const float* x, float* y, const ChannelLayout& l, const ChannelAffine& map, bool streaming) {
+  streaming = streaming && aligned_for_streaming(y, l);
+  for_each_run(l, omp_get_max_threads(), streaming, [&](int, int64_t n, int64_t b) {
     const int64_t c0 = b * l.block;
-    affine_run(l.run(x, n, b), l.run(y, n, b), l.spatial, l.block, scale + c0, offset + c0, relu);
+    affine_run({l.run(x, n, b), l.run(y, n, b), l.spatial, l.block, {map.scale + c0, map.offset + c0, map.relu},
+                streaming},
+               l.block);
   });
 }
 
-void channel_gradient_sums(const float* x, const float* dy, const float* y, const ChannelLayout& l,
+void channel_gradient_sums(const float* x, const float* dy, const ChannelLayout& l, const ChannelAffine& map,
                            const double* mean, ChannelSums& sums, double* sum_g, double* sum_gx) {
   sums.clear();
-  for_each_run(l, sums.threads(), [&](int t, int64_t n, int64_t b) {
+  for_each_run(l, sums.threads(), false, [&](int t, int64_t n, int64_t b) {
     const int64_t c0 = b * l.block;
-    if (y)
-      masked_gradient_sums_run(l.run(x, n, b), l.run(dy, n, b), l.run(y, n, b), l.spatial, l.block, mean + c0,
-                               sums.first(t) + c0, sums.second(t) + c0);
-    else
-      gradient_sums_run(l.run(x, n, b), l.run(dy, n, b), l.spatial, l.block, mean + c0, sums.first(t) + c0,
-                        sums.second(t) + c0);
+    gradient_sums_run({l.run(x, n, b), l.run(dy, n, b), l.spatial, l.block,
+                       {map.scale + c0, map.offset + c0, map.relu}, mean + c0, sums.first(t) + c0,
+                       sums.second(t) + c0},
+                      l.block);
   });
   sums.total(sum_g, sum_gx);
 }
 
-void channel_input_gradient(const float* x, const float* dy, const float* y, float* dx, const ChannelLayout& l,
-                            const float* mean, const float* k, const float* g_mean, const float* scale) {
-  for_each_run(l, omp_get_max_threads(), [&](int, int64_t n, int64_t b) {
+void channel_input_gradient(const float* x, const float* dy, float* dx, const ChannelLayout& l,
+                            const ChannelAffine& map, const InputGradientTerms& terms, bool streaming) {
+  streaming = streaming && aligned_for_streaming(dx, l);
+  for_each_run(l, omp_get_max_threads(), streaming, [&](int, int64_t n, int64_t b) {
     const int64_t c0 = b * l.block;
-    if (y)
-      masked_input_gradient_run(l.run(x, n, b), l.run(dy, n, b), l.run(y, n, b), l.run(dx, n, b), l.spatial,
-                                l.block, mean + c0, k + c0, g_mean + c0, scale + c0);
-    else
-      input_gradient_run(l.run(x, n, b), l.run(dy, n, b), l.run(dx, n, b), l.spatial, l.block, mean + c0, k + c0,
-                         g_mean + c0, scale + c0);
+    input_gradient_run({l.run(x, n, b), l.run(dy, n, b), l.run(dx, n, b), l.spatial, l.block,
+                        {map.scale + c0, map.offset + c0, map.relu},
+                        {terms.mean + c0, terms.k + c0, terms.g_mean + c0, terms.scale + c0}, streaming},
+                       l.block);
   });
 }
 

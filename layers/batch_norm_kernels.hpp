@@ -27,22 +27,43 @@ class ChannelSums {
   std::vector<double> data_;
 };
 
+// The forward affine map per padded channel, y = x·scale[c] + offset[c], and whether a ReLU
+// follows it. Zero past the real channels, so padding stays zero. Backward recomputes the ReLU's
+// mask from x with the same map and the same arithmetic, bit for bit, instead of reading y.
+struct ChannelAffine {
+  const float* scale = nullptr;
+  const float* offset = nullptr;
+  bool relu = false;
+};
+
 // Per channel c < channels: sum_x[c] = Σ (x - shift[c]), sum_xx[c] = Σ (x - shift[c])².
 void channel_moments(const float* x, const ChannelLayout& l, const double* shift, ChannelSums& sums,
                      double* sum_x, double* sum_xx);
 
-// y = x·scale[c] + offset[c], then max(y, 0) when relu. scale and offset span the padded
-// channels (zero there, so padding stays zero).
-void channel_affine(const float* x, float* y, const ChannelLayout& l, const float* scale, const float* offset,
-                    bool relu);
+// y = x·scale[c] + offset[c], then max(y, 0) when relu. With `streaming`, y is written with
+// non-temporal stores where it is 16-byte aligned (same values, bit for bit).
+void channel_affine(const float* x, float* y, const ChannelLayout& l, const ChannelAffine& map, bool streaming);
 
-// With g = dy, or g = dy·[y > 0] when y is given (the fused ReLU's mask from its own output):
+// With g = dy, or g = dy·[x·scale + offset > 0] when map.relu:
 // sum_g[c] = Σ g, sum_gx[c] = Σ g·(x - mean[c]).
-void channel_gradient_sums(const float* x, const float* dy, const float* y, const ChannelLayout& l,
+void channel_gradient_sums(const float* x, const float* dy, const ChannelLayout& l, const ChannelAffine& map,
                            const double* mean, ChannelSums& sums, double* sum_g, double* sum_gx);
 
-// dx = (g - (x - mean[c])·k[c] - g_mean[c]) · scale[c], g as above.
-void channel_input_gradient(const float* x, const float* dy, const float* y, float* dx, const ChannelLayout& l,
-                            const float* mean, const float* k, const float* g_mean, const float* scale);
+// The terms of dx = (g - (x - mean[c])·k[c] - g_mean[c]) · scale[c] per padded channel.
+struct InputGradientTerms {
+  const float* mean = nullptr;
+  const float* k = nullptr;
+  const float* g_mean = nullptr;
+  const float* scale = nullptr;
+};
+
+// dx as above, g as in channel_gradient_sums; `streaming` as in channel_affine.
+void channel_input_gradient(const float* x, const float* dy, float* dx, const ChannelLayout& l,
+                            const ChannelAffine& map, const InputGradientTerms& terms, bool streaming);
+
+// Whether outputs of this layout should be written with non-temporal stores: when they are at least
+// the last-level cache's size (32 MiB where the system does not say), they cannot stay cached
+// until the next layer reads them, and such stores skip reading each line before overwriting it.
+bool streams_outputs(const ChannelLayout& l);
 
 }  // namespace dnntrain::layers

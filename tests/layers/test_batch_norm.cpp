@@ -81,6 +81,14 @@ TEST_CASE("batch_norm training with fused ReLU, 5 channels blocked, batch 3") {
   check_training({3, 5, 6, 7}, true, tag::nChw16c);
 }
 
+TEST_CASE("batch_norm training with fused ReLU, 24 channels channels-last (16 + 8 lanes), batch 2") {
+  check_training({2, 24, 5, 3}, true, tag::nhwc);
+}
+
+TEST_CASE("batch_norm training with fused ReLU, 5 channels in 8-channel blocks, batch 3") {
+  check_training({3, 5, 4, 6}, true, tag::nChw8c);
+}
+
 TEST_CASE("batch_norm training, batch 1, 32 channels, plain layout") { check_training({1, 32, 4, 4}, true, std::nullopt); }
 
 TEST_CASE("batch_norm running statistics follow PyTorch and eval mode uses them") {
@@ -183,4 +191,39 @@ TEST_CASE("batch_norm keeps float32's own precision over 65536 values per channe
     const auto cb = expect_close(f.grad("bn.bias"), bwd.diff_beta, ulp4 * max_abs(bwd.diff_beta), ulp4);
     CHECK_MESSAGE(cb.ok, "diff_beta: " << cb.message);
   }
+}
+
+// Backward recomputes the fused ReLU's mask from the input. Inputs equal to their channel's mean
+// with beta = 0 put the pre-activation within rounding of zero, where its sign depends on how
+// x·scale + offset is rounded: backward must reproduce forward's rounding exactly. beta's gradient
+// is then Σ dy over forward's own positive outputs; one differing mask bit moves it by about |dy|.
+TEST_CASE("batch_norm's backward ReLU mask is the one forward applied, at pre-activations near zero") {
+  const int64_t n = 4, c = 16, hw = 6 * 6;
+  testing::LayerFixture f({n, c, 6, 6}, tag::nChw16c);
+  f.add<layers::BatchNorm>("bn", layers::BatchNormOptions{static_cast<int>(c), true});
+  f.plan();
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t ch = 0; ch < c; ++ch)
+      for (int64_t s = 0; s < hw; ++s)
+        f.x.data[(i * c + ch) * hw + s] = 0.37f + 0.11f * ch + 0.5f * static_cast<float>((i * hw + s) % 3 - 1);
+  reference::Tensor& beta = f.param("bn.bias");
+  std::fill(beta.data.begin(), beta.data.end(), 0.f);
+  f.loss();
+  f.backward();
+  const reference::Tensor dbeta = f.grad("bn.bias");
+  const reference::Tensor& y = f.output();
+  int near_zero = 0;
+  for (int64_t ch = 0; ch < c; ++ch) {
+    double expected = 0, magnitude = 0;
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t s = 0; s < hw; ++s) {
+        const size_t at = static_cast<size_t>((i * c + ch) * hw + s);
+        if (y.data[at] > 0.f) expected += f.g.data[at];
+        magnitude += std::abs(f.g.data[at]);
+        if (y.data[at] != 0.f && std::abs(y.data[at]) < 1e-5f) ++near_zero;
+      }
+    CAPTURE(ch);
+    CHECK(std::abs(dbeta.data[ch] - expected) <= 1e-6 * magnitude);
+  }
+  CHECK(near_zero > 0);  // the case does reach the rounding-decided outputs
 }
