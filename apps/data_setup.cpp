@@ -41,8 +41,8 @@ data::DatasetKind check_data_options(const DataOptions& o) {
     throw UsageError(fmt::format("--dataset: unknown dataset '{}'; choose {}", o.dataset,
                                  engine::name_list(data::kDatasetNames)));
   const data::DatasetKind kind = *found;
-  if (o.augment != "standard" && o.augment != "none")
-    throw UsageError(fmt::format("--augment must be standard or none, got '{}'", o.augment));
+  if (!engine::find_named(data::kAugmentNames, o.augment))
+    throw UsageError(fmt::format("--augment must be {}, got '{}'", engine::name_list(data::kAugmentNames), o.augment));
   if (o.max_image_pixels < 0)
     throw UsageError(
         fmt::format("--max-image-pixels must be >= 0 (0: no limit), got {}", o.max_image_pixels));
