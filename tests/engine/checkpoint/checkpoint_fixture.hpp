@@ -5,14 +5,13 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <cstdlib>
-#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "engine/checkpoint/checkpoint.hpp"
 #include "engine/optim/optimizer.hpp"
+#include "tests/engine/checkpoint/temp_dir.hpp"
 #include "tests/engine/optim/blocked_parameter.hpp"
 
 namespace dnntrain::checkpoint_fixture {
@@ -20,6 +19,7 @@ namespace dnntrain::checkpoint_fixture {
 using engine::Buffer;
 using engine::Parameter;
 using testing::Tag;
+using testing::TempDir;
 
 struct Model {
   dnnl::engine eng{dnnl::engine::kind::cpu, 0};
@@ -57,16 +57,6 @@ void fill_random(Model& m, uint64_t seed);
 
 // Every parameter and buffer of `a` and `b` hold the same bits.
 void check_same(Model& a, Model& b, const std::string& what);
-
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/dnntrain_ckpt_XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
 
 // Steps `opt` n times with gradients that depend only on the global step index.
 void train(Model& m, engine::Optimizer& opt, int first, int n);
