@@ -42,7 +42,8 @@ data::DatasetKind check_data_options(const DataOptions& o) {
                                  engine::name_list(data::kDatasetNames)));
   const data::DatasetKind kind = *found;
   if (!engine::find_named(data::kAugmentNames, o.augment))
-    throw UsageError(fmt::format("--augment must be {}, got '{}'", engine::name_list(data::kAugmentNames), o.augment));
+    throw UsageError(
+        fmt::format("--augment must be {}, got '{}'", engine::name_list(data::kAugmentNames), o.augment));
   if (o.max_image_pixels < 0)
     throw UsageError(
         fmt::format("--max-image-pixels must be >= 0 (0: no limit), got {}", o.max_image_pixels));

@@ -53,7 +53,8 @@ void check_model_options(const ModelOptions& o) {
                                  engine::name_list(layers::resnet_models())));
   if (o.batch < 1) throw UsageError(fmt::format("--batch-size must be at least 1, got {}", o.batch));
   if (!engine::find_named(layers::kStemNames, o.stem))
-    throw UsageError(fmt::format("--stem must be {}, got '{}'", engine::name_list(layers::kStemNames), o.stem));
+    throw UsageError(
+        fmt::format("--stem must be {}, got '{}'", engine::name_list(layers::kStemNames), o.stem));
   const int min_size = layers::min_image_size(resnet_config(o));
   if (o.image_size < min_size || o.image_size > kMaxImageSize)
     throw UsageError(fmt::format("--image-size must be in [{}, {}] for {} with the {} stem, got {}", min_size,
@@ -64,7 +65,8 @@ void check_model_options(const ModelOptions& o) {
     throw UsageError(fmt::format("--classes must be in [1, {}], got {}", kMaxClasses, o.classes));
   // The largest early tensors: the input, and the stem's 64-channel output (stride 2 for the
   // ImageNet stem, 1 for the CIFAR one); also the logits.
-  const int64_t stem_size = resnet_config(o).stem == layers::Stem::cifar ? o.image_size : (o.image_size + 1) / 2;
+  const int64_t stem_size =
+      resnet_config(o).stem == layers::Stem::cifar ? o.image_size : (o.image_size + 1) / 2;
   const auto input = checked_product({o.batch, o.in_channels, o.image_size, o.image_size});
   const auto stem = checked_product({o.batch, 64, stem_size, stem_size});
   const auto logits = checked_product({o.batch, o.classes});
@@ -75,8 +77,8 @@ void check_model_options(const ModelOptions& o) {
         "than {} values; lower --batch-size or --image-size",
         o.batch, o.image_size, o.in_channels, o.classes, kMaxActivation));
   if (!engine::find_named(layers::kConvAlgorithmNames, o.conv_algorithm))
-    throw UsageError(fmt::format("--conv-algorithm must be {}, got '{}'", engine::name_list(layers::kConvAlgorithmNames),
-                                 o.conv_algorithm));
+    throw UsageError(fmt::format("--conv-algorithm must be {}, got '{}'",
+                                 engine::name_list(layers::kConvAlgorithmNames), o.conv_algorithm));
   check_threads(o.threads);
 }
 

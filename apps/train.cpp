@@ -176,7 +176,8 @@ int run_train(const std::vector<std::string>& args) {
     if (e.test.top1 > best_top1) {
       best_top1 = e.test.top1;
       state.extra["best_top1"] = fmt::format("{}", best_top1);
-      if (files) engine::save_checkpoint(best, graph.parameters(), graph.buffers(), nullptr, state);  // weights + config
+      // best.safetensors: the weights and the config, no optimizer state.
+      if (files) engine::save_checkpoint(best, graph.parameters(), graph.buffers(), nullptr, state);
     }
   };
 

@@ -73,7 +73,8 @@ void check(const TrainOptions& o) {
   if (o.lr_step_size < 1)
     throw UsageError(fmt::format("--lr-step-size must be at least 1, got {}", o.lr_step_size));
   if (!engine::find_named(engine::kOptimizerNames, o.opt))
-    throw UsageError(fmt::format("--opt must be {}, got '{}'", engine::name_list(engine::kOptimizerNames), o.opt));
+    throw UsageError(
+        fmt::format("--opt must be {}, got '{}'", engine::name_list(engine::kOptimizerNames), o.opt));
   if (o.nesterov && (o.opt != "sgd" || o.momentum <= 0))
     throw UsageError("--nesterov needs --opt sgd and --momentum > 0");
   try {

@@ -38,8 +38,9 @@ struct OptimizerOptions {
 };
 
 // torchvision's --opt names: the one table behind parsing, help text and errors.
-inline constexpr Named<OptimizerOptions::Kind> kOptimizerNames[] = {
-    {OptimizerOptions::Kind::sgd, "sgd"}, {OptimizerOptions::Kind::adam, "adam"}, {OptimizerOptions::Kind::adamw, "adamw"}};
+inline constexpr Named<OptimizerOptions::Kind> kOptimizerNames[] = {{OptimizerOptions::Kind::sgd, "sgd"},
+                                                                    {OptimizerOptions::Kind::adam, "adam"},
+                                                                    {OptimizerOptions::Kind::adamw, "adamw"}};
 
 // A kOptimizerNames name <-> Kind; throws dnntrain::Error naming the choices otherwise.
 OptimizerOptions::Kind optimizer_kind_from_name(const std::string& name);

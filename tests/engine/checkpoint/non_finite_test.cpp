@@ -1,7 +1,5 @@
 // Checkpoints and non-finite values: never saved (the previous file stays whole), refused on load
 // in weights, buffers and optimizer state, with or without dnntrain's metadata.
-#include "engine/checkpoint/checkpoint.hpp"
-
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -9,10 +7,10 @@
 #include <filesystem>
 
 #include "engine/checkpoint/atomic_file.hpp"
-#include "tests/engine/checkpoint/rewrite_checkpoint.hpp"
-
+#include "engine/checkpoint/checkpoint.hpp"
 #include "engine/error.hpp"
 #include "tests/engine/checkpoint/checkpoint_fixture.hpp"
+#include "tests/engine/checkpoint/rewrite_checkpoint.hpp"
 
 namespace dnntrain {
 namespace {

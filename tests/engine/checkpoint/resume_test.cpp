@@ -1,17 +1,15 @@
 // Checkpoint resume: the same bits as never stopping, the CRC over data and header, the optimizer
 // kind and state keys, and refusal of training positions out of range and unknown format versions.
-#include "engine/checkpoint/checkpoint.hpp"
-
 #include <doctest/doctest.h>
 
 #include <fstream>
 #include <iterator>
 #include <tuple>
 
-#include "tests/engine/checkpoint/rewrite_checkpoint.hpp"
-
+#include "engine/checkpoint/checkpoint.hpp"
 #include "engine/error.hpp"
 #include "tests/engine/checkpoint/checkpoint_fixture.hpp"
+#include "tests/engine/checkpoint/rewrite_checkpoint.hpp"
 
 namespace dnntrain {
 namespace {

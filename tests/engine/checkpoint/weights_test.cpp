@@ -1,18 +1,16 @@
 // Checkpoint weights: plain <-> blocked <-> file round trips, a file written by torch
 // (make_fixture.py) loading into blocked parameters, a file torch loads, --init strictness and skip
 // prefixes.
-#include "engine/checkpoint/checkpoint.hpp"
-
 #include <doctest/doctest.h>
 
 #include <cstdlib>
 #include <cstring>
 
+#include "engine/checkpoint/checkpoint.hpp"
 #include "engine/checkpoint/safetensors.hpp"
-#include "tests/reference/compare.hpp"
-
 #include "engine/error.hpp"
 #include "tests/engine/checkpoint/checkpoint_fixture.hpp"
+#include "tests/reference/compare.hpp"
 
 namespace dnntrain {
 namespace {
