@@ -10,14 +10,15 @@
 #include "apps/limits.hpp"
 #include "data/idx.hpp"
 #include "engine/error.hpp"
+#include "engine/names.hpp"
 
 namespace dnntrain::apps {
 
 namespace po = boost::program_options;
 
 void add_data_options(po::options_description& desc, DataOptions& o, bool training) {
-  desc.add_options()("dataset", po::value(&o.dataset)->default_value(o.dataset),
-                     "cifar10, cifar100, mnist, fashion-mnist, imagefolder or synthetic")(
+  const std::string datasets = engine::name_list(data::kDatasetNames);
+  desc.add_options()("dataset", po::value(&o.dataset)->default_value(o.dataset), datasets.c_str())(
       "data-path", po::value(&o.data_path)->default_value(o.data_path),
       "dataset folder (fashion-mnist: /usr/share/datasets/fashion-mnist when empty)")(
       "workers,j", po::value(&o.workers)->default_value(o.workers),
@@ -35,17 +36,14 @@ void add_data_options(po::options_description& desc, DataOptions& o, bool traini
 }
 
 data::DatasetKind check_data_options(const DataOptions& o) {
-  data::DatasetKind kind;
-  try {
-    kind = data::parse_dataset_kind(o.dataset);
-  } catch (const Error&) {
+  const auto found = engine::find_named(data::kDatasetNames, o.dataset);
+  if (!found)
+    throw UsageError(fmt::format("--dataset: unknown dataset '{}'; choose {}", o.dataset,
+                                 engine::name_list(data::kDatasetNames)));
+  const data::DatasetKind kind = *found;
+  if (!engine::find_named(data::kAugmentNames, o.augment))
     throw UsageError(
-        fmt::format("--dataset: unknown dataset '{}'; choose cifar10, cifar100, mnist, "
-                    "fashion-mnist, imagefolder or synthetic",
-                    o.dataset));
-  }
-  if (o.augment != "standard" && o.augment != "none")
-    throw UsageError(fmt::format("--augment must be standard or none, got '{}'", o.augment));
+        fmt::format("--augment must be {}, got '{}'", engine::name_list(data::kAugmentNames), o.augment));
   if (o.max_image_pixels < 0)
     throw UsageError(
         fmt::format("--max-image-pixels must be >= 0 (0: no limit), got {}", o.max_image_pixels));

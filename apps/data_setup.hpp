@@ -13,7 +13,7 @@
 #include "data/pipeline.hpp"
 #include "data/sample_transform.hpp"
 #include "data/sampler.hpp"
-#include "engine/trainer.hpp"
+#include "engine/batch_source.hpp"
 
 namespace dnntrain::apps {
 

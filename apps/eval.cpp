@@ -11,6 +11,7 @@
 #include "apps/model_setup.hpp"
 #include "engine/checkpoint/atomic_file.hpp"
 #include "engine/checkpoint/checkpoint.hpp"
+#include "engine/evaluate.hpp"
 
 namespace dnntrain::apps {
 
@@ -64,13 +65,8 @@ int run_eval(const std::vector<std::string>& args) {
   engine::Graph& graph = model.graph();
   graph.initialize(0);
   engine::load_weights(checkpoint, graph.parameters(), graph.buffers());
-  engine::OptimizerOptions unused;
-  engine::Optimizer optimizer(graph.parameters(), unused);  // the trainer's interface wants one
-  engine::TrainingState state;
-  engine::Trainer trainer(graph, loss_readout(model), optimizer,
-                          engine::LrSchedule(engine::ScheduleOptions{}), state);
   PipelineSource source(test_set, kind, d, m.image_size, m.batch, false, 0);
-  const engine::EvalResult r = trainer.evaluate(source);
+  const engine::EvalResult r = engine::evaluate(graph, loss_readout(model), source);
   fmt::print("{} on {} test split ({} samples): loss {:.4f} top-1 {:.2f}% top-5 {:.2f}%\n", m.model,
              d.dataset, r.samples, r.loss, 100 * r.top1, 100 * r.top5);
   if (const std::string skipped = data::skipped_images_report(*test_set); !skipped.empty())

@@ -3,7 +3,7 @@
 #pragma once
 
 #include "data/dataset.hpp"
-#include "engine/trainer.hpp"
+#include "engine/batch_source.hpp"
 #include "layers/resnet.hpp"
 
 namespace dnntrain::apps {

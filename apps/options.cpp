@@ -8,6 +8,7 @@
 
 #include "apps/command.hpp"
 #include "apps/limits.hpp"
+#include "engine/names.hpp"
 
 namespace dnntrain::apps {
 
@@ -32,9 +33,8 @@ bool parse_command_line(const po::options_description& desc, const std::vector<s
 }
 
 void add_model_options(po::options_description& desc, ModelOptions& o) {
-  std::string models;
-  for (const std::string& m : layers::resnet_models()) models += (models.empty() ? "" : ", ") + m;
-  desc.add_options()("model", po::value(&o.model)->default_value(o.model), ("model: " + models).c_str())(
+  const std::string models = "model: " + engine::name_list(layers::resnet_models());
+  desc.add_options()("model", po::value(&o.model)->default_value(o.model), models.c_str())(
       "batch-size,b", po::value(&o.batch)->default_value(o.batch), "images per step")(
       "image-size", po::value(&o.image_size)->default_value(o.image_size), "input height and width")(
       "in-channels", po::value(&o.in_channels)->default_value(o.in_channels), "input channels (1: grayscale)")(
@@ -48,12 +48,13 @@ void add_model_options(po::options_description& desc, ModelOptions& o) {
 }
 
 void check_model_options(const ModelOptions& o) {
-  const auto& models = layers::resnet_models();
-  if (std::find(models.begin(), models.end(), o.model) == models.end())
-    throw UsageError(fmt::format("--model: unknown model '{}'", o.model));
+  if (!engine::find_row(layers::resnet_models(), o.model))
+    throw UsageError(fmt::format("--model: unknown model '{}'; choose one of {}", o.model,
+                                 engine::name_list(layers::resnet_models())));
   if (o.batch < 1) throw UsageError(fmt::format("--batch-size must be at least 1, got {}", o.batch));
-  if (o.stem != "imagenet" && o.stem != "cifar")
-    throw UsageError(fmt::format("--stem must be imagenet or cifar, got '{}'", o.stem));
+  if (!engine::find_named(layers::kStemNames, o.stem))
+    throw UsageError(
+        fmt::format("--stem must be {}, got '{}'", engine::name_list(layers::kStemNames), o.stem));
   const int min_size = layers::min_image_size(resnet_config(o));
   if (o.image_size < min_size || o.image_size > kMaxImageSize)
     throw UsageError(fmt::format("--image-size must be in [{}, {}] for {} with the {} stem, got {}", min_size,
@@ -64,7 +65,8 @@ void check_model_options(const ModelOptions& o) {
     throw UsageError(fmt::format("--classes must be in [1, {}], got {}", kMaxClasses, o.classes));
   // The largest early tensors: the input, and the stem's 64-channel output (stride 2 for the
   // ImageNet stem, 1 for the CIFAR one); also the logits.
-  const int64_t stem_size = o.stem == "cifar" ? o.image_size : (o.image_size + 1) / 2;
+  const int64_t stem_size =
+      resnet_config(o).stem == layers::Stem::cifar ? o.image_size : (o.image_size + 1) / 2;
   const auto input = checked_product({o.batch, o.in_channels, o.image_size, o.image_size});
   const auto stem = checked_product({o.batch, 64, stem_size, stem_size});
   const auto logits = checked_product({o.batch, o.classes});
@@ -74,8 +76,9 @@ void check_model_options(const ModelOptions& o) {
         "--batch-size {} with --image-size {}, --in-channels {} and --classes {} needs tensors of more "
         "than {} values; lower --batch-size or --image-size",
         o.batch, o.image_size, o.in_channels, o.classes, kMaxActivation));
-  if (o.conv_algorithm != "auto" && o.conv_algorithm != "direct" && o.conv_algorithm != "winograd")
-    throw UsageError(fmt::format("--conv-algorithm must be auto, direct or winograd, got '{}'", o.conv_algorithm));
+  if (!engine::find_named(layers::kConvAlgorithmNames, o.conv_algorithm))
+    throw UsageError(fmt::format("--conv-algorithm must be {}, got '{}'",
+                                 engine::name_list(layers::kConvAlgorithmNames), o.conv_algorithm));
   check_threads(o.threads);
 }
 
@@ -105,9 +108,10 @@ layers::ResNetConfig resnet_config(const ModelOptions& o) {
   c.image_size = o.image_size;
   c.in_channels = o.in_channels;
   c.classes = o.classes;
-  c.stem = o.stem == "cifar" ? layers::Stem::cifar : layers::Stem::imagenet;
-  using A = layers::Conv2dOptions::Algorithm;
-  c.conv_algorithm = o.conv_algorithm == "winograd" ? A::winograd : o.conv_algorithm == "direct" ? A::direct : A::automatic;
+  // Unknown names (refused by check_model_options) fall back to the defaults.
+  c.stem = engine::find_named(layers::kStemNames, o.stem).value_or(layers::Stem::imagenet);
+  c.conv_algorithm = engine::find_named(layers::kConvAlgorithmNames, o.conv_algorithm)
+                         .value_or(layers::Conv2dOptions::Algorithm::automatic);
   return c;
 }
 

@@ -19,6 +19,7 @@
 #include "apps/train_options.hpp"
 #include "engine/checkpoint/checkpoint.hpp"
 #include "engine/error.hpp"
+#include "engine/evaluate.hpp"
 
 namespace dnntrain::apps {
 
@@ -114,7 +115,8 @@ int run_train(const std::vector<std::string>& args) {
         fmt::format("{}: metadata key 'dnntrain.extra.best_top1' is not a fraction: '{}'", o.resume, text));
   }
 
-  engine::Trainer trainer(graph, loss_readout(model), optimizer, schedule, state);
+  const engine::LossReadout readout = loss_readout(model);
+  engine::Trainer trainer(graph, readout, optimizer, schedule, state);
   trainer.set_before_update(parallel->average_gradients(graph, optimizer, o.bucket_mb));
   fmt::print(
       "{} on {} ({} training, {} test samples, {}x{}x{}, {} classes), batch {}, {} steps/epoch, {} threads\n",
@@ -145,7 +147,43 @@ int run_train(const std::vector<std::string>& args) {
     views->on_step(s, images_per_sec);
   };
 
-  while (state.epoch < o.epochs) {
+  // A completed epoch: the ranks' figures combined, evaluation, logs, and best.safetensors.
+  const auto finish_epoch = [&](engine::EpochResult& r) {
+    parallel->reduce(r);
+    if (o.dist_bn == "reduce") parallel->average_running_statistics(graph);
+    EpochSummary e;
+    e.epoch = epoch_shown + 1;
+    e.lr = state.lr;
+    e.train_loss = r.steps ? r.loss_sum / static_cast<double>(r.steps) : 0;
+    e.train_top1 = r.samples ? static_cast<double>(r.correct) / static_cast<double>(r.samples) : 0;
+    e.images_per_sec = r.seconds > 0 ? static_cast<double>(r.samples) / r.seconds : 0;
+    e.seconds = r.seconds;
+    e.wait_seconds = r.wait_seconds;
+    e.test = engine::evaluate(graph, readout, test_source);
+    parallel->reduce(e.test);
+    if (files) {
+      files->log_epoch(e);
+      views->on_epoch(e);
+    }
+    fmt::print(
+        "epoch {}/{}: train loss {:.4f} top-1 {:.2f}% | test loss {:.4f} top-1 {:.2f}% top-5 {:.2f}% | "
+        "{:.0f} img/s, {:.1f} s (data {:.1f} s)\n",
+        e.epoch, o.epochs, e.train_loss, 100 * e.train_top1, e.test.loss, 100 * e.test.top1,
+        100 * e.test.top5, e.images_per_sec, e.seconds, e.wait_seconds);
+    for (const auto* set : {train_set.get(), test_set.get()})
+      if (const std::string skipped = data::skipped_images_report(*set); !skipped.empty())
+        fmt::print("{}\n", skipped);
+    if (e.test.top1 > best_top1) {
+      best_top1 = e.test.top1;
+      state.extra["best_top1"] = fmt::format("{}", best_top1);
+      // best.safetensors: the weights and the config, no optimizer state.
+      if (files) engine::save_checkpoint(best, graph.parameters(), graph.buffers(), nullptr, state);
+    }
+  };
+
+  using End = engine::EpochResult::End;
+  End end = End::completed;
+  while (end == End::completed && state.epoch < o.epochs) {
     epoch_shown = state.epoch;
     progress.start_epoch(state.epoch, state.batch_in_epoch);
     engine::EpochResult r;
@@ -156,57 +194,29 @@ int run_train(const std::vector<std::string>& args) {
       throw;
     }
     progress.finish_line();
-    if (r.end == engine::EpochResult::End::completed) {
-      parallel->reduce(r);
-      if (o.dist_bn == "reduce") parallel->average_running_statistics(graph);
-      EpochSummary e;
-      e.epoch = epoch_shown + 1;
-      e.lr = state.lr;
-      e.train_loss = r.steps ? r.loss_sum / static_cast<double>(r.steps) : 0;
-      e.train_top1 = r.samples ? static_cast<double>(r.correct) / static_cast<double>(r.samples) : 0;
-      e.images_per_sec = r.seconds > 0 ? static_cast<double>(r.samples) / r.seconds : 0;
-      e.seconds = r.seconds;
-      e.wait_seconds = r.wait_seconds;
-      e.test = trainer.evaluate(test_source);
-      parallel->reduce(e.test);
-      if (files) {
-        files->log_epoch(e);
-        views->on_epoch(e);
-      }
-      fmt::print(
-          "epoch {}/{}: train loss {:.4f} top-1 {:.2f}% | test loss {:.4f} top-1 {:.2f}% top-5 {:.2f}% | "
-          "{:.0f} img/s, {:.1f} s (data {:.1f} s)\n",
-          e.epoch, o.epochs, e.train_loss, 100 * e.train_top1, e.test.loss, 100 * e.test.top1,
-          100 * e.test.top5, e.images_per_sec, e.seconds, e.wait_seconds);
-      for (const auto* set : {train_set.get(), test_set.get()})
-        if (const std::string skipped = data::skipped_images_report(*set); !skipped.empty())
-          fmt::print("{}\n", skipped);
-      if (e.test.top1 > best_top1) {
-        best_top1 = e.test.top1;
-        state.extra["best_top1"] = fmt::format("{}", best_top1);
-        if (files) engine::save_checkpoint(best, graph.parameters(), graph.buffers(), nullptr, state);  // weights + config
-      }
-      if (files) engine::save_checkpoint(checkpoint, graph.parameters(), graph.buffers(), &optimizer, state);
-      std::fflush(stdout);
-      if (o.steps > 0 && state.step >= o.steps) {
-        fmt::print("stopped after {} steps (--steps)\n", state.step);
-        break;
-      }
-      continue;
-    }
+    end = r.end;
+    if (end == End::completed) finish_epoch(r);
     if (files) engine::save_checkpoint(checkpoint, graph.parameters(), graph.buffers(), &optimizer, state);
-    if (r.end == engine::EpochResult::End::interrupted) {
-      fmt::print("interrupted at step {} (epoch {}, batch {}); saved {}; continue with --resume {}\n",
-                 state.step, state.epoch + 1, state.batch_in_epoch, checkpoint, checkpoint);
-      if (files) files->close();
-      std::fflush(stdout);
-      return 128 + InterruptGuard::signal();  // 130 for Ctrl-C, 143 for SIGTERM
+    switch (end) {
+      case End::completed:
+        if (o.steps > 0 && state.step >= o.steps) {  // --steps reached at the epoch's last batch
+          fmt::print("stopped after {} steps (--steps)\n", state.step);
+          end = End::step_limit;
+        }
+        break;
+      case End::step_limit:
+        fmt::print("stopped after {} steps (--steps) in epoch {}, batch {}\n", state.step, state.epoch + 1,
+                   state.batch_in_epoch);
+        break;
+      case End::interrupted:
+        fmt::print("interrupted at step {} (epoch {}, batch {}); saved {}; continue with --resume {}\n",
+                   state.step, state.epoch + 1, state.batch_in_epoch, checkpoint, checkpoint);
+        break;
     }
-    fmt::print("stopped after {} steps (--steps) in epoch {}, batch {}\n", state.step, state.epoch + 1,
-               state.batch_in_epoch);
-    break;
+    std::fflush(stdout);
   }
   if (files) files->close();
+  if (end == End::interrupted) return 128 + InterruptGuard::signal();  // 130 for Ctrl-C, 143 for SIGTERM
   if (best_top1 >= 0) fmt::print("best test top-1 {:.2f}%: {}\n", 100 * best_top1, best);
   fmt::print("checkpoint: {}\n", checkpoint);
   return 0;

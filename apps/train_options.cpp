@@ -14,6 +14,7 @@
 #include "engine/checkpoint/atomic_file.hpp"
 #include "apps/run_views.hpp"
 #include "engine/error.hpp"
+#include "engine/names.hpp"
 
 namespace dnntrain::apps {
 
@@ -71,8 +72,9 @@ void check(const TrainOptions& o) {
   check_real("--lr-warmup-decay", o.lr_warmup_decay, 0, 1, true);
   if (o.lr_step_size < 1)
     throw UsageError(fmt::format("--lr-step-size must be at least 1, got {}", o.lr_step_size));
-  if (o.opt != "sgd" && o.opt != "adam" && o.opt != "adamw")
-    throw UsageError(fmt::format("--opt must be sgd, adam or adamw, got '{}'", o.opt));
+  if (!engine::find_named(engine::kOptimizerNames, o.opt))
+    throw UsageError(
+        fmt::format("--opt must be {}, got '{}'", engine::name_list(engine::kOptimizerNames), o.opt));
   if (o.nesterov && (o.opt != "sgd" || o.momentum <= 0))
     throw UsageError("--nesterov needs --opt sgd and --momentum > 0");
   try {
@@ -108,7 +110,7 @@ std::vector<std::string> split_list(const std::string& list) {
 engine::OptimizerOptions optimizer_options(const TrainOptions& o) {
   engine::OptimizerOptions opt;
   opt.kind = engine::optimizer_kind_from_name(o.opt);
-  opt.momentum = o.opt == "sgd" ? o.momentum : 0;
+  opt.momentum = opt.kind == engine::OptimizerOptions::Kind::sgd ? o.momentum : 0;
   opt.nesterov = o.nesterov;
   opt.weight_decay = o.weight_decay;
   if (o.norm_weight_decay >= 0) opt.norm_weight_decay = o.norm_weight_decay;
@@ -117,14 +119,11 @@ engine::OptimizerOptions optimizer_options(const TrainOptions& o) {
 
 engine::ScheduleOptions schedule_options(const TrainOptions& o) {
   engine::ScheduleOptions s;
-  try {
-    s.kind = engine::schedule_kind_from_name(o.lr_scheduler);
-  } catch (const Error&) {
-    throw UsageError(
-        fmt::format("--lr-scheduler: unknown '{}'; choose constant, steplr, multisteplr, "
-                    "cosineannealinglr or exponentiallr",
-                    o.lr_scheduler));
-  }
+  const auto kind = engine::find_named(engine::kScheduleNames, o.lr_scheduler);
+  if (!kind)
+    throw UsageError(fmt::format("--lr-scheduler: unknown '{}'; choose {}", o.lr_scheduler,
+                                 engine::name_list(engine::kScheduleNames)));
+  s.kind = *kind;
   s.base_lr = o.lr;
   s.step_size = o.lr_step_size;
   s.gamma = o.lr_gamma;
@@ -144,6 +143,9 @@ engine::ScheduleOptions schedule_options(const TrainOptions& o) {
 }
 
 bool parse_train_options(const std::vector<std::string>& args, TrainOptions& o) {
+  const std::string optimizers = engine::name_list(engine::kOptimizerNames);
+  const std::string schedules =
+      engine::name_list(engine::kScheduleNames) + " (stepped per epoch unless --sched-on-updates)";
   // Doubles shown as typed (0.1, not 0.10000000000000001) in --help.
   const auto real = [](double& v) { return po::value(&v)->default_value(v, fmt::format("{}", v)); };
   o.model.model = "auto";
@@ -161,15 +163,13 @@ bool parse_train_options(const std::vector<std::string>& args, TrainOptions& o) 
   desc.add_options()("epochs", po::value(&o.epochs)->default_value(o.epochs), "epochs to train")(
       "steps", po::value(&o.steps)->default_value(o.steps),
       "stop after this many optimizer steps in total, then save (0: no limit)")(
-      "opt", po::value(&o.opt)->default_value(o.opt), "sgd, adam or adamw")(
+      "opt", po::value(&o.opt)->default_value(o.opt), optimizers.c_str())(
       "lr", real(o.lr), "base learning rate")("momentum", real(o.momentum), "SGD momentum")(
       "nesterov", po::bool_switch(&o.nesterov), "Nesterov momentum (SGD)")(
       "wd,weight-decay", real(o.weight_decay), "weight decay (also --weight-decay)")(
       "norm-weight-decay", real(o.norm_weight_decay), "weight decay of BN parameters (< 0: same as --wd)")(
       "label-smoothing", real(o.label_smoothing), "label smoothing")(
-      "lr-scheduler", po::value(&o.lr_scheduler)->default_value(o.lr_scheduler),
-      "constant, steplr, multisteplr, cosineannealinglr or exponentiallr (stepped per epoch unless "
-      "--sched-on-updates)")(
+      "lr-scheduler", po::value(&o.lr_scheduler)->default_value(o.lr_scheduler), schedules.c_str())(
       "lr-step-size", po::value(&o.lr_step_size)->default_value(o.lr_step_size), "steplr: epochs per decay")(
       "lr-gamma", real(o.lr_gamma), "steplr, multisteplr, exponentiallr: factor")(
       "lr-milestones", po::value(&o.lr_milestones)->default_value(o.lr_milestones),

@@ -6,35 +6,13 @@
 #include "engine/error.hpp"
 
 namespace dnntrain::data {
-namespace {
-
-struct KindName {
-  DatasetKind kind;
-  std::string_view name;
-};
-constexpr KindName kKinds[] = {{DatasetKind::cifar10, "cifar10"},
-                               {DatasetKind::cifar100, "cifar100"},
-                               {DatasetKind::mnist, "mnist"},
-                               {DatasetKind::fashion_mnist, "fashion-mnist"},
-                               {DatasetKind::imagefolder, "imagefolder"},
-                               {DatasetKind::synthetic, "synthetic"}};
-
-}  // namespace
 
 DatasetKind parse_dataset_kind(std::string_view name) {
-  for (const auto& k : kKinds) {
-    if (k.name == name) return k.kind;
-  }
-  throw Error("unknown dataset '" + std::string(name) +
-              "'; expected cifar10, cifar100, mnist, fashion-mnist, imagefolder or synthetic");
+  if (const auto kind = engine::find_named(kDatasetNames, name)) return *kind;
+  throw Error("unknown dataset '" + std::string(name) + "'; expected " + engine::name_list(kDatasetNames));
 }
 
-std::string_view dataset_kind_name(DatasetKind kind) {
-  for (const auto& k : kKinds) {
-    if (k.kind == kind) return k.name;
-  }
-  return "?";
-}
+std::string_view dataset_kind_name(DatasetKind kind) { return engine::name_of(kDatasetNames, kind); }
 
 Normalization normalization_for(DatasetKind kind, int channels) {
   Normalization n;

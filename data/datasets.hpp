@@ -11,12 +11,21 @@
 #include "data/dataset.hpp"
 #include "data/image_folder.hpp"
 #include "data/synthetic.hpp"
+#include "engine/names.hpp"
 
 namespace dnntrain::data {
 
 enum class DatasetKind { cifar10, cifar100, mnist, fashion_mnist, imagefolder, synthetic };
 
-// "cifar10", "cifar100", "mnist", "fashion-mnist", "imagefolder", "synthetic"; throws otherwise.
+// --dataset's names: the one table behind parsing, help text and errors.
+inline constexpr engine::Named<DatasetKind> kDatasetNames[] = {{DatasetKind::cifar10, "cifar10"},
+                                                               {DatasetKind::cifar100, "cifar100"},
+                                                               {DatasetKind::mnist, "mnist"},
+                                                               {DatasetKind::fashion_mnist, "fashion-mnist"},
+                                                               {DatasetKind::imagefolder, "imagefolder"},
+                                                               {DatasetKind::synthetic, "synthetic"}};
+
+// A kDatasetNames name -> kind; throws dnntrain::Error naming the choices otherwise.
 DatasetKind parse_dataset_kind(std::string_view name);
 std::string_view dataset_kind_name(DatasetKind kind);
 

@@ -10,9 +10,9 @@
 namespace dnntrain::data {
 
 AugmentPreset parse_augment_preset(std::string_view name) {
-  if (name == "standard") return AugmentPreset::standard;
-  if (name == "none") return AugmentPreset::none;
-  throw Error("unknown augmentation preset '" + std::string(name) + "'; expected standard or none");
+  if (const auto preset = engine::find_named(kAugmentNames, name)) return *preset;
+  throw Error("unknown augmentation preset '" + std::string(name) + "'; expected " +
+              engine::name_list(kAugmentNames));
 }
 
 SampleTransform::SampleTransform(DatasetKind kind, const Dataset& dataset, const TransformSettings& s,

@@ -12,6 +12,7 @@
 #include "data/datasets.hpp"
 #include "data/resize.hpp"
 #include "data/transforms.hpp"
+#include "engine/names.hpp"
 
 namespace dnntrain::data {
 
@@ -19,7 +20,11 @@ namespace dnntrain::data {
 // + flip; image folders: RandomResizedCrop(224) + flip in training, Resize(256) + CenterCrop(224) in
 // evaluation). none: no random transform (image folders keep their evaluation transform).
 enum class AugmentPreset { standard, none };
-AugmentPreset parse_augment_preset(std::string_view name);  // "standard" | "none"
+// --augment's names: the one table behind parsing, help text and errors.
+inline constexpr engine::Named<AugmentPreset> kAugmentNames[] = {{AugmentPreset::standard, "standard"},
+                                                                 {AugmentPreset::none, "none"}};
+// throws: dnntrain::Error naming the choices for a name not in kAugmentNames.
+AugmentPreset parse_augment_preset(std::string_view name);
 
 struct TransformSettings {
   AugmentPreset augment = AugmentPreset::standard;

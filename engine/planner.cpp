@@ -57,7 +57,7 @@ const dnnl::memory& Planner::output(const dnnl::memory::desc& md) {
 bool Planner::can_output_in_place(int i) const {
   const TensorState& source = state_.tensors[state_.nodes[node_].inputs.at(i)];
   // oneDNN 2.6.3's binary add computed dst = src0 when run in place on a padded blocked layout
-  // (5 channels in nChw16c; measured in tests/layers/test_relu_add.cpp), so padded tensors are
+  // (5 channels in nChw16c; measured in tests/layers/relu_add_test.cpp), so padded tensors are
   // never overwritten in place.
   const dnnl_memory_desc_t& md = source.md.data;
   for (int d = 0; d < md.ndims; ++d)

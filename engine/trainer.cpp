@@ -1,5 +1,4 @@
-// The trainer loop: steps with a finite-loss check, epochs with a resume position, and evaluation
-// with padded last batches, top-k counts and a confusion matrix.
+// The trainer loop: steps with a finite-loss check and epochs with a resume position.
 #include "engine/trainer.hpp"
 
 #include <fmt/format.h>
@@ -7,7 +6,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstring>
 
 #include "engine/error.hpp"
 
@@ -21,19 +19,6 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 
 }  // namespace
 
-TopK count_topk(const float* log_probs, const int32_t* labels, int n, int classes, int k) {
-  TopK hits;
-  for (int i = 0; i < n; ++i) {
-    const float* row = log_probs + static_cast<size_t>(i) * classes;
-    const float mine = row[labels[i]];
-    int above = 0;  // classes strictly more probable than the label
-    for (int c = 0; c < classes; ++c) above += row[c] > mine;
-    hits.top1 += above == 0;
-    hits.topk += above < k;
-  }
-  return hits;
-}
-
 Trainer::Trainer(Graph& graph, LossReadout loss, Optimizer& optimizer, LrSchedule schedule,
                  TrainingState& state)
     : graph_(graph),
@@ -42,11 +27,6 @@ Trainer::Trainer(Graph& graph, LossReadout loss, Optimizer& optimizer, LrSchedul
       schedule_(std::move(schedule)),
       state_(state) {
   DNNTRAIN_CHECK(loss_.loss && loss_.log_probs && loss_.classes > 0, "trainer: incomplete loss readout");
-  const dnnl::memory::dims dims = graph_.input_dims();
-  int64_t elements = 1;
-  for (auto d : dims) elements *= d;
-  padded_images_.assign(static_cast<size_t>(elements), 0.f);
-  padded_labels_.assign(static_cast<size_t>(graph_.batch()), 0);
 }
 
 StepStats Trainer::step(const BatchRef& batch, int64_t steps_per_epoch) {
@@ -111,49 +91,6 @@ EpochResult Trainer::train_epoch(BatchSource& source, const EpochControl& contro
   }
   r.seconds = seconds_since(t0);
   r.wait_seconds = source.wait_seconds();
-  return r;
-}
-
-EvalResult Trainer::evaluate(BatchSource& source) {
-  EvalResult r;
-  const int classes = loss_.classes, planned = graph_.batch();
-  const int k = std::min(5, classes);
-  r.classes = classes;
-  r.confusion.assign(static_cast<size_t>(classes) * classes, 0);
-  double loss_sum = 0;
-  int64_t top1 = 0, top5 = 0;
-  source.start_epoch(0, 0);
-  BatchRef batch;
-  while (source.next(batch)) {
-    const float* images = batch.images;
-    const int32_t* labels = batch.labels;
-    if (batch.n < planned) {
-      const size_t per = padded_images_.size() / static_cast<size_t>(planned);
-      std::memcpy(padded_images_.data(), batch.images, sizeof(float) * per * batch.n);
-      std::fill(padded_images_.begin() + static_cast<std::ptrdiff_t>(per * batch.n), padded_images_.end(),
-                0.f);
-      std::copy(batch.labels, batch.labels + batch.n, padded_labels_.begin());
-      std::fill(padded_labels_.begin() + batch.n, padded_labels_.end(), 0);
-      images = padded_images_.data();
-      labels = padded_labels_.data();
-    }
-    graph_.forward(Mode::eval, images, labels);
-    const float* lp = loss_.log_probs();
-    const TopK hits = count_topk(lp, labels, batch.n, classes, k);
-    top1 += hits.top1;
-    top5 += hits.topk;
-    for (int i = 0; i < batch.n; ++i) {
-      const float* row = lp + static_cast<size_t>(i) * classes;
-      loss_sum -= row[labels[i]];
-      const int predicted = static_cast<int>(std::max_element(row, row + classes) - row);
-      ++r.confusion[static_cast<size_t>(labels[i]) * classes + predicted];
-    }
-    r.samples += batch.n;
-  }
-  DNNTRAIN_CHECK(r.samples > 0, "evaluation: the test set is empty");
-  r.loss = loss_sum / static_cast<double>(r.samples);
-  r.top1 = static_cast<double>(top1) / static_cast<double>(r.samples);
-  r.top5 = static_cast<double>(top5) / static_cast<double>(r.samples);
   return r;
 }
 

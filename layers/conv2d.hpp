@@ -5,6 +5,7 @@
 #pragma once
 
 #include "engine/layer.hpp"
+#include "engine/names.hpp"
 #include "engine/op.hpp"
 #include "engine/parameter.hpp"
 
@@ -20,6 +21,12 @@ struct Conv2dOptions {
   // runs only when asked for; each pass then falls back to direct where oneDNN lacks it.
   enum class Algorithm { automatic, direct, winograd } algorithm = Algorithm::automatic;
 };
+
+// --conv-algorithm's names: the one table behind parsing, help text and errors.
+inline constexpr engine::Named<Conv2dOptions::Algorithm> kConvAlgorithmNames[] = {
+    {Conv2dOptions::Algorithm::automatic, "auto"},
+    {Conv2dOptions::Algorithm::direct, "direct"},
+    {Conv2dOptions::Algorithm::winograd, "winograd"}};
 
 class Conv2d : public engine::Layer {
  public:

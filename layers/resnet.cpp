@@ -18,29 +18,6 @@ using engine::TensorId;
 
 namespace {
 
-struct Architecture {
-  bool bottleneck;
-  std::vector<int> blocks;  // per stage
-  std::vector<int> widths;  // per stage (bottleneck: the inner width; output is 4×)
-  bool cifar_family;        // He et al.'s 16/32/64 CIFAR ResNets
-};
-
-Architecture architecture_of(const std::string& model) {
-  if (model == "resnet18") return {false, {2, 2, 2, 2}, {64, 128, 256, 512}, false};
-  if (model == "resnet34") return {false, {3, 4, 6, 3}, {64, 128, 256, 512}, false};
-  if (model == "resnet50") return {true, {3, 4, 6, 3}, {64, 128, 256, 512}, false};
-  if (model == "resnet101") return {true, {3, 4, 23, 3}, {64, 128, 256, 512}, false};
-  if (model == "resnet152") return {true, {3, 8, 36, 3}, {64, 128, 256, 512}, false};
-  for (int depth : {20, 32, 44, 56, 110})
-    if (model == fmt::format("resnet{}", depth)) {
-      const int n = (depth - 2) / 6;
-      return {false, {n, n, n}, {16, 32, 64}, true};
-    }
-  std::string names;
-  for (const std::string& m : resnet_models()) names += (names.empty() ? "" : ", ") + m;
-  throw Error(fmt::format("unknown model '{}'; choose one of {}", model, names));
-}
-
 class Builder {
  public:
   Builder(engine::Graph& graph, const ResNetConfig& config) : g_(graph), config_(config) {}
@@ -86,21 +63,14 @@ class Builder {
 
 }  // namespace
 
-const std::vector<std::string>& resnet_models() {
-  static const std::vector<std::string> names{"resnet18", "resnet34", "resnet50",  "resnet101",
-                                              "resnet152", "resnet20", "resnet32", "resnet44",
-                                              "resnet56",  "resnet110"};
-  return names;
-}
-
 int min_image_size(const ResNetConfig& config) {
-  if (architecture_of(config.model).cifar_family) return 4;
+  if (resnet_architecture(config.model).cifar_family) return 4;
   return config.stem == Stem::imagenet ? 32 : 8;
 }
 
 Model::Model(engine::Context& context, const ResNetConfig& config, engine::GraphOptions options)
     : config_(config), graph_(context, options) {
-  Architecture arch = architecture_of(config.model);
+  ResNetArchitecture arch = resnet_architecture(config.model);
   if (!config.stage_blocks.empty()) {
     DNNTRAIN_CHECK(config.stage_blocks.size() == arch.blocks.size(),
                    fmt::format("{} has {} stages; {} block counts given", config.model, arch.blocks.size(),

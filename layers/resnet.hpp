@@ -8,7 +8,9 @@
 #include <vector>
 
 #include "engine/graph.hpp"
+#include "engine/names.hpp"
 #include "layers/conv2d.hpp"
+#include "layers/resnet_models.hpp"
 #include "layers/softmax_cross_entropy.hpp"
 
 namespace dnntrain::layers {
@@ -16,7 +18,7 @@ namespace dnntrain::layers {
 enum class Stem { imagenet, cifar };
 
 struct ResNetConfig {
-  std::string model = "resnet18";  // resnet18/34/50/101/152, resnet20/32/44/56/110
+  std::string model = "resnet18";  // a resnet_models() name
   int classes = 1000;
   int in_channels = 3;
   int image_size = 224;  // H = W of the input
@@ -31,8 +33,9 @@ struct ResNetConfig {
   std::vector<int> stage_blocks;
 };
 
-// The model names build_resnet accepts, in a stable order.
-const std::vector<std::string>& resnet_models();
+// --stem's names: the one table behind parsing, help text and errors.
+inline constexpr engine::Named<Stem> kStemNames[] = {{Stem::imagenet, "imagenet"}, {Stem::cifar, "cifar"}};
+
 // The smallest input size the model's stride-2 steps leave at least 1×1 (the model must be known).
 int min_image_size(const ResNetConfig& config);
 

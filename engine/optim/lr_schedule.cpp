@@ -14,30 +14,11 @@
 namespace dnntrain::engine {
 
 ScheduleOptions::Kind schedule_kind_from_name(const std::string& name) {
-  using K = ScheduleOptions::Kind;
-  for (K k : {K::constant, K::steplr, K::multisteplr, K::cosineannealinglr, K::exponentiallr})
-    if (name == schedule_kind_name(k)) return k;
-  throw Error(
-      fmt::format("unknown LR schedule '{}'; use constant, steplr, multisteplr, cosineannealinglr "
-                  "or exponentiallr",
-                  name));
+  if (const auto kind = find_named(kScheduleNames, name)) return *kind;
+  throw Error(fmt::format("unknown LR schedule '{}'; use {}", name, name_list(kScheduleNames)));
 }
 
-const char* schedule_kind_name(ScheduleOptions::Kind kind) {
-  switch (kind) {
-    case ScheduleOptions::Kind::constant:
-      return "constant";
-    case ScheduleOptions::Kind::steplr:
-      return "steplr";
-    case ScheduleOptions::Kind::multisteplr:
-      return "multisteplr";
-    case ScheduleOptions::Kind::cosineannealinglr:
-      return "cosineannealinglr";
-    case ScheduleOptions::Kind::exponentiallr:
-      return "exponentiallr";
-  }
-  return "?";
-}
+const char* schedule_kind_name(ScheduleOptions::Kind kind) { return name_of(kScheduleNames, kind).data(); }
 
 LrSchedule::LrSchedule(ScheduleOptions options) : options_(std::move(options)) {
   const auto& o = options_;

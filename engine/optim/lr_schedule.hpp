@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/names.hpp"
+
 namespace dnntrain::engine {
 
 struct ScheduleOptions {
@@ -28,8 +30,15 @@ struct ScheduleOptions {
   bool on_updates = false;
 };
 
-// "constant", "steplr", "multisteplr", "cosineannealinglr", "exponentiallr" (torchvision's
-// --lr-scheduler names) -> Kind; throws dnntrain::Error for anything else.
+// torchvision's --lr-scheduler names: the one table behind parsing, help text and errors.
+inline constexpr Named<ScheduleOptions::Kind> kScheduleNames[] = {
+    {ScheduleOptions::Kind::constant, "constant"},
+    {ScheduleOptions::Kind::steplr, "steplr"},
+    {ScheduleOptions::Kind::multisteplr, "multisteplr"},
+    {ScheduleOptions::Kind::cosineannealinglr, "cosineannealinglr"},
+    {ScheduleOptions::Kind::exponentiallr, "exponentiallr"}};
+
+// A kScheduleNames name -> Kind; throws dnntrain::Error naming the choices for anything else.
 ScheduleOptions::Kind schedule_kind_from_name(const std::string& name);
 const char* schedule_kind_name(ScheduleOptions::Kind kind);
 

@@ -24,23 +24,11 @@ float* data(const dnnl::memory& m) { return static_cast<float*>(m.get_data_handl
 }  // namespace
 
 OptimizerOptions::Kind optimizer_kind_from_name(const std::string& name) {
-  if (name == "sgd") return OptimizerOptions::Kind::sgd;
-  if (name == "adam") return OptimizerOptions::Kind::adam;
-  if (name == "adamw") return OptimizerOptions::Kind::adamw;
-  throw Error(fmt::format("unknown optimizer '{}'; use sgd, adam or adamw", name));
+  if (const auto kind = find_named(kOptimizerNames, name)) return *kind;
+  throw Error(fmt::format("unknown optimizer '{}'; use {}", name, name_list(kOptimizerNames)));
 }
 
-const char* optimizer_kind_name(OptimizerOptions::Kind kind) {
-  switch (kind) {
-    case OptimizerOptions::Kind::sgd:
-      return "sgd";
-    case OptimizerOptions::Kind::adam:
-      return "adam";
-    case OptimizerOptions::Kind::adamw:
-      return "adamw";
-  }
-  return "?";
-}
+const char* optimizer_kind_name(OptimizerOptions::Kind kind) { return name_of(kOptimizerNames, kind).data(); }
 
 Optimizer::Optimizer(std::vector<Parameter*> parameters, OptimizerOptions options)
     : options_(options), parameters_(std::move(parameters)) {

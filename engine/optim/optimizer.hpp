@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/names.hpp"
 #include "engine/parameter.hpp"
 
 namespace dnntrain::engine {
@@ -36,7 +37,12 @@ struct OptimizerOptions {
   double clip_grad_norm = 0;
 };
 
-// "sgd", "adam", "adamw" (torchvision's --opt names) <-> Kind; throws dnntrain::Error otherwise.
+// torchvision's --opt names: the one table behind parsing, help text and errors.
+inline constexpr Named<OptimizerOptions::Kind> kOptimizerNames[] = {{OptimizerOptions::Kind::sgd, "sgd"},
+                                                                    {OptimizerOptions::Kind::adam, "adam"},
+                                                                    {OptimizerOptions::Kind::adamw, "adamw"}};
+
+// A kOptimizerNames name <-> Kind; throws dnntrain::Error naming the choices otherwise.
 OptimizerOptions::Kind optimizer_kind_from_name(const std::string& name);
 const char* optimizer_kind_name(OptimizerOptions::Kind kind);
 

@@ -1,5 +1,5 @@
 // engine::Trainer on a tiny graph (batch norm → fc → softmax cross-entropy over 3×1×1 inputs) against
-// the plain references of tests/reference: steps, the NaN stop, epochs and evaluation; and
+// the plain references of tests/reference: steps, the NaN stop, epochs, and engine::evaluate; and
 // engine::count_topk, the metric behind every reported top-1/top-5, on hand-made log-probabilities.
 #include "engine/trainer.hpp"
 
@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "engine/error.hpp"
+#include "engine/evaluate.hpp"
 #include "layers/batch_norm.hpp"
 #include "layers/linear.hpp"
 #include "layers/softmax_cross_entropy.hpp"
@@ -112,6 +113,27 @@ Tensor flat(const Tensor& t) { return reference::make_tensor({t.dim(0), t.dim(1)
 void check_close(const Tensor& got, const Tensor& want, const std::string& what) {
   const auto r = reference::expect_close(got, want, 1e-5, 1e-4);
   CHECK_MESSAGE(r.ok, what << ": " << r.message);
+}
+
+// Top-1, top-5 and the confusion matrix of logits rows, each row's classes put in order by a
+// stable sort on decreasing value: of tied classes the lower comes first (torch.argmax's pick).
+struct Ranked {
+  int64_t top1 = 0, top5 = 0;
+  std::vector<int64_t> confusion = std::vector<int64_t>(kClasses * kClasses, 0);
+};
+Ranked rank_labels(const Tensor& logits, const std::vector<int64_t>& labels) {
+  Ranked r;
+  for (size_t n = 0; n < labels.size(); ++n) {
+    const float* row = logits.data.data() + n * kClasses;
+    std::vector<int> order(kClasses);
+    for (int c = 0; c < kClasses; ++c) order[c] = c;
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return row[a] > row[b]; });
+    const auto place = std::find(order.begin(), order.end(), labels[n]) - order.begin();
+    r.top1 += place == 0;
+    r.top5 += place < 5;
+    ++r.confusion[labels[n] * kClasses + order[0]];
+  }
+  return r;
 }
 
 engine::LrSchedule step_lr() {
@@ -241,8 +263,7 @@ TEST_CASE("Trainer::train_epoch stops at the step limit, resumes mid-epoch, comp
   CHECK(state.epoch == 1);
 }
 
-TEST_CASE(
-    "Trainer::evaluate normalises with the running statistics, leaves them alone and pads the last batch") {
+TEST_CASE("evaluate normalises with the running statistics, leaves them alone and pads the last batch") {
   TinyTraining t;
   auto& [m, sgd, state, trainer] = t;
   engine::Buffer& mean = m.buffer("bn.running_mean");
@@ -260,24 +281,15 @@ TEST_CASE(
   const Tensor logits = reference::linear_forward(h, w, &b);
   const std::vector<int64_t> labels(source.labels.begin(), source.labels.end());
   const double loss = reference::softmax_cross_entropy(logits, labels).loss;
-  int64_t top1 = 0, top5 = 0;
-  std::vector<int64_t> confusion(kClasses * kClasses, 0);
-  for (int64_t n = 0; n < source.size(); ++n) {
-    const float* row = logits.data.data() + n * kClasses;
-    const float mine = row[labels[n]];
-    const int64_t above = std::count_if(row, row + kClasses, [&](float v) { return v > mine; });
-    top1 += above == 0;
-    top5 += above < 5;
-    ++confusion[labels[n] * kClasses + (std::max_element(row, row + kClasses) - row)];
-  }
+  const Ranked want = rank_labels(logits, labels);
 
-  const engine::EvalResult r = trainer.evaluate(source);
+  const engine::EvalResult r = engine::evaluate(m.graph, m.readout(), source);
   CHECK(r.samples == source.size());
   CHECK(r.classes == kClasses);
   CHECK(r.loss == doctest::Approx(loss).epsilon(1e-5));
-  CHECK(r.top1 == doctest::Approx(static_cast<double>(top1) / source.size()));
-  CHECK(r.top5 == doctest::Approx(static_cast<double>(top5) / source.size()));
-  CHECK(r.confusion == confusion);
+  CHECK(r.top1 == doctest::Approx(static_cast<double>(want.top1) / source.size()));
+  CHECK(r.top5 == doctest::Approx(static_cast<double>(want.top5) / source.size()));
+  CHECK(r.confusion == want.confusion);
   CHECK(mean.f32 == mean_before);
   CHECK(var.f32 == var_before);
   CHECK(m.buffer("bn.num_batches_tracked").i64 == 0);
@@ -300,10 +312,30 @@ TEST_CASE("count_topk ranks the label among the classes") {
   CHECK(count_topk(lp.data(), labels.data(), 1, 6, 5).topk == 1);
 }
 
-TEST_CASE("count_topk counts a tie with the label as a hit") {
-  const std::vector<float> lp = {-0.69f, -0.69f, -5};
-  const int32_t label = 1;
-  CHECK(count_topk(lp.data(), &label, 1, 3, 1).top1 == 1);
+TEST_CASE("count_topk ranks a label tied with a lower class below it (the first maximum wins)") {
+  const std::vector<float> lp = {-0.69f, -0.69f, -5, -0.69f, -0.69f, -5};
+  const std::vector<int32_t> labels = {1, 0};  // tied with class 0; class 0 itself
+  const auto k1 = count_topk(lp.data(), labels.data(), 2, 3, 1);
+  CHECK(k1.top1 == 1);  // only the row whose label is class 0
+  CHECK(k1.topk == 1);
+  CHECK(count_topk(lp.data(), labels.data(), 2, 3, 2).topk == 2);
+}
+
+TEST_CASE("evaluate: rows of equal logits predict class 0 in top-1, top-5 and the confusion matrix alike") {
+  TinyTraining t;
+  auto& m = t.m;
+  for (const char* name : {"fc.weight", "fc.bias"}) {
+    engine::Parameter& p = m.param(name);
+    testing::write_plain(p, p.weight, std::vector<float>(m.plain(name).size(), 0.f));
+  }
+  VectorSource source(kClasses, false, 15);  // labels 0..6, every logit 0
+  const engine::EvalResult r = engine::evaluate(m.graph, m.readout(), source);
+  std::vector<int64_t> confusion(kClasses * kClasses, 0);
+  for (int c = 0; c < kClasses; ++c) confusion[c * kClasses] = 1;
+  CHECK(r.confusion == confusion);
+  CHECK(r.top1 == doctest::Approx(1.0 / kClasses));  // the label 0 row alone
+  CHECK(r.top5 == doctest::Approx(5.0 / kClasses));  // labels 0..4
+  CHECK(r.loss == doctest::Approx(std::log(static_cast<double>(kClasses))).epsilon(1e-6));
 }
 
 TEST_CASE("count_topk with k at least the class count counts every row") {

@@ -16,6 +16,7 @@
 #include "engine/checkpoint/atomic_file.hpp"
 #include "engine/checkpoint/safetensors.hpp"
 #include "engine/error.hpp"
+#include "tests/engine/checkpoint/temp_dir.hpp"
 
 namespace dnntrain {
 namespace {
@@ -23,16 +24,7 @@ namespace {
 namespace fs = std::filesystem;
 using engine::DType;
 using engine::Safetensors;
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/dnntrain_hostile_XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
+using testing::TempDir;
 
 std::string error_of(const std::string& path) {
   try {

@@ -17,6 +17,7 @@
 #include "engine/checkpoint/atomic_file.hpp"
 #include "engine/checkpoint/crc32c.hpp"
 #include "engine/error.hpp"
+#include "tests/engine/checkpoint/temp_dir.hpp"
 
 namespace dnntrain {
 namespace {
@@ -24,6 +25,7 @@ namespace {
 using engine::DType;
 using engine::Safetensors;
 using engine::TensorRef;
+using testing::TempDir;
 using Bytes = std::vector<uint8_t>;
 
 // 8-byte little-endian length, the header text as given, then the data bytes.
@@ -203,15 +205,6 @@ TEST_CASE("crc32c matches the standard check value") {
   CHECK(engine::crc32c(s.data() + 13, s.size() - 13, engine::crc32c(s.data(), 13)) ==
         engine::crc32c(s.data(), s.size()));
 }
-
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/dnntrain_st_XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
 
 // The AtomicFile temporaries in `dir`.
 int temporaries(const std::filesystem::path& dir) {

@@ -14,7 +14,7 @@ namespace {
 
 void check_model(layers::ResNetConfig c, size_t samples_per_tensor) {
   // Direct convolutions: Winograd's rounding noise (~1e-6 relative) reads as kinks to a float32
-  // finite difference. Winograd is checked in test_conv2d.cpp and by the PyTorch parity test.
+  // finite difference. Winograd is checked in conv2d_test.cpp and by the PyTorch parity test.
   c.conv_algorithm = layers::Conv2dOptions::Algorithm::direct;
   engine::Context context;
   layers::Model model(context, c, engine::GraphOptions{true});
