@@ -23,6 +23,7 @@ struct Conv2dOptions {
 
 class Conv2d : public engine::Layer {
  public:
+  using Options = Conv2dOptions;
   Conv2d(std::string name, Conv2dOptions options);
   void plan(engine::Planner& p) override;
   void forward(engine::Step& step) override;

@@ -96,11 +96,11 @@ TEST_CASE("batch_norm running statistics follow PyTorch and eval mode uses them"
   }
   engine::Buffer& mean = buffer(f.graph, "bn.running_mean");
   engine::Buffer& var = buffer(f.graph, "bn.running_var");
-  const auto cm = expect_close(mean.f32.data(), run_mean.data.data(), 5, 1e-6, 1e-5);
+  const auto cm = expect_close(mean.f32().data(), run_mean.data.data(), 5, 1e-6, 1e-5);
   CHECK_MESSAGE(cm.ok, "running_mean: " << cm.message);
-  const auto cv = expect_close(var.f32.data(), run_var.data.data(), 5, 1e-6, 1e-5);
+  const auto cv = expect_close(var.f32().data(), run_var.data.data(), 5, 1e-6, 1e-5);
   CHECK_MESSAGE(cv.ok, "running_var: " << cv.message);
-  CHECK(buffer(f.graph, "bn.num_batches_tracked").i64 == 2);
+  CHECK(buffer(f.graph, "bn.num_batches_tracked").i64() == 2);
 
   reference::fill_random(f.x, 99, -1.f, 1.f);
   f.loss(engine::Mode::eval);
@@ -108,7 +108,7 @@ TEST_CASE("batch_norm running statistics follow PyTorch and eval mode uses them"
       f.x, f.param("bn.weight"), f.param("bn.bias"), run_mean, run_var, 1e-5, true);
   const auto ce = expect_close(f.output(), want, 1e-5, 1e-4);
   CHECK_MESSAGE(ce.ok, "eval forward: " << ce.message);
-  CHECK_MESSAGE(buffer(f.graph, "bn.num_batches_tracked").i64 == 2, "eval must not count batches");
+  CHECK_MESSAGE(buffer(f.graph, "bn.num_batches_tracked").i64() == 2, "eval must not count batches");
 }
 
 TEST_CASE("frozen batch_norm trains with the running statistics and leaves them unchanged") {
@@ -120,8 +120,8 @@ TEST_CASE("frozen batch_norm trains with the running statistics and leaves them 
   reference::fill_random(run_var, 8, 0.5f, 2.f);
   engine::Buffer& mean = buffer(f.graph, "bn.running_mean");
   engine::Buffer& var = buffer(f.graph, "bn.running_var");
-  std::copy(run_mean.data.begin(), run_mean.data.end(), mean.f32.begin());
-  std::copy(run_var.data.begin(), run_var.data.end(), var.f32.begin());
+  std::copy(run_mean.data.begin(), run_mean.data.end(), mean.f32().begin());
+  std::copy(run_var.data.begin(), run_var.data.end(), var.f32().begin());
   f.loss();
   f.backward();
   const reference::Tensor want = reference::batch_norm_forward_inference(f.x, f.param("bn.weight"),
@@ -129,9 +129,9 @@ TEST_CASE("frozen batch_norm trains with the running statistics and leaves them 
                                                                         1e-5, true);
   const auto cf = expect_close(f.output(), want, 1e-5, 1e-4);
   CHECK_MESSAGE(cf.ok, "forward: " << cf.message);
-  CHECK(std::equal(mean.f32.begin(), mean.f32.end(), run_mean.data.begin()));
-  CHECK(std::equal(var.f32.begin(), var.f32.end(), run_var.data.begin()));
-  CHECK(buffer(f.graph, "bn.num_batches_tracked").i64 == 0);
+  CHECK(std::equal(mean.f32().begin(), mean.f32().end(), run_mean.data.begin()));
+  CHECK(std::equal(var.f32().begin(), var.f32().end(), run_var.data.begin()));
+  CHECK(buffer(f.graph, "bn.num_batches_tracked").i64() == 0);
 
   // The statistics are constants of the loss: every gradient against finite differences.
   check_finite_differences(f, true);

@@ -45,7 +45,8 @@ struct Model {
     b->name = std::move(name);
     b->shape = std::move(shape);
     b->type = type;
-    if (type == Buffer::Type::f32) b->f32.assign(static_cast<size_t>(b->shape.at(0)), 0.f);
+    b->value = dnnl::memory(Buffer::desc(type, b->shape), eng);
+    b->reset();
     buffers.push_back(b.get());
     owned_buffers.push_back(std::move(b));
   }
@@ -95,9 +96,9 @@ void fill_random(Model& m, uint64_t seed) {
     testing::write_plain(*p, p->weight, testing::uniform_values(p->elements(), seed++));
   for (Buffer* b : m.buffers) {
     if (b->type == Buffer::Type::i64)
-      b->i64 = static_cast<int64_t>(seed) * 1000003;
+      b->i64() = static_cast<int64_t>(seed) * 1000003;
     else
-      b->f32 = testing::uniform_values(b->f32.size(), seed++, 0.5f, 2.f);
+      std::ranges::copy(testing::uniform_values(b->elements(), seed++, 0.5f, 2.f), b->f32().begin());
   }
 }
 
@@ -111,8 +112,8 @@ void check_same(Model& a, Model& b, const std::string& what) {
                   what << ": " << a.params[k]->name << " differs: " << reference::describe(d));
   }
   for (size_t k = 0; k < a.buffers.size(); ++k) {
-    CHECK_MESSAGE(a.buffers[k]->f32 == b.buffers[k]->f32, what << ": " << a.buffers[k]->name << " differs");
-    CHECK_MESSAGE(a.buffers[k]->i64 == b.buffers[k]->i64, what << ": " << a.buffers[k]->name << " differs");
+    CHECK_MESSAGE(std::ranges::equal(a.buffers[k]->bytes(), b.buffers[k]->bytes()),
+                  what << ": " << a.buffers[k]->name << " differs");
   }
 }
 
@@ -159,9 +160,9 @@ TEST_CASE("a file written by torch (make_fixture.py) loads into blocked paramete
     const auto r = reference::expect_close(got.data(), want.data(), got.size(), 0, 0);
     CHECK_MESSAGE(r.ok, p->name << ": " << r.message);
   }
-  CHECK(m.buffers[0]->f32 == fixture_values("bn1.running_mean", 10));
-  CHECK(m.buffers[1]->f32 == fixture_values("bn1.running_var", 10));
-  CHECK(m.buffers[2]->i64 == 1234567890123);
+  CHECK(std::ranges::equal(m.buffers[0]->f32(), fixture_values("bn1.running_mean", 10)));
+  CHECK(std::ranges::equal(m.buffers[1]->f32(), fixture_values("bn1.running_var", 10)));
+  CHECK(m.buffers[2]->i64() == 1234567890123);
 }
 
 TEST_CASE("writes a file torch loads") {
@@ -216,7 +217,7 @@ void train(Model& m, engine::Optimizer& opt, int first, int n) {
     for (size_t k = 0; k < m.params.size(); ++k)
       testing::write_plain(*m.params[k], m.params[k]->grad,
                            testing::uniform_values(m.params[k]->elements(), 1000 * t + k));
-    m.buffers[2]->i64 += 1;
+    m.buffers[2]->i64() += 1;
     opt.step(0.05 * std::pow(0.9, t));
   }
 }
@@ -307,7 +308,7 @@ TEST_CASE("non-finite values are never saved and the previous checkpoint stays w
   testing::write_plain(m.param("layer1.0.conv1.weight"), m.param("layer1.0.conv1.weight").weight, values);
   CHECK_THROWS_WITH_AS(engine::save_weights(path, m.params, m.buffers),
                        doctest::Contains("'layer1.0.conv1.weight' holds nan at flat index 17"), Error);
-  m.buffers[1]->f32[3] = INFINITY;
+  m.buffers[1]->f32()[3] = INFINITY;
   CHECK_THROWS_WITH_AS(engine::save_weights(path, m.params, m.buffers), doctest::Contains("tensor"), Error);
   Model check = tiny(true);
   CHECK_NOTHROW(engine::load_weights(path, check.params, check.buffers));
