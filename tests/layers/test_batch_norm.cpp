@@ -1,12 +1,14 @@
 // BatchNorm against the reference: training with batch statistics (plain and fused ReLU), PyTorch's
 // running-statistics update (unbiased running_var), eval with running statistics, on 5 channels
 // (blocked padding) and batches 1 and 3; gradients also against finite differences; frozen
-// statistics (--freeze-bn) in training.
+// statistics (--freeze-bn) in training; the running statistics as planner memory.
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 
+#include "engine/checkpoint/checkpoint.hpp"
 #include "engine/error.hpp"
 #include "layers/batch_norm.hpp"
 #include "tests/reference/batch_norm.hpp"
@@ -135,6 +137,43 @@ TEST_CASE("frozen batch_norm trains with the running statistics and leaves them 
 
   // The statistics are constants of the loss: every gradient against finite differences.
   check_finite_differences(f, true);
+}
+
+TEST_CASE("batch_norm's running statistics are planner memory: initial values at plan(), one place for good") {
+  engine::Context context;
+  engine::Graph graph(context);
+  engine::TensorId x = graph.input({3, 5, 4, 4});
+  engine::TensorId y = graph.add<layers::BatchNorm>("bn", {x}, {.channels = 5});
+  graph.add<testing::DotLoss>("dot", {y});
+  graph.plan();
+  engine::Buffer& mean = buffer(graph, "bn.running_mean");
+  engine::Buffer& var = buffer(graph, "bn.running_var");
+  engine::Buffer& count = buffer(graph, "bn.num_batches_tracked");
+  // Before initialize(): PyTorch's initial values (running_var 1), in the persistent arena.
+  CHECK(std::ranges::all_of(mean.f32(), [](float v) { return v == 0.f; }));
+  CHECK(std::ranges::all_of(var.f32(), [](float v) { return v == 1.f; }));
+  CHECK(count.i64() == 0);
+  CHECK(graph.memory_report().persistent >= 2 * 5 * sizeof(float) + sizeof(int64_t));
+  const void* places[] = {mean.bytes().data(), var.bytes().data(), count.bytes().data()};
+
+  const std::string path = (std::filesystem::temp_directory_path() / "dnntrain_bn_buffers_test.safetensors").string();
+  graph.initialize(1);
+  reference::Tensor in = reference::make_tensor({3, 5, 4, 4}), g = reference::make_tensor({3, 5, 4, 4});
+  reference::fill_random(in, 3, -1.f, 2.f);
+  reference::fill_random(g, 4);
+  graph.layer<testing::DotLoss>("dot").set_weights(g);
+  graph.forward(engine::Mode::train, in.data.data(), nullptr);
+  const std::vector<float> trained(var.f32().begin(), var.f32().end());
+  CHECK_FALSE(std::ranges::all_of(trained, [](float v) { return v == 1.f; }));
+  engine::save_weights(path, graph.parameters(), graph.buffers());
+  graph.initialize(1);
+  CHECK(std::ranges::all_of(var.f32(), [](float v) { return v == 1.f; }));
+  engine::load_weights(path, graph.parameters(), graph.buffers());
+  std::filesystem::remove(path);
+  CHECK(std::ranges::equal(var.f32(), trained));
+  CHECK(count.i64() == 1);
+  const void* after[] = {mean.bytes().data(), var.bytes().data(), count.bytes().data()};
+  CHECK(std::ranges::equal(places, after));
 }
 
 TEST_CASE("batch_norm rejects a single value per channel in training") {
