@@ -26,16 +26,31 @@ TEST_CASE("relu forward and backward, 5 channels blocked, batch 3") {
   CHECK_MESSAGE(bwd.ok, "backward: " << bwd.message);
 }
 
-TEST_CASE("add with ReLU: relu(a + b), both summands from one tensor through two relayouts") {
-  engine::Context context;
-  engine::Graph graph(context, engine::GraphOptions{true});
-  engine::TensorId x = graph.input({3, 5, 4, 4});
+namespace {
+
+// x → relayouts a and b (nChw16c) → y = relu(a + b) → dot, planned.
+struct ReluAdd {
+  engine::TensorId a, y;
+  testing::DotLoss* dot;
+};
+
+ReluAdd relu_add_of_relayouts(engine::Graph& graph, engine::TensorId x) {
   engine::TensorId a = graph.add<testing::Relayout>("a", {x}, tag::nChw16c);
   engine::TensorId b = graph.add<testing::Relayout>("b", {x}, tag::nChw16c);
   engine::TensorId y = graph.add<layers::Add>("add", {a, b}, {.relu = true});
   graph.add<testing::DotLoss>("dot", {y});
-  auto& dot = graph.layer<testing::DotLoss>("dot");
   graph.plan();
+  return {a, y, &graph.layer<testing::DotLoss>("dot")};
+}
+
+}  // namespace
+
+TEST_CASE("add with ReLU: relu(a + b), both summands from one tensor through two relayouts") {
+  engine::Context context;
+  engine::Graph graph(context, engine::GraphOptions{true});
+  engine::TensorId x = graph.input({3, 5, 4, 4});
+  const ReluAdd r = relu_add_of_relayouts(graph, x);
+  testing::DotLoss& dot = *r.dot;
   reference::Tensor in = reference::make_tensor({3, 5, 4, 4}), g = reference::make_tensor({3, 5, 4, 4});
   reference::fill_small_integers(in, 3);
   reference::fill_random(g, 4);
@@ -57,13 +72,9 @@ TEST_CASE("add with ReLU in place over an unpadded summand (16 channels)") {
   engine::Context context;
   engine::Graph graph(context);
   engine::TensorId x = graph.input({2, 16, 3, 3});
-  engine::TensorId a = graph.add<testing::Relayout>("a", {x}, tag::nChw16c);
-  engine::TensorId b = graph.add<testing::Relayout>("b", {x}, tag::nChw16c);
-  engine::TensorId y = graph.add<layers::Add>("add", {a, b}, {.relu = true});
-  graph.add<testing::DotLoss>("dot", {y});
-  auto& dot = graph.layer<testing::DotLoss>("dot");
-  graph.plan();
-  CHECK(graph.value(y).get_data_handle() == graph.value(a).get_data_handle());
+  const ReluAdd r = relu_add_of_relayouts(graph, x);
+  testing::DotLoss& dot = *r.dot;
+  CHECK(graph.value(r.y).get_data_handle() == graph.value(r.a).get_data_handle());
   reference::Tensor in = reference::make_tensor({2, 16, 3, 3});
   reference::fill_small_integers(in, 8);
   graph.forward(engine::Mode::train, in.data.data(), nullptr);
