@@ -48,7 +48,8 @@ dnnl::memory::desc Buffer::desc(Type type, const std::vector<int64_t>& shape) {
     DNNTRAIN_CHECK(shape.empty(), "an i64 buffer is a 0-d scalar");
     return memory::desc({sizeof(int64_t)}, memory::data_type::u8, memory::format_tag::a);
   }
-  return memory::desc({static_cast<memory::dim>(product(shape))}, memory::data_type::f32, memory::format_tag::a);
+  return memory::desc({static_cast<memory::dim>(product(shape))}, memory::data_type::f32,
+                      memory::format_tag::a);
 }
 
 }  // namespace dnntrain::engine

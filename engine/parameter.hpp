@@ -48,8 +48,8 @@ struct Buffer {
   std::string name;
   std::vector<int64_t> shape;  // empty for a 0-d scalar
   Type type = Type::f32;
-  dnnl::memory value;          // desc() of type and shape
-  float initial = 0.f;         // every f32 element's value after plan() and Graph::initialize
+  dnnl::memory value;   // desc() of type and shape
+  float initial = 0.f;  // every f32 element's value after plan() and Graph::initialize
 
   size_t elements() const;
   std::span<float> f32() const;  // requires type == f32

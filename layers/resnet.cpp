@@ -44,7 +44,7 @@ Architecture architecture_of(const std::string& model) {
 // A convolution without bias and the batch norm after it, as torchvision pairs them.
 struct ConvBn {
   int in = 0, out = 0, kernel = 3, stride = 1;
-  bool relu = false;  // the ReLU after the batch norm, fused into it
+  bool relu = false;                                 // the ReLU after the batch norm, fused into it
   engine::Init gamma = engine::Init::constant(1.f);  // the batch norm's weight
 };
 
@@ -54,10 +54,14 @@ class Builder {
 
   TensorId conv_bn(const std::string& conv, const std::string& bn, TensorId x, ConvBn o) {
     TensorId y = g_.add<Conv2d>(conv, {x},
-                                {.in_channels = o.in, .out_channels = o.out, .kernel = o.kernel, .stride = o.stride,
-                                 .padding = o.kernel / 2, .algorithm = config_.conv_algorithm});
-    return g_.add<BatchNorm>(bn, {y},
-                             {.channels = o.out, .relu = o.relu, .frozen = config_.freeze_bn, .weight_init = o.gamma});
+                                {.in_channels = o.in,
+                                 .out_channels = o.out,
+                                 .kernel = o.kernel,
+                                 .stride = o.stride,
+                                 .padding = o.kernel / 2,
+                                 .algorithm = config_.conv_algorithm});
+    return g_.add<BatchNorm>(
+        bn, {y}, {.channels = o.out, .relu = o.relu, .frozen = config_.freeze_bn, .weight_init = o.gamma});
   }
 
   // torchvision's BasicBlock: conv3x3 (stride) → bn → relu → conv3x3 → bn, + shortcut, → relu.
@@ -72,7 +76,8 @@ class Builder {
   // torchvision's Bottleneck: conv1x1 → bn → relu → conv3x3 (stride) → bn → relu → conv1x1 (4×
   // width) → bn, + shortcut, → relu.
   TensorId bottleneck(const std::string& name, TensorId x, int in, int width, int stride) {
-    TensorId out = conv_bn(name + ".conv1", name + ".bn1", x, {.in = in, .out = width, .kernel = 1, .relu = true});
+    TensorId out =
+        conv_bn(name + ".conv1", name + ".bn1", x, {.in = in, .out = width, .kernel = 1, .relu = true});
     out = conv_bn(name + ".conv2", name + ".bn2", out,
                   {.in = width, .out = width, .kernel = 3, .stride = stride, .relu = true});
     out = conv_bn(name + ".conv3", name + ".bn3", out,
@@ -92,7 +97,9 @@ class Builder {
 
   // The last batch norm of a residual branch: gamma 0 with zero_init_residual, so the block starts
   // as its shortcut.
-  engine::Init residual_gamma() const { return engine::Init::constant(config_.zero_init_residual ? 0.f : 1.f); }
+  engine::Init residual_gamma() const {
+    return engine::Init::constant(config_.zero_init_residual ? 0.f : 1.f);
+  }
 
   engine::Graph& g_;
   const ResNetConfig& config_;
@@ -140,7 +147,8 @@ Model::Model(engine::Context& context, const ResNetConfig& config, engine::Graph
   TensorId x;
   int channels = arch.widths[0];
   if (arch.cifar_family || config.stem == Stem::cifar) {
-    x = b.conv_bn("conv1", "bn1", input_, {.in = config.in_channels, .out = channels, .kernel = 3, .relu = true});
+    x = b.conv_bn("conv1", "bn1", input_,
+                  {.in = config.in_channels, .out = channels, .kernel = 3, .relu = true});
   } else {
     x = b.conv_bn("conv1", "bn1", input_,
                   {.in = config.in_channels, .out = channels, .kernel = 7, .stride = 2, .relu = true});
@@ -151,7 +159,8 @@ Model::Model(engine::Context& context, const ResNetConfig& config, engine::Graph
       const int stride = (stage > 0 && i == 0) ? 2 : 1;
       const int width = arch.widths[stage];
       const std::string name = fmt::format("layer{}.{}", stage + 1, i);
-      x = arch.bottleneck ? b.bottleneck(name, x, channels, width, stride) : b.basic_block(name, x, channels, width, stride);
+      x = arch.bottleneck ? b.bottleneck(name, x, channels, width, stride)
+                          : b.basic_block(name, x, channels, width, stride);
       channels = arch.bottleneck ? width * 4 : width;
     }
   }

@@ -139,7 +139,8 @@ TEST_CASE("frozen batch_norm trains with the running statistics and leaves them 
   check_finite_differences(f, true);
 }
 
-TEST_CASE("batch_norm's running statistics are planner memory: initial values at plan(), one place for good") {
+TEST_CASE(
+    "batch_norm's running statistics are planner memory: initial values at plan(), one place for good") {
   engine::Context context;
   engine::Graph graph(context);
   engine::TensorId x = graph.input({3, 5, 4, 4});
@@ -156,7 +157,8 @@ TEST_CASE("batch_norm's running statistics are planner memory: initial values at
   CHECK(graph.memory_report().persistent >= 2 * 5 * sizeof(float) + sizeof(int64_t));
   const void* places[] = {mean.bytes().data(), var.bytes().data(), count.bytes().data()};
 
-  const std::string path = (std::filesystem::temp_directory_path() / "dnntrain_bn_buffers_test.safetensors").string();
+  const std::string path =
+      (std::filesystem::temp_directory_path() / "dnntrain_bn_buffers_test.safetensors").string();
   graph.initialize(1);
   reference::Tensor in = reference::make_tensor({3, 5, 4, 4}), g = reference::make_tensor({3, 5, 4, 4});
   reference::fill_random(in, 3, -1.f, 2.f);

@@ -140,7 +140,8 @@ TEST_CASE("zero-init-residual zeroes only each Bottleneck's bn3 weight, not its 
     if (p->role != engine::Parameter::Role::norm || !p->name.ends_with(".weight")) continue;
     const float want = p->name.ends_with(".bn3.weight") ? 0.f : 1.f;
     const float* v = p->weight_data();
-    CHECK_MESSAGE(std::all_of(v, v + p->elements(), [&](float x) { return x == want; }), p->name << " != " << want);
+    CHECK_MESSAGE(std::all_of(v, v + p->elements(), [&](float x) { return x == want; }),
+                  p->name << " != " << want);
     zeroed += want == 0.f;
   }
   CHECK(zeroed == 4);
