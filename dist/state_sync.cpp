@@ -16,12 +16,7 @@ void broadcast_memory(World& world, const dnnl::memory& m) {
 void broadcast_state(World& world, engine::Graph& graph, engine::Optimizer& optimizer,
                      engine::TrainingState& state) {
   for (engine::Parameter* p : graph.parameters()) broadcast_memory(world, p->weight);
-  for (engine::Buffer* b : graph.buffers()) {
-    if (b->type == engine::Buffer::Type::f32)
-      world.broadcast(b->f32.data(), b->f32.size() * sizeof(float));
-    else
-      world.broadcast(&b->i64, sizeof b->i64);
-  }
+  for (engine::Buffer* b : graph.buffers()) world.broadcast(b->bytes().data(), b->bytes().size());
   for (engine::OptimizerState& s : optimizer.state()) broadcast_memory(world, s.memory);
   int64_t position[] = {optimizer.steps(),
                         state.epoch,
@@ -42,8 +37,8 @@ void average_buffers(World& world, engine::Graph& graph) {
   const float scale = 1.f / static_cast<float>(world.size());
   for (engine::Buffer* b : graph.buffers()) {
     if (b->type != engine::Buffer::Type::f32) continue;
-    world.sum(b->f32.data(), b->f32.size());
-    for (float& v : b->f32) v *= scale;
+    world.sum(b->f32().data(), b->f32().size());
+    for (float& v : b->f32()) v *= scale;
   }
 }
 

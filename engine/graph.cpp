@@ -58,6 +58,16 @@ TensorId Graph::add(std::unique_ptr<Layer> layer, std::vector<TensorId> inputs) 
   return {node.output};
 }
 
+Layer& Graph::layer(std::string_view name) {
+  for (NodeState& node : state_->nodes)
+    if (node.layer->name() == name) return *node.layer;
+  throw Error(fmt::format("the graph has no layer named '{}'", name));
+}
+
+void Graph::throw_not_a(std::string_view name, const char* type) {
+  throw Error(fmt::format("layer '{}' is not a {}", name, type));
+}
+
 void Graph::plan() { plan_graph(*state_); }
 
 bool Graph::planned() const { return state_->planned; }
@@ -82,10 +92,7 @@ void Graph::initialize(uint64_t seed) {
     dnnl::reorder(src, p.weight).execute(s.context.stream(), src, p.weight);
   }
   s.context.stream().wait();
-  for (Buffer& b : s.buffers) {
-    b.i64 = 0;
-    std::fill(b.f32.begin(), b.f32.end(), b.initial);
-  }
+  for (const Buffer& b : s.buffers) b.reset();
 }
 
 void Graph::forward(Mode mode, const float* images, const int32_t* labels) {

@@ -7,6 +7,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <typeinfo>
 #include <vector>
 
 #include <dnnl.hpp>
@@ -60,14 +62,28 @@ class Graph {
   TensorId input(dnnl::memory::dims nchw);
   // Appends a layer consuming `inputs`; returns its output (invalid for a sink such as a loss).
   TensorId add(std::unique_ptr<Layer> layer, std::vector<TensorId> inputs);
-  template <class L, class... A>
-  L& emplace(std::vector<TensorId> inputs, TensorId* output, A&&... args) {
-    auto layer = std::make_unique<L>(std::forward<A>(args)...);
-    L& ref = *layer;
-    TensorId out = add(std::move(layer), std::move(inputs));
-    if (output) *output = out;
-    return ref;
+  // The same for a layer L(name, options), its options given with designated initializers:
+  //   TensorId y = g.add<Conv2d>("conv1", {x}, {.in_channels = 3, .out_channels = 64, .kernel = 7});
+  template <class L>
+  TensorId add(std::string name, std::vector<TensorId> inputs, typename L::Options options) {
+    return add(std::make_unique<L>(std::move(name), std::move(options)), std::move(inputs));
   }
+  // A layer with default options, or one that takes none (L(name)).
+  template <class L>
+  TensorId add(std::string name, std::vector<TensorId> inputs) {
+    if constexpr (requires { typename L::Options; })
+      return add<L>(std::move(name), std::move(inputs), typename L::Options{});
+    else
+      return add(std::make_unique<L>(std::move(name)), std::move(inputs));
+  }
+  // The layer added under `name`, as an L (throws if there is none, or it is not an L).
+  template <class L>
+  L& layer(std::string_view name) {
+    L* l = dynamic_cast<L*>(&layer(name));
+    if (!l) throw_not_a(name, typeid(L).name());
+    return *l;
+  }
+  Layer& layer(std::string_view name);
 
   // Plans every layer, lays out and allocates every arena, binds every memory.
   void plan();
@@ -100,6 +116,7 @@ class Graph {
   const std::vector<LayerTime>& layer_times() const;
 
  private:
+  [[noreturn]] static void throw_not_a(std::string_view name, const char* type);
   std::unique_ptr<GraphState> state_;
 };
 

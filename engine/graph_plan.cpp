@@ -85,13 +85,13 @@ void mark_gradient_liveness(GraphState& s) {
     }
     if (sources.size() < 2) continue;
     // In place: the first consumer's slot is the tensor's gradient and the sum's destination.
+    // The graph input's sums are planned as if by the first node.
+    Planner planner(s, t.producer >= 0 ? t.producer : 0);
     std::vector<dnnl::memory::desc> mds(sources.size(), t.md);
     auto pd = dnnl::sum::primitive_desc(t.md, std::vector<float>(sources.size(), 1.f), mds,
-                                        s.context.engine(), Planner(s, 0).attr());
+                                        s.context.engine(), planner.attr());
     std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_DST, t.diff}};
     for (size_t k = 0; k < sources.size(); ++k) args[DNNL_ARG_MULTIPLE_SRC + static_cast<int>(k)] = sources[k];
-    const int owner = t.producer >= 0 ? t.producer : 0;
-    Planner planner(s, owner);
     Op sum = planner.op(pd, std::move(args));
     if (t.producer >= 0) {
       s.nodes[t.producer].sums_before_backward.push_back(std::move(sum));
@@ -151,6 +151,7 @@ void plan_graph(GraphState& s) {
   m.weights = bind_arena(s, Arena::weights);
   m.grads = bind_arena(s, Arena::grads);
   m.scratchpad = bind_arena(s, Arena::scratchpad);
+  for (const Buffer& b : s.buffers) b.reset();
   s.planned = true;
 }
 

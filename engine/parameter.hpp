@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -39,15 +40,25 @@ struct Parameter {
 };
 
 // Non-trainable state saved with the model: BN running_mean/var (f32 [C]) and
-// num_batches_tracked (i64, 0-d), as in PyTorch.
+// num_batches_tracked (i64, 0-d), as in PyTorch. Its memory is planner memory in the persistent
+// arena (Planner::buffer): sized once at plan() and never reallocated, so a layer may keep
+// pointers into it. Its bytes are the checkpoint's bytes: plain, little-endian, no padding.
 struct Buffer {
   enum class Type { f32, i64 };
   std::string name;
   std::vector<int64_t> shape;  // empty for a 0-d scalar
   Type type = Type::f32;
-  std::vector<float> f32;      // when type == f32
-  int64_t i64 = 0;             // when type == i64
-  float initial = 0.f;         // every f32 element's value after Graph::initialize (running_var: 1)
+  dnnl::memory value;   // desc() of type and shape
+  float initial = 0.f;  // every f32 element's value after plan() and Graph::initialize
+
+  size_t elements() const;
+  std::span<float> f32() const;  // requires type == f32
+  int64_t& i64() const;          // requires type == i64
+  std::span<uint8_t> bytes() const;
+  void reset() const;  // f32: every element = initial; i64: 0
+  // The memory desc of a buffer: f32 `x` of `shape`, or 8 bytes (u8) for an i64 scalar, which
+  // oneDNN 2.6 has no data type for.
+  static dnnl::memory::desc desc(Type type, const std::vector<int64_t>& shape);
 };
 
 }  // namespace dnntrain::engine

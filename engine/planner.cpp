@@ -141,16 +141,16 @@ Parameter& Planner::parameter(const std::string& suffix, std::vector<int64_t> sh
   return p;
 }
 
-Buffer& Planner::buffer(const std::string& suffix, std::vector<int64_t> shape, Buffer::Type type) {
+Buffer& Planner::buffer(const std::string& suffix, std::vector<int64_t> shape, Buffer::Type type,
+                        float initial) {
+  DNNTRAIN_CHECK(type == Buffer::Type::f32 || initial == 0.f,
+                 fmt::format("layer {}: an i64 buffer starts at 0", layer_name(state_, node_)));
   Buffer& b = state_.buffers.emplace_back();
   b.name = layer_name(state_, node_) + "." + suffix;
+  b.value = persistent(Buffer::desc(type, shape));
   b.shape = std::move(shape);
   b.type = type;
-  if (type == Buffer::Type::f32) {
-    size_t n = 1;
-    for (int64_t d : b.shape) n *= static_cast<size_t>(d);
-    b.f32.assign(n, 0.f);
-  }
+  b.initial = initial;
   return b;
 }
 

@@ -51,7 +51,10 @@ class Planner {
   Parameter& parameter(const std::string& suffix, std::vector<int64_t> shape,
                        const dnnl::memory::desc& plain_md, const dnnl::memory::desc& md, Init init,
                        Parameter::Role role);
-  Buffer& buffer(const std::string& suffix, std::vector<int64_t> shape, Buffer::Type type);
+  // Named state saved with the model, in the persistent arena like persistent(): every f32 element
+  // starts at `initial` after plan() and after Graph::initialize.
+  Buffer& buffer(const std::string& suffix, std::vector<int64_t> shape, Buffer::Type type,
+                 float initial = 0.f);
 
   // Fresh attributes every primitive descriptor must be created with (user-mode scratchpad).
   // A new object each call: dnnl::primitive_attr copies share one handle, so a layer that adds

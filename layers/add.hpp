@@ -7,9 +7,14 @@
 
 namespace dnntrain::layers {
 
+struct AddOptions {
+  bool relu = false;  // fuse the ReLU that follows the sum
+};
+
 class Add : public engine::Layer {
  public:
-  Add(std::string name, bool relu) : Layer(std::move(name)), relu_(relu) {}
+  using Options = AddOptions;
+  Add(std::string name, AddOptions options) : Layer(std::move(name)), relu_(options.relu) {}
   void plan(engine::Planner& p) override;
   void forward(engine::Step& step) override { forward_.run(step); }
   void backward(engine::Step& step) override { backward_.run(step); }

@@ -47,14 +47,12 @@ void BatchNorm::plan(engine::Planner& p) {
   diff_dst_ = p.diff_output();
   if (p.needs_diff_input(0)) diff_src_ = p.diff_input(0);
   const memory::desc channel_md({c}, memory::data_type::f32, memory::format_tag::x);
-  weight_ = &p.parameter("weight", {c}, channel_md, channel_md, engine::Init::constant(1.f),
+  weight_ = &p.parameter("weight", {c}, channel_md, channel_md, options_.weight_init,
                          engine::Parameter::Role::norm);
   bias_ = &p.parameter("bias", {c}, channel_md, channel_md, engine::Init::constant(0.f),
                        engine::Parameter::Role::norm);
   running_mean_ = &p.buffer("running_mean", {c}, engine::Buffer::Type::f32);
-  running_var_ = &p.buffer("running_var", {c}, engine::Buffer::Type::f32);
-  running_var_->initial = 1.f;
-  running_var_->f32.assign(c, 1.f);
+  running_var_ = &p.buffer("running_var", {c}, engine::Buffer::Type::f32, 1.f);
   batches_tracked_ = &p.buffer("num_batches_tracked", {}, engine::Buffer::Type::i64);
 }
 
@@ -93,8 +91,8 @@ void BatchNorm::forward(engine::Step& step) {
     double* mean = step.mode == engine::Mode::eval ? sum1_.data() : mean_.data();
     double* invstd = step.mode == engine::Mode::eval ? sum2_.data() : invstd_.data();
     for (int c = 0; c < options_.channels; ++c) {
-      mean[c] = running_mean_->f32[c];
-      invstd[c] = 1.0 / std::sqrt(static_cast<double>(running_var_->f32[c]) + options_.eps);
+      mean[c] = running_mean_->f32()[c];
+      invstd[c] = 1.0 / std::sqrt(static_cast<double>(running_var_->f32()[c]) + options_.eps);
     }
     normalize(x, mean, invstd);
     return;
@@ -107,13 +105,13 @@ void BatchNorm::forward(engine::Step& step) {
 void BatchNorm::update_running_statistics() {
   const double m = options_.momentum;
   const double n = static_cast<double>(layout_.per_channel());
-  float* run_mean = running_mean_->f32.data();
-  float* run_var = running_var_->f32.data();
+  float* run_mean = running_mean_->f32().data();
+  float* run_var = running_var_->f32().data();
   for (int c = 0; c < options_.channels; ++c) {
     run_mean[c] = static_cast<float>((1 - m) * run_mean[c] + m * mean_[c]);
     run_var[c] = static_cast<float>((1 - m) * run_var[c] + m * var_[c] * n / (n - 1));  // unbiased, as PyTorch
   }
-  ++batches_tracked_->i64;
+  ++batches_tracked_->i64();
 }
 
 void BatchNorm::backward(engine::Step& step) {

@@ -20,15 +20,18 @@ struct BatchNormOptions {
   // Eval-mode statistics in training too (PyTorch's bn.eval() while fine-tuning): normalise with the
   // running statistics and leave them unchanged; scale and shift still train.
   bool frozen = false;
+  // gamma's init rule; constant 0 makes the block's residual branch start as zero
+  // (torchvision's zero_init_residual).
+  engine::Init weight_init = engine::Init::constant(1.f);
 };
 
 class BatchNorm : public engine::Layer {
  public:
+  using Options = BatchNormOptions;
   BatchNorm(std::string name, BatchNormOptions options);
   void plan(engine::Planner& p) override;
   void forward(engine::Step& step) override;
   void backward(engine::Step& step) override;
-  engine::Parameter& weight() { return *weight_; }
 
  private:
   void batch_statistics(const float* x);

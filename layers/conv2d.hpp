@@ -30,6 +30,7 @@ inline constexpr engine::Named<Conv2dOptions::Algorithm> kConvAlgorithmNames[] =
 
 class Conv2d : public engine::Layer {
  public:
+  using Options = Conv2dOptions;
   Conv2d(std::string name, Conv2dOptions options);
   void plan(engine::Planner& p) override;
   void forward(engine::Step& step) override;

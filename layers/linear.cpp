@@ -14,8 +14,8 @@ using dnnl::memory;
 using tag = memory::format_tag;
 using dt = memory::data_type;
 
-Linear::Linear(std::string name, int in_features, int out_features)
-    : Layer(std::move(name)), in_(in_features), out_(out_features) {
+Linear::Linear(std::string name, LinearOptions options)
+    : Layer(std::move(name)), in_(options.in_features), out_(options.out_features) {
   DNNTRAIN_CHECK(in_ > 0 && out_ > 0,
                  fmt::format("linear {}: needs positive in and out features (got {} and {})", this->name(), in_, out_));
 }

@@ -7,9 +7,14 @@
 
 namespace dnntrain::layers {
 
+struct LinearOptions {
+  int in_features = 0, out_features = 0;
+};
+
 class Linear : public engine::Layer {
  public:
-  Linear(std::string name, int in_features, int out_features);
+  using Options = LinearOptions;
+  Linear(std::string name, LinearOptions options);
   void plan(engine::Planner& p) override;
   void forward(engine::Step& step) override { forward_.run(step); }
   void backward(engine::Step& step) override;

@@ -48,10 +48,11 @@ void plan_pool(engine::Planner& p, const Pool& pool, engine::Op& forward, engine
 
 }  // namespace
 
-MaxPool::MaxPool(std::string name, int kernel, int stride, int padding)
-    : Layer(std::move(name)), kernel_(kernel), stride_(stride), padding_(padding) {
-  DNNTRAIN_CHECK(kernel > 0 && stride > 0 && padding >= 0 && 2 * padding <= kernel,
-                 fmt::format("max pool {}: needs kernel, stride > 0 and 0 <= padding <= kernel/2", this->name()));
+MaxPool::MaxPool(std::string name, MaxPoolOptions options)
+    : Layer(std::move(name)), kernel_(options.kernel), stride_(options.stride), padding_(options.padding) {
+  DNNTRAIN_CHECK(
+      kernel_ > 0 && stride_ > 0 && padding_ >= 0 && 2 * padding_ <= kernel_,
+      fmt::format("max pool {}: needs kernel, stride > 0 and 0 <= padding <= kernel/2", this->name()));
 }
 
 void MaxPool::plan(engine::Planner& p) {

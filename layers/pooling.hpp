@@ -6,9 +6,14 @@
 
 namespace dnntrain::layers {
 
+struct MaxPoolOptions {
+  int kernel = 0, stride = 1, padding = 0;
+};
+
 class MaxPool : public engine::Layer {
  public:
-  MaxPool(std::string name, int kernel, int stride, int padding);
+  using Options = MaxPoolOptions;
+  MaxPool(std::string name, MaxPoolOptions options);
   void plan(engine::Planner& p) override;
   void forward(engine::Step& step) override { forward_.run(step); }
   void backward(engine::Step& step) override { backward_.run(step); }

@@ -18,47 +18,68 @@ using engine::TensorId;
 
 namespace {
 
+// A convolution without bias and the batch norm after it, as torchvision pairs them.
+struct ConvBn {
+  int in = 0, out = 0, kernel = 3, stride = 1;
+  bool relu = false;                                 // the ReLU after the batch norm, fused into it
+  engine::Init gamma = engine::Init::constant(1.f);  // the batch norm's weight
+};
+
 class Builder {
  public:
   Builder(engine::Graph& graph, const ResNetConfig& config) : g_(graph), config_(config) {}
 
-  TensorId conv_bn(const std::string& conv, const std::string& bn, TensorId x, int in, int out, int kernel,
-                   int stride, bool relu, bool zero_gamma = false) {
-    TensorId y;
-    g_.emplace<Conv2d>({x}, &y, conv,
-                       Conv2dOptions{in, out, kernel, stride, kernel / 2, false, config_.conv_algorithm});
-    BatchNorm& norm =
-        g_.emplace<BatchNorm>({y}, &y, bn, BatchNormOptions{out, relu, 1e-5f, 0.1f, config_.freeze_bn});
-    if (zero_gamma) zero_gammas_.push_back(&norm);
-    return y;
+  TensorId conv_bn(const std::string& conv, const std::string& bn, TensorId x, ConvBn o) {
+    TensorId y = g_.add<Conv2d>(conv, {x},
+                                {.in_channels = o.in,
+                                 .out_channels = o.out,
+                                 .kernel = o.kernel,
+                                 .stride = o.stride,
+                                 .padding = o.kernel / 2,
+                                 .algorithm = config_.conv_algorithm});
+    return g_.add<BatchNorm>(
+        bn, {y}, {.channels = o.out, .relu = o.relu, .frozen = config_.freeze_bn, .weight_init = o.gamma});
   }
 
-  TensorId block(const std::string& name, TensorId x, int in, int width, int stride, bool bottleneck) {
-    const int out = bottleneck ? width * 4 : width;
-    const bool zero = config_.zero_init_residual;
-    TensorId y;
-    if (bottleneck) {
-      y = conv_bn(name + ".conv1", name + ".bn1", x, in, width, 1, 1, true);
-      y = conv_bn(name + ".conv2", name + ".bn2", y, width, width, 3, stride, true);
-      y = conv_bn(name + ".conv3", name + ".bn3", y, width, out, 1, 1, false, zero);
-    } else {
-      y = conv_bn(name + ".conv1", name + ".bn1", x, in, width, 3, stride, true);
-      y = conv_bn(name + ".conv2", name + ".bn2", y, width, width, 3, 1, false, zero);
-    }
-    TensorId shortcut = x;
-    if (stride != 1 || in != out)
-      shortcut = conv_bn(name + ".downsample.0", name + ".downsample.1", x, in, out, 1, stride, false);
-    TensorId sum;
-    g_.emplace<Add>({y, shortcut}, &sum, name + ".add", true);
-    return sum;
+  // torchvision's BasicBlock: conv3x3 (stride) → bn → relu → conv3x3 → bn, + shortcut, → relu.
+  TensorId basic_block(const std::string& name, TensorId x, int in, int width, int stride) {
+    TensorId out = conv_bn(name + ".conv1", name + ".bn1", x,
+                           {.in = in, .out = width, .kernel = 3, .stride = stride, .relu = true});
+    out = conv_bn(name + ".conv2", name + ".bn2", out,
+                  {.in = width, .out = width, .kernel = 3, .gamma = residual_gamma()});
+    return residual(name, out, x, in, width, stride);
   }
 
-  const std::vector<BatchNorm*>& zero_gammas() const { return zero_gammas_; }
+  // torchvision's Bottleneck: conv1x1 → bn → relu → conv3x3 (stride) → bn → relu → conv1x1 (4×
+  // width) → bn, + shortcut, → relu.
+  TensorId bottleneck(const std::string& name, TensorId x, int in, int width, int stride) {
+    TensorId out =
+        conv_bn(name + ".conv1", name + ".bn1", x, {.in = in, .out = width, .kernel = 1, .relu = true});
+    out = conv_bn(name + ".conv2", name + ".bn2", out,
+                  {.in = width, .out = width, .kernel = 3, .stride = stride, .relu = true});
+    out = conv_bn(name + ".conv3", name + ".bn3", out,
+                  {.in = width, .out = 4 * width, .kernel = 1, .gamma = residual_gamma()});
+    return residual(name, out, x, in, 4 * width, stride);
+  }
 
  private:
+  // relu(out + shortcut), the shortcut a 1×1 conv and bn (`downsample`) where stride or width change.
+  TensorId residual(const std::string& name, TensorId out, TensorId x, int in, int channels, int stride) {
+    TensorId identity = x;
+    if (stride != 1 || in != channels)
+      identity = conv_bn(name + ".downsample.0", name + ".downsample.1", x,
+                         {.in = in, .out = channels, .kernel = 1, .stride = stride});
+    return g_.add<Add>(name + ".add", {out, identity}, {.relu = true});
+  }
+
+  // The last batch norm of a residual branch: gamma 0 with zero_init_residual, so the block starts
+  // as its shortcut.
+  engine::Init residual_gamma() const {
+    return engine::Init::constant(config_.zero_init_residual ? 0.f : 1.f);
+  }
+
   engine::Graph& g_;
   const ResNetConfig& config_;
-  std::vector<BatchNorm*> zero_gammas_;
 };
 
 }  // namespace
@@ -96,24 +117,28 @@ Model::Model(engine::Context& context, const ResNetConfig& config, engine::Graph
   TensorId x;
   int channels = arch.widths[0];
   if (arch.cifar_family || config.stem == Stem::cifar) {
-    x = b.conv_bn("conv1", "bn1", input_, config.in_channels, channels, 3, 1, true);
+    x = b.conv_bn("conv1", "bn1", input_,
+                  {.in = config.in_channels, .out = channels, .kernel = 3, .relu = true});
   } else {
-    x = b.conv_bn("conv1", "bn1", input_, config.in_channels, channels, 7, 2, true);
-    graph_.emplace<MaxPool>({x}, &x, "maxpool", 3, 2, 1);
+    x = b.conv_bn("conv1", "bn1", input_,
+                  {.in = config.in_channels, .out = channels, .kernel = 7, .stride = 2, .relu = true});
+    x = graph_.add<MaxPool>("maxpool", {x}, {.kernel = 3, .stride = 2, .padding = 1});
   }
   for (size_t stage = 0; stage < arch.blocks.size(); ++stage) {
     for (int i = 0; i < arch.blocks[stage]; ++i) {
       const int stride = (stage > 0 && i == 0) ? 2 : 1;
       const int width = arch.widths[stage];
-      x = b.block(fmt::format("layer{}.{}", stage + 1, i), x, channels, width, stride, arch.bottleneck);
+      const std::string name = fmt::format("layer{}.{}", stage + 1, i);
+      x = arch.bottleneck ? b.bottleneck(name, x, channels, width, stride)
+                          : b.basic_block(name, x, channels, width, stride);
       channels = arch.bottleneck ? width * 4 : width;
     }
   }
-  graph_.emplace<GlobalAvgPool>({x}, &x, "avgpool");
-  graph_.emplace<Linear>({x}, &logits_, "fc", channels, config.classes);
-  loss_ = &graph_.emplace<SoftmaxCrossEntropy>({logits_}, nullptr, "loss", config.label_smoothing);
+  x = graph_.add<GlobalAvgPool>("avgpool", {x});
+  logits_ = graph_.add<Linear>("fc", {x}, {.in_features = channels, .out_features = config.classes});
+  graph_.add<SoftmaxCrossEntropy>("loss", {logits_}, {.label_smoothing = config.label_smoothing});
+  loss_ = &graph_.layer<SoftmaxCrossEntropy>("loss");
   graph_.plan();
-  for (BatchNorm* norm : b.zero_gammas()) norm->weight().init = engine::Init::constant(0.f);
 }
 
 }  // namespace dnntrain::layers

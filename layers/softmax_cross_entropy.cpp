@@ -15,8 +15,8 @@ namespace dnntrain::layers {
 
 using dnnl::memory;
 
-SoftmaxCrossEntropy::SoftmaxCrossEntropy(std::string name, float label_smoothing)
-    : Layer(std::move(name)), smoothing_(label_smoothing) {
+SoftmaxCrossEntropy::SoftmaxCrossEntropy(std::string name, SoftmaxCrossEntropyOptions options)
+    : Layer(std::move(name)), smoothing_(options.label_smoothing) {
   DNNTRAIN_CHECK(smoothing_ >= 0.f && smoothing_ < 1.f,
                  fmt::format("label smoothing must be in [0, 1), got {}", smoothing_));
 }

@@ -10,9 +10,14 @@
 
 namespace dnntrain::layers {
 
+struct SoftmaxCrossEntropyOptions {
+  float label_smoothing = 0.f;  // in [0, 1)
+};
+
 class SoftmaxCrossEntropy : public engine::Layer {
  public:
-  SoftmaxCrossEntropy(std::string name, float label_smoothing = 0.f);
+  using Options = SoftmaxCrossEntropyOptions;
+  SoftmaxCrossEntropy(std::string name, SoftmaxCrossEntropyOptions options);
   bool is_sink() const override { return true; }
   void plan(engine::Planner& p) override;
   // Computes the loss of the batch (requires valid labels; a label out of range throws).

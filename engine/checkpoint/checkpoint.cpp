@@ -172,13 +172,12 @@ void load_model(const Safetensors& st, const std::vector<Parameter*>& parameters
     if (!skipped(p->name, skip)) from_plain(*p, st.bytes(st.at(p->name)), p->weight);
   for (Buffer* b : buffers) {
     if (skipped(b->name, skip)) continue;
+    // Written in place: the buffer's planned memory never changes size (its shape was checked).
     const auto bytes = st.bytes(st.at(b->name));
-    if (b->type == Buffer::Type::i64) {
-      std::memcpy(&b->i64, bytes.data(), sizeof(int64_t));
-    } else {
-      b->f32.resize(bytes.size() / sizeof(float));
-      std::memcpy(b->f32.data(), bytes.data(), bytes.size());
-    }
+    DNNTRAIN_CHECK(bytes.size() == b->bytes().size(),
+                   st.source() + ": tensor '" + b->name + "' has " + std::to_string(bytes.size()) +
+                       " bytes; the model's buffer has " + std::to_string(b->bytes().size()));
+    std::memcpy(b->bytes().data(), bytes.data(), bytes.size());
   }
 }
 
@@ -220,13 +219,10 @@ void save_checkpoint(const std::string& path, const std::vector<Parameter*>& par
   for (const Parameter* p : parameters)
     tensors.push_back({p->name, DType::F32, p->shape, float_bytes(p->name, to_plain(*p, p->weight))});
   for (const Buffer* b : buffers) {
-    if (b->type == Buffer::Type::i64) {
-      std::vector<uint8_t> bytes(sizeof(int64_t));
-      std::memcpy(bytes.data(), &b->i64, sizeof(int64_t));
-      tensors.push_back({b->name, DType::I64, b->shape, std::move(bytes)});
-    } else {
-      tensors.push_back({b->name, DType::F32, b->shape, float_bytes(b->name, b->f32)});
-    }
+    if (b->type == Buffer::Type::f32) check_finite(b->name, b->f32());
+    const auto bytes = b->bytes();
+    tensors.push_back({b->name, b->type == Buffer::Type::i64 ? DType::I64 : DType::F32, b->shape,
+                       std::vector<uint8_t>(bytes.begin(), bytes.end())});
   }
   std::map<std::string, std::string> metadata = {{"format", "pt"}, {kVersion, kFormatVersion}};
   if (optimizer) {

@@ -42,7 +42,7 @@ void from_plain(const Parameter& p, std::span<const uint8_t> plain, const dnnl::
   reorder(dnnl::memory(p.plain_md, blocked.get_engine(), values.data()), blocked);
 }
 
-void check_finite(const std::string& name, const std::vector<float>& values) {
+void check_finite(const std::string& name, std::span<const float> values) {
   for (size_t i = 0; i < values.size(); ++i)
     if (!std::isfinite(values[i]))
       throw Error("checkpoint: refusing to save non-finite values: tensor '" + name + "' holds " +

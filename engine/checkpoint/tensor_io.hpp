@@ -21,6 +21,6 @@ std::vector<float> to_plain(const Parameter& p, const dnnl::memory& blocked);
 void from_plain(const Parameter& p, std::span<const uint8_t> plain, const dnnl::memory& blocked);
 
 // Throws dnntrain::Error naming `name` and the first bad index if any value is NaN or infinite.
-void check_finite(const std::string& name, const std::vector<float>& values);
+void check_finite(const std::string& name, std::span<const float> values);
 
 }  // namespace dnntrain::engine

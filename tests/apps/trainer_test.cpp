@@ -37,10 +37,12 @@ struct TinyModel {
   layers::SoftmaxCrossEntropy* loss = nullptr;
 
   TinyModel() {
-    engine::TensorId x = graph.input({kBatch, kChannels, 1, 1}), y, logits;
-    graph.emplace<layers::BatchNorm>({x}, &y, "bn", layers::BatchNormOptions{kChannels});
-    graph.emplace<layers::Linear>({y}, &logits, "fc", kChannels, kClasses);
-    loss = &graph.emplace<layers::SoftmaxCrossEntropy>({logits}, nullptr, "loss");
+    engine::TensorId x = graph.input({kBatch, kChannels, 1, 1});
+    engine::TensorId y = graph.add<layers::BatchNorm>("bn", {x}, {.channels = kChannels});
+    engine::TensorId logits =
+        graph.add<layers::Linear>("fc", {y}, {.in_features = kChannels, .out_features = kClasses});
+    graph.add<layers::SoftmaxCrossEntropy>("loss", {logits});
+    loss = &graph.layer<layers::SoftmaxCrossEntropy>("loss");
     graph.plan();
     graph.initialize(5);
   }
@@ -200,7 +202,7 @@ TEST_CASE(
     check_close(m.plain("bn.weight"), sgd_ref(gamma, dbn.diff_gamma), "bn.weight");
     check_close(m.plain("bn.bias"), sgd_ref(beta, dbn.diff_beta), "bn.bias");
   }
-  CHECK(m.buffer("bn.num_batches_tracked").i64 == 2);
+  CHECK(m.buffer("bn.num_batches_tracked").i64() == 2);
 }
 
 TEST_CASE("Trainer::step stops on a NaN loss before touching the weights or the position") {
@@ -268,16 +270,16 @@ TEST_CASE("evaluate normalises with the running statistics, leaves them alone an
   auto& [m, sgd, state, trainer] = t;
   engine::Buffer& mean = m.buffer("bn.running_mean");
   engine::Buffer& var = m.buffer("bn.running_var");
-  mean.f32 = {0.5f, -0.25f, 1.f};
-  var.f32 = {2.f, 0.5f, 1.5f};
-  const std::vector<float> mean_before = mean.f32, var_before = var.f32;
+  const std::vector<float> mean_before{0.5f, -0.25f, 1.f}, var_before{2.f, 0.5f, 1.5f};
+  std::ranges::copy(mean_before, mean.f32().begin());
+  std::ranges::copy(var_before, var.f32().begin());
   VectorSource source(2 * kBatch - 1, false, 14);  // batches of 4 and 3
 
   const Tensor gamma = m.plain("bn.weight"), beta = m.plain("bn.bias");
   const Tensor w = m.plain("fc.weight"), b = m.plain("fc.bias");
   const Tensor h = flat(reference::batch_norm_forward_inference(
-      source.images, gamma, beta, reference::make_tensor({kChannels}, mean.f32),
-      reference::make_tensor({kChannels}, var.f32), 1e-5));
+      source.images, gamma, beta, reference::make_tensor({kChannels}, mean_before),
+      reference::make_tensor({kChannels}, var_before), 1e-5));
   const Tensor logits = reference::linear_forward(h, w, &b);
   const std::vector<int64_t> labels(source.labels.begin(), source.labels.end());
   const double loss = reference::softmax_cross_entropy(logits, labels).loss;
@@ -290,9 +292,9 @@ TEST_CASE("evaluate normalises with the running statistics, leaves them alone an
   CHECK(r.top1 == doctest::Approx(static_cast<double>(want.top1) / source.size()));
   CHECK(r.top5 == doctest::Approx(static_cast<double>(want.top5) / source.size()));
   CHECK(r.confusion == want.confusion);
-  CHECK(mean.f32 == mean_before);
-  CHECK(var.f32 == var_before);
-  CHECK(m.buffer("bn.num_batches_tracked").i64 == 0);
+  CHECK(std::ranges::equal(mean.f32(), mean_before));
+  CHECK(std::ranges::equal(var.f32(), var_before));
+  CHECK(m.buffer("bn.num_batches_tracked").i64() == 0);
   CHECK(state.step == 0);
 }
 

@@ -1,7 +1,8 @@
 // The graph's contract: after plan() a training step creates no primitive and allocates no buffer
 // (oneDNN 2.6's execute() itself makes a few small bookkeeping allocations per call, which must
 // not grow from step to step); gradient-ready fires once per parameter, after its gradient is
-// final; padding of blocked parameters stays zero; bad configurations are refused by name.
+// final; padding of blocked parameters stays zero; bad configurations and unknown layer names are
+// refused by name.
 #include <doctest/doctest.h>
 
 #include <atomic>
@@ -12,6 +13,7 @@
 #include "engine/context.hpp"
 #include "engine/error.hpp"
 #include "layers/resnet.hpp"
+#include "tests/data/expect_error.hpp"
 #include "tests/support/harness.hpp"
 
 namespace {
@@ -164,4 +166,16 @@ TEST_CASE("bad configurations are refused with a message that names the problem"
   c = tiny("resnet20");
   c.image_size = 2;
   refused(c, "needs images of at least 4x4");
+}
+
+TEST_CASE("Graph::layer finds a layer by name and type, and refuses others by name") {
+  engine::Context context;
+  layers::Model model(context, tiny("resnet20"));
+  CHECK(&model.graph().layer<layers::SoftmaxCrossEntropy>("loss") == &model.loss());
+  CHECK(model.graph().layer("layer1.0.conv1").name() == "layer1.0.conv1");
+  using data::test::error_of;
+  const std::string missing = error_of([&] { model.graph().layer("layer9.0.conv1"); });
+  CHECK_MESSAGE(missing.find("no layer named 'layer9.0.conv1'") != std::string::npos, missing);
+  const std::string wrong = error_of([&] { model.graph().layer<layers::SoftmaxCrossEntropy>("fc"); });
+  CHECK_MESSAGE(wrong.find("layer 'fc' is not a") != std::string::npos, wrong);
 }

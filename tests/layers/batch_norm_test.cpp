@@ -1,12 +1,14 @@
 // BatchNorm against the reference: training with batch statistics (plain and fused ReLU), PyTorch's
 // running-statistics update (unbiased running_var), eval with running statistics, on 5 channels
 // (blocked padding) and batches 1 and 3; gradients also against finite differences; frozen
-// statistics (--freeze-bn) in training.
+// statistics (--freeze-bn) in training; the running statistics as planner memory.
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 
+#include "engine/checkpoint/checkpoint.hpp"
 #include "engine/error.hpp"
 #include "layers/batch_norm.hpp"
 #include "tests/reference/batch_norm.hpp"
@@ -104,11 +106,11 @@ TEST_CASE("batch_norm running statistics follow PyTorch and eval mode uses them"
   }
   engine::Buffer& mean = buffer(f.graph, "bn.running_mean");
   engine::Buffer& var = buffer(f.graph, "bn.running_var");
-  const auto cm = expect_close(mean.f32.data(), run_mean.data.data(), 5, 1e-6, 1e-5);
+  const auto cm = expect_close(mean.f32().data(), run_mean.data.data(), 5, 1e-6, 1e-5);
   CHECK_MESSAGE(cm.ok, "running_mean: " << cm.message);
-  const auto cv = expect_close(var.f32.data(), run_var.data.data(), 5, 1e-6, 1e-5);
+  const auto cv = expect_close(var.f32().data(), run_var.data.data(), 5, 1e-6, 1e-5);
   CHECK_MESSAGE(cv.ok, "running_var: " << cv.message);
-  CHECK(buffer(f.graph, "bn.num_batches_tracked").i64 == 2);
+  CHECK(buffer(f.graph, "bn.num_batches_tracked").i64() == 2);
 
   reference::fill_random(f.x, 99, -1.f, 1.f);
   f.loss(engine::Mode::eval);
@@ -116,7 +118,7 @@ TEST_CASE("batch_norm running statistics follow PyTorch and eval mode uses them"
       f.x, f.param("bn.weight"), f.param("bn.bias"), run_mean, run_var, 1e-5, true);
   const auto ce = expect_close(f.output(), want, 1e-5, 1e-4);
   CHECK_MESSAGE(ce.ok, "eval forward: " << ce.message);
-  CHECK_MESSAGE(buffer(f.graph, "bn.num_batches_tracked").i64 == 2, "eval must not count batches");
+  CHECK_MESSAGE(buffer(f.graph, "bn.num_batches_tracked").i64() == 2, "eval must not count batches");
 }
 
 TEST_CASE("frozen batch_norm trains with the running statistics and leaves them unchanged") {
@@ -128,8 +130,8 @@ TEST_CASE("frozen batch_norm trains with the running statistics and leaves them 
   reference::fill_random(run_var, 8, 0.5f, 2.f);
   engine::Buffer& mean = buffer(f.graph, "bn.running_mean");
   engine::Buffer& var = buffer(f.graph, "bn.running_var");
-  std::copy(run_mean.data.begin(), run_mean.data.end(), mean.f32.begin());
-  std::copy(run_var.data.begin(), run_var.data.end(), var.f32.begin());
+  std::copy(run_mean.data.begin(), run_mean.data.end(), mean.f32().begin());
+  std::copy(run_var.data.begin(), run_var.data.end(), var.f32().begin());
   f.loss();
   f.backward();
   const reference::Tensor want = reference::batch_norm_forward_inference(f.x, f.param("bn.weight"),
@@ -137,12 +139,51 @@ TEST_CASE("frozen batch_norm trains with the running statistics and leaves them 
                                                                         1e-5, true);
   const auto cf = expect_close(f.output(), want, 1e-5, 1e-4);
   CHECK_MESSAGE(cf.ok, "forward: " << cf.message);
-  CHECK(std::equal(mean.f32.begin(), mean.f32.end(), run_mean.data.begin()));
-  CHECK(std::equal(var.f32.begin(), var.f32.end(), run_var.data.begin()));
-  CHECK(buffer(f.graph, "bn.num_batches_tracked").i64 == 0);
+  CHECK(std::equal(mean.f32().begin(), mean.f32().end(), run_mean.data.begin()));
+  CHECK(std::equal(var.f32().begin(), var.f32().end(), run_var.data.begin()));
+  CHECK(buffer(f.graph, "bn.num_batches_tracked").i64() == 0);
 
   // The statistics are constants of the loss: every gradient against finite differences.
   check_finite_differences(f, true);
+}
+
+TEST_CASE(
+    "batch_norm's running statistics are planner memory: initial values at plan(), one place for good") {
+  engine::Context context;
+  engine::Graph graph(context);
+  engine::TensorId x = graph.input({3, 5, 4, 4});
+  engine::TensorId y = graph.add<layers::BatchNorm>("bn", {x}, {.channels = 5});
+  graph.add<testing::DotLoss>("dot", {y});
+  graph.plan();
+  engine::Buffer& mean = buffer(graph, "bn.running_mean");
+  engine::Buffer& var = buffer(graph, "bn.running_var");
+  engine::Buffer& count = buffer(graph, "bn.num_batches_tracked");
+  // Before initialize(): PyTorch's initial values (running_var 1), in the persistent arena.
+  CHECK(std::ranges::all_of(mean.f32(), [](float v) { return v == 0.f; }));
+  CHECK(std::ranges::all_of(var.f32(), [](float v) { return v == 1.f; }));
+  CHECK(count.i64() == 0);
+  CHECK(graph.memory_report().persistent >= 2 * 5 * sizeof(float) + sizeof(int64_t));
+  const void* places[] = {mean.bytes().data(), var.bytes().data(), count.bytes().data()};
+
+  const std::string path =
+      (std::filesystem::temp_directory_path() / "dnntrain_bn_buffers_test.safetensors").string();
+  graph.initialize(1);
+  reference::Tensor in = reference::make_tensor({3, 5, 4, 4}), g = reference::make_tensor({3, 5, 4, 4});
+  reference::fill_random(in, 3, -1.f, 2.f);
+  reference::fill_random(g, 4);
+  graph.layer<testing::DotLoss>("dot").set_weights(g);
+  graph.forward(engine::Mode::train, in.data.data(), nullptr);
+  const std::vector<float> trained(var.f32().begin(), var.f32().end());
+  CHECK_FALSE(std::ranges::all_of(trained, [](float v) { return v == 1.f; }));
+  engine::save_weights(path, graph.parameters(), graph.buffers());
+  graph.initialize(1);
+  CHECK(std::ranges::all_of(var.f32(), [](float v) { return v == 1.f; }));
+  engine::load_weights(path, graph.parameters(), graph.buffers());
+  std::filesystem::remove(path);
+  CHECK(std::ranges::equal(var.f32(), trained));
+  CHECK(count.i64() == 1);
+  const void* after[] = {mean.bytes().data(), var.bytes().data(), count.bytes().data()};
+  CHECK(std::ranges::equal(places, after));
 }
 
 TEST_CASE("batch_norm rejects a single value per channel in training") {

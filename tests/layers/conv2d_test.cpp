@@ -100,9 +100,10 @@ TEST_CASE("conv2d 7x7 stride 2 stem shape, 3->16 channels, batch 2") {
 TEST_CASE("conv2d on the graph input skips backward-data") {
   engine::Context context;
   engine::Graph graph(context);
-  engine::TensorId x = graph.input({2, 3, 8, 8}), y;
-  graph.emplace<layers::Conv2d>({x}, &y, "conv1", layers::Conv2dOptions{3, 4, 3, 2, 1, false});
-  graph.emplace<testing::DotLoss>({y}, nullptr, "dot");
+  engine::TensorId x = graph.input({2, 3, 8, 8});
+  engine::TensorId y = graph.add<layers::Conv2d>(
+      "conv1", {x}, {.in_channels = 3, .out_channels = 4, .kernel = 3, .stride = 2, .padding = 1});
+  graph.add<testing::DotLoss>("dot", {y});
   graph.plan();
   const std::string plan = graph.describe();
   CHECK_MESSAGE(plan.find("bwd_d") == std::string::npos, plan);

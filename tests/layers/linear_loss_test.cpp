@@ -27,10 +27,11 @@ struct Head {
 
   Head(int n, int features, int classes, float smoothing, std::optional<tag> layout) {
     x = graph.input({n, features, 1, 1});
-    engine::TensorId src = x, logits;
-    if (layout) graph.emplace<testing::Relayout>({x}, &src, "relayout", *layout);
-    graph.emplace<layers::Linear>({src}, &logits, "fc", features, classes);
-    loss = &graph.emplace<layers::SoftmaxCrossEntropy>({logits}, nullptr, "loss", smoothing);
+    engine::TensorId src = layout ? graph.add<testing::Relayout>("relayout", {x}, *layout) : x;
+    engine::TensorId logits =
+        graph.add<layers::Linear>("fc", {src}, {.in_features = features, .out_features = classes});
+    graph.add<layers::SoftmaxCrossEntropy>("loss", {logits}, {.label_smoothing = smoothing});
+    loss = &graph.layer<layers::SoftmaxCrossEntropy>("loss");
     graph.plan();
     in = reference::make_tensor({n, features});
     w = reference::make_tensor({classes, features});

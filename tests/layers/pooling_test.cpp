@@ -16,7 +16,7 @@ namespace {
 
 void check_max_pool(std::vector<int64_t> dims, int kernel, int stride, int padding) {
   testing::LayerFixture f(dims, tag::nChw16c);
-  f.add<layers::MaxPool>("maxpool", kernel, stride, padding);
+  f.add<layers::MaxPool>("maxpool", layers::MaxPoolOptions{kernel, stride, padding});
   f.plan();
   f.loss();
   f.backward();

@@ -26,15 +26,31 @@ TEST_CASE("relu forward and backward, 5 channels blocked, batch 3") {
   CHECK_MESSAGE(bwd.ok, "backward: " << bwd.message);
 }
 
+namespace {
+
+// x → relayouts a and b (nChw16c) → y = relu(a + b) → dot, planned.
+struct ReluAdd {
+  engine::TensorId a, y;
+  testing::DotLoss* dot;
+};
+
+ReluAdd relu_add_of_relayouts(engine::Graph& graph, engine::TensorId x) {
+  engine::TensorId a = graph.add<testing::Relayout>("a", {x}, tag::nChw16c);
+  engine::TensorId b = graph.add<testing::Relayout>("b", {x}, tag::nChw16c);
+  engine::TensorId y = graph.add<layers::Add>("add", {a, b}, {.relu = true});
+  graph.add<testing::DotLoss>("dot", {y});
+  graph.plan();
+  return {a, y, &graph.layer<testing::DotLoss>("dot")};
+}
+
+}  // namespace
+
 TEST_CASE("add with ReLU: relu(a + b), both summands from one tensor through two relayouts") {
   engine::Context context;
   engine::Graph graph(context, engine::GraphOptions{true});
-  engine::TensorId x = graph.input({3, 5, 4, 4}), a, b, y;
-  graph.emplace<testing::Relayout>({x}, &a, "a", tag::nChw16c);
-  graph.emplace<testing::Relayout>({x}, &b, "b", tag::nChw16c);
-  graph.emplace<layers::Add>({a, b}, &y, "add", true);
-  auto& dot = graph.emplace<testing::DotLoss>({y}, nullptr, "dot");
-  graph.plan();
+  engine::TensorId x = graph.input({3, 5, 4, 4});
+  const ReluAdd r = relu_add_of_relayouts(graph, x);
+  testing::DotLoss& dot = *r.dot;
   reference::Tensor in = reference::make_tensor({3, 5, 4, 4}), g = reference::make_tensor({3, 5, 4, 4});
   reference::fill_small_integers(in, 3);
   reference::fill_random(g, 4);
@@ -55,13 +71,10 @@ TEST_CASE("add with ReLU: relu(a + b), both summands from one tensor through two
 TEST_CASE("add with ReLU in place over an unpadded summand (16 channels)") {
   engine::Context context;
   engine::Graph graph(context);
-  engine::TensorId x = graph.input({2, 16, 3, 3}), a, b, y;
-  graph.emplace<testing::Relayout>({x}, &a, "a", tag::nChw16c);
-  graph.emplace<testing::Relayout>({x}, &b, "b", tag::nChw16c);
-  graph.emplace<layers::Add>({a, b}, &y, "add", true);
-  auto& dot = graph.emplace<testing::DotLoss>({y}, nullptr, "dot");
-  graph.plan();
-  CHECK(graph.value(y).get_data_handle() == graph.value(a).get_data_handle());
+  engine::TensorId x = graph.input({2, 16, 3, 3});
+  const ReluAdd r = relu_add_of_relayouts(graph, x);
+  testing::DotLoss& dot = *r.dot;
+  CHECK(graph.value(r.y).get_data_handle() == graph.value(r.a).get_data_handle());
   reference::Tensor in = reference::make_tensor({2, 16, 3, 3});
   reference::fill_small_integers(in, 8);
   graph.forward(engine::Mode::train, in.data.data(), nullptr);
@@ -72,10 +85,11 @@ TEST_CASE("add with ReLU in place over an unpadded summand (16 channels)") {
 TEST_CASE("add without ReLU passes the gradient to both summands") {
   engine::Context context;
   engine::Graph graph(context, engine::GraphOptions{true});
-  engine::TensorId x = graph.input({2, 3, 3, 3}), a, y;
-  graph.emplace<testing::Relayout>({x}, &a, "a", tag::nchw);
-  graph.emplace<layers::Add>({a, x}, &y, "add", false);
-  auto& dot = graph.emplace<testing::DotLoss>({y}, nullptr, "dot");
+  engine::TensorId x = graph.input({2, 3, 3, 3});
+  engine::TensorId a = graph.add<testing::Relayout>("a", {x}, tag::nchw);
+  engine::TensorId y = graph.add<layers::Add>("add", {a, x}, {.relu = false});
+  graph.add<testing::DotLoss>("dot", {y});
+  auto& dot = graph.layer<testing::DotLoss>("dot");
   graph.plan();
   reference::Tensor in = reference::make_tensor({2, 3, 3, 3}), g = reference::make_tensor({2, 3, 3, 3});
   reference::fill_small_integers(in, 5);

@@ -2,6 +2,7 @@
 // and the CIFAR ResNets' published counts, and learning: a small ResNet overfits one fixed batch.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <map>
 #include <random>
 
@@ -125,6 +126,25 @@ TEST_CASE("zero-init-residual zeroes each block's last BN weight") {
     if (last_bn) CHECK_MESSAGE(v == 0.f, p->name);
     if (p->name == "bn1.weight" || p->name.ends_with(".bn1.weight")) CHECK_MESSAGE(v == 1.f, p->name);
   }
+}
+
+TEST_CASE("zero-init-residual zeroes only each Bottleneck's bn3 weight, not its shortcut's") {
+  engine::Context context;
+  layers::ResNetConfig c = config("resnet50", 10, 32);
+  c.stage_blocks = {1, 1, 1, 1};
+  c.zero_init_residual = true;
+  layers::Model m(context, c);
+  m.graph().initialize(1);
+  int zeroed = 0;
+  for (engine::Parameter* p : m.graph().parameters()) {
+    if (p->role != engine::Parameter::Role::norm || !p->name.ends_with(".weight")) continue;
+    const float want = p->name.ends_with(".bn3.weight") ? 0.f : 1.f;
+    const float* v = p->weight_data();
+    CHECK_MESSAGE(std::all_of(v, v + p->elements(), [&](float x) { return x == want; }),
+                  p->name << " != " << want);
+    zeroed += want == 0.f;
+  }
+  CHECK(zeroed == 4);
 }
 
 TEST_CASE("a small ResNet overfits one fixed batch of 16 synthetic images") {

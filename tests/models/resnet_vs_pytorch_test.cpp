@@ -53,11 +53,11 @@ TEST_CASE("resnet20 training step matches PyTorch: loss, every gradient, running
   CHECK(compared == 65);
   for (engine::Buffer* b : g.buffers()) {
     if (b->type == engine::Buffer::Type::i64) {
-      CHECK_MESSAGE(b->i64 == values<int64_t>(file, "after." + b->name)[0], b->name);
+      CHECK_MESSAGE(b->i64() == values<int64_t>(file, "after." + b->name)[0], b->name);
       continue;
     }
     const std::vector<float> want = values<float>(file, "after." + b->name);
-    const auto r = reference::expect_close(b->f32.data(), want.data(), want.size(), 1e-5, 1e-4);
+    const auto r = reference::expect_close(b->f32().data(), want.data(), want.size(), 1e-5, 1e-4);
     CHECK_MESSAGE(r.ok, b->name << ": " << r.message);
   }
 }

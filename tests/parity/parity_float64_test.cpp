@@ -99,7 +99,7 @@ void check_case(const std::string& name) {
     if (b->type != engine::Buffer::Type::f32) continue;
     const std::vector<float> before = values<float>(init, b->name);
     std::vector<double> u(before.size());
-    for (size_t i = 0; i < u.size(); ++i) u[i] = static_cast<double>(b->f32[i]) - before[i];
+    for (size_t i = 0; i < u.size(); ++i) u[i] = static_cast<double>(b->f32()[i]) - before[i];
     update.add(b->name, u, values<float>(run, "update64." + b->name));
   }
   const double torch32 = std::stod(meta.at("torch32_update_error"));

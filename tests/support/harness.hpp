@@ -19,6 +19,7 @@ namespace dnntrain::testing {
 // Reorders its input into `tag` (e.g. nChw16c, padding C up to 16) and the gradient back.
 class Relayout : public engine::Layer {
  public:
+  using Options = dnnl::memory::format_tag;  // the layout to move the input to
   Relayout(std::string name, dnnl::memory::format_tag tag) : Layer(std::move(name)), tag_(tag) {}
   void plan(engine::Planner& p) override;
   void forward(engine::Step& step) override { forward_.run(step); }

@@ -11,11 +11,12 @@ LayerFixture::LayerFixture(std::vector<int64_t> input_dims, std::optional<dnnl::
   reference::fill_random(x, seed, -1.f, 1.f);
   input_ = graph.input(dnnl::memory::dims(input_dims.begin(), input_dims.end()));
   layer_input_ = input_;
-  if (layout) graph.emplace<Relayout>({input_}, &layer_input_, "relayout", *layout);
+  if (layout) layer_input_ = graph.add<Relayout>("relayout", {input_}, *layout);
 }
 
 void LayerFixture::plan() {
-  dot_ = &graph.emplace<DotLoss>({output_}, nullptr, "dot");
+  graph.add<DotLoss>("dot", {output_});
+  dot_ = &graph.layer<DotLoss>("dot");
   graph.plan();
   graph.initialize(seed_);
   uint64_t s = seed_ * 100;

@@ -22,11 +22,9 @@ class LayerFixture {
                uint64_t seed = 1);
 
   template <class L, class... A>
-  L& add(A&&... args) {
-    engine::TensorId out;
-    L& layer = graph.emplace<L>({layer_input_}, &out, std::forward<A>(args)...);
-    output_ = out;
-    return layer;
+  L& add(const std::string& name, A&&... options) {
+    output_ = graph.add<L>(name, {layer_input_}, std::forward<A>(options)...);
+    return graph.layer<L>(name);
   }
   // Plans, fills every parameter with seeded random values and the loss weights g.
   void plan();

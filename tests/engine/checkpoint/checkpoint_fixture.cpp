@@ -52,9 +52,9 @@ void fill_random(Model& m, uint64_t seed) {
     testing::write_plain(*p, p->weight, testing::uniform_values(p->elements(), seed++));
   for (Buffer* b : m.buffers) {
     if (b->type == Buffer::Type::i64)
-      b->i64 = static_cast<int64_t>(seed) * 1000003;
+      b->i64() = static_cast<int64_t>(seed) * 1000003;
     else
-      b->f32 = testing::uniform_values(b->f32.size(), seed++, 0.5f, 2.f);
+      std::ranges::copy(testing::uniform_values(b->elements(), seed++, 0.5f, 2.f), b->f32().begin());
   }
 }
 
@@ -68,8 +68,8 @@ void check_same(Model& a, Model& b, const std::string& what) {
                   what << ": " << a.params[k]->name << " differs: " << reference::describe(d));
   }
   for (size_t k = 0; k < a.buffers.size(); ++k) {
-    CHECK_MESSAGE(a.buffers[k]->f32 == b.buffers[k]->f32, what << ": " << a.buffers[k]->name << " differs");
-    CHECK_MESSAGE(a.buffers[k]->i64 == b.buffers[k]->i64, what << ": " << a.buffers[k]->name << " differs");
+    CHECK_MESSAGE(std::ranges::equal(a.buffers[k]->bytes(), b.buffers[k]->bytes()),
+                  what << ": " << a.buffers[k]->name << " differs");
   }
 }
 
@@ -79,7 +79,7 @@ void train(Model& m, engine::Optimizer& opt, int first, int n) {
     for (size_t k = 0; k < m.params.size(); ++k)
       testing::write_plain(*m.params[k], m.params[k]->grad,
                            testing::uniform_values(m.params[k]->elements(), 1000 * t + k));
-    m.buffers[2]->i64 += 1;
+    m.buffers[2]->i64() += 1;
     opt.step(0.05 * std::pow(0.9, t));
   }
 }

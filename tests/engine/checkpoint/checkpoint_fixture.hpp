@@ -38,7 +38,8 @@ struct Model {
     b->name = std::move(name);
     b->shape = std::move(shape);
     b->type = type;
-    if (type == Buffer::Type::f32) b->f32.assign(static_cast<size_t>(b->shape.at(0)), 0.f);
+    b->value = dnnl::memory(Buffer::desc(type, b->shape), eng);
+    b->reset();
     buffers.push_back(b.get());
     owned_buffers.push_back(std::move(b));
   }

@@ -29,7 +29,7 @@ TEST_CASE("non-finite values are never saved and the previous checkpoint stays w
   testing::write_plain(m.param("layer1.0.conv1.weight"), m.param("layer1.0.conv1.weight").weight, values);
   CHECK_THROWS_WITH_AS(engine::save_weights(path, m.params, m.buffers),
                        doctest::Contains("'layer1.0.conv1.weight' holds nan at flat index 17"), Error);
-  m.buffers[1]->f32[3] = INFINITY;
+  m.buffers[1]->f32()[3] = INFINITY;
   CHECK_THROWS_WITH_AS(engine::save_weights(path, m.params, m.buffers), doctest::Contains("tensor"), Error);
   Model check = tiny(true);
   CHECK_NOTHROW(engine::load_weights(path, check.params, check.buffers));
