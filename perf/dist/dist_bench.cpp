@@ -61,7 +61,7 @@ void allreduce(dist::World& world, int argc, char** argv) {
     const double algbw = static_cast<double>(bytes) / t / 1e9;
     if (world.rank() == 0)
       fmt::print(
-          "{{\"mode\":\"allreduce\",\"ranks\":{},\"bytes\":{},\"us\":{:.1f},\"algbw_GBps\":{:.3f},"
+          "{{\"mode\":\"allreduce\",\"ranks\":{},\"bytes\":{},\"us\":{:.2f},\"algbw_GBps\":{:.4g},"
           "\"busbw_GBps\":{:.4g}}}\n",
           world.size(), bytes, t * 1e6, algbw, algbw * 2 * (n - 1) / n);
     std::fflush(stdout);
