@@ -19,7 +19,7 @@ namespace dnntrain::layers {
 namespace {
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define DNNTRAIN_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#define DNNTRAIN_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define DNNTRAIN_CLONES
 #endif
