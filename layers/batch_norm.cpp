@@ -56,13 +56,9 @@ void BatchNorm::plan(engine::Planner& p) {
   batches_tracked_ = &p.buffer("num_batches_tracked", {}, engine::Buffer::Type::i64);
 }
 
-void BatchNorm::batch_statistics(const float* x) {
-  // Sums of x - x[0, c, 0, 0] keep the one-pass variance free of cancellation.
-  for (int64_t b = 0; b < layout_.blocks; ++b)
-    for (int64_t j = 0; j < layout_.block; ++j) shift_[b * layout_.block + j] = layout_.run(x, 0, b)[j];
-  channel_moments(x, layout_, shift_.data(), sums_, sum1_.data(), sum2_.data());
+void BatchNorm::batch_statistics(int64_t c0, int64_t c1) {
   const double n = static_cast<double>(layout_.per_channel());
-  for (int c = 0; c < options_.channels; ++c) {
+  for (int64_t c = c0; c < std::min<int64_t>(c1, options_.channels); ++c) {
     const double m = sum1_[c] / n;
     mean_[c] = shift_[c] + m;
     var_[c] = std::max(sum2_[c] / n - m * m, 0.0);
@@ -70,21 +66,21 @@ void BatchNorm::batch_statistics(const float* x) {
   }
 }
 
-void BatchNorm::normalize(const float* x, const double* mean, const double* invstd) {
+void BatchNorm::affine_coefficients(int64_t c0, int64_t c1, const double* mean, const double* invstd) {
   const float* gamma = data_of(weight_->weight);
   const float* beta = data_of(bias_->weight);
-  for (int c = 0; c < options_.channels; ++c) {
+  for (int64_t c = c0; c < std::min<int64_t>(c1, options_.channels); ++c) {
     const double a = gamma[c] * invstd[c];
     scale_[c] = static_cast<float>(a);
     offset_[c] = static_cast<float>(beta[c] - mean[c] * a);
   }
-  channel_affine(x, mutable_data_of(dst_), layout_, affine_map(), streaming_);
 }
 
 ChannelAffine BatchNorm::affine_map() const { return {scale_.data(), offset_.data(), options_.relu}; }
 
 void BatchNorm::forward(engine::Step& step) {
   const float* x = data_of(src_);
+  float* y = mutable_data_of(dst_);
   if (step.mode == engine::Mode::eval || options_.frozen) {
     // The running statistics: in eval mode into scratch, leaving the last training step's batch
     // statistics alone; in frozen training into the statistics backward reads.
@@ -94,11 +90,19 @@ void BatchNorm::forward(engine::Step& step) {
       mean[c] = running_mean_->f32()[c];
       invstd[c] = 1.0 / std::sqrt(static_cast<double>(running_var_->f32()[c]) + options_.eps);
     }
-    normalize(x, mean, invstd);
+    affine_coefficients(0, options_.channels, mean, invstd);
+    channel_affine(x, y, layout_, affine_map(), streaming_);
     return;
   }
-  batch_statistics(x);
-  normalize(x, mean_.data(), invstd_.data());
+  // Sums of x - x[0, c, 0, 0] keep the one-pass variance free of cancellation.
+  for (int64_t b = 0; b < layout_.blocks; ++b)
+    for (int64_t j = 0; j < layout_.block; ++j) shift_[b * layout_.block + j] = layout_.run(x, 0, b)[j];
+  channel_normalize_batch(x, y, layout_, shift_.data(), sums_, sum1_.data(), sum2_.data(),
+                          [this](int64_t c0, int64_t c1) {
+                            batch_statistics(c0, c1);
+                            affine_coefficients(c0, c1, mean_.data(), invstd_.data());
+                          },
+                          affine_map(), streaming_);
   update_running_statistics();
 }
 
@@ -114,16 +118,12 @@ void BatchNorm::update_running_statistics() {
   ++batches_tracked_->i64();
 }
 
-void BatchNorm::backward(engine::Step& step) {
-  (void)step;
-  const float* x = data_of(src_);
-  const float* dy = data_of(diff_dst_);
-  channel_gradient_sums(x, dy, layout_, affine_map(), mean_.data(), sums_, sum1_.data(), sum2_.data());
+void BatchNorm::input_gradient_terms(int64_t c0, int64_t c1) {
   const double n = static_cast<double>(layout_.per_channel());
   const float* gamma = data_of(weight_->weight);
   float* d_gamma = mutable_data_of(weight_->grad);
   float* d_beta = mutable_data_of(bias_->grad);
-  for (int c = 0; c < options_.channels; ++c) {
+  for (int64_t c = c0; c < std::min<int64_t>(c1, options_.channels); ++c) {
     d_gamma[c] = static_cast<float>(sum2_[c] * invstd_[c]);
     d_beta[c] = static_cast<float>(sum1_[c]);
     mean_f_[c] = static_cast<float>(mean_[c]);
@@ -132,9 +132,14 @@ void BatchNorm::backward(engine::Step& step) {
     g_mean_[c] = options_.frozen ? 0.f : static_cast<float>(sum1_[c] / n);
     input_scale_[c] = static_cast<float>(gamma[c] * invstd_[c]);
   }
-  if (diff_src_)
-    channel_input_gradient(x, dy, mutable_data_of(diff_src_), layout_, affine_map(),
-                           {mean_f_.data(), k_.data(), g_mean_.data(), input_scale_.data()}, streaming_);
+}
+
+void BatchNorm::backward(engine::Step& step) {
+  (void)step;
+  float* dx = diff_src_ ? mutable_data_of(diff_src_) : nullptr;
+  channel_backward_batch(data_of(src_), data_of(diff_dst_), dx, layout_, affine_map(), mean_.data(), sums_,
+                         sum1_.data(), sum2_.data(), [this](int64_t c0, int64_t c1) { input_gradient_terms(c0, c1); },
+                         {mean_f_.data(), k_.data(), g_mean_.data(), input_scale_.data()}, streaming_);
 }
 
 }  // namespace dnntrain::layers

@@ -34,8 +34,11 @@ class BatchNorm : public engine::Layer {
   void backward(engine::Step& step) override;
 
  private:
-  void batch_statistics(const float* x);
-  void normalize(const float* x, const double* mean, const double* invstd);
+  // Per-channel steps between the passes, for the real channels among [c0, c1): the batch
+  // statistics from the moments, the forward map from given statistics, backward's terms.
+  void batch_statistics(int64_t c0, int64_t c1);
+  void affine_coefficients(int64_t c0, int64_t c1, const double* mean, const double* invstd);
+  void input_gradient_terms(int64_t c0, int64_t c1);
   void update_running_statistics();
   // The map forward applied last (batch or running statistics), which backward's ReLU mask repeats.
   ChannelAffine affine_map() const;

@@ -14,6 +14,9 @@
 #include <immintrin.h>
 #endif
 
+// The lane types are passed by value between inline functions only; their ABI does not matter.
+#pragma GCC diagnostic ignored "-Wpsabi"
+
 namespace dnntrain::layers {
 
 namespace {
@@ -243,20 +246,12 @@ DNNTRAIN_CLONES void affine_run(AffineKernel k, int64_t block) { for_channel_gro
 DNNTRAIN_CLONES void gradient_sums_run(GradientSumsKernel k, int64_t block) { for_channel_groups(block, k); }
 DNNTRAIN_CLONES void input_gradient_run(InputGradientKernel k, int64_t block) { for_channel_groups(block, k); }
 
-// Calls run(t, n, b) for every (sample n, block b), thread t taking an even, fixed share. With
-// streaming stores, each thread fences its own before the team's closing barrier.
-template <class Run>
-void for_each_run(const ChannelLayout& l, int threads, bool streaming, Run&& run) {
-  const int64_t units = l.batch * l.blocks;
-#pragma omp parallel num_threads(threads)
-  {
-    const int t = omp_get_thread_num(), team = omp_get_num_threads();
-    const int64_t begin = units * t / team, end = units * (t + 1) / team;
-    for (int64_t u = begin; u < end; ++u) run(t, u / l.blocks, u % l.blocks);
-#if defined(__x86_64__)
-    if (streaming) _mm_sfence();
-#endif
-  }
+size_t last_level_cache_bytes() {
+  static const size_t bytes = [] {
+    const long l3 = sysconf(_SC_LEVEL3_CACHE_SIZE);
+    return l3 > 0 ? static_cast<size_t>(l3) : size_t{32} << 20;
+  }();
+  return bytes;
 }
 
 // Streaming stores need 16-byte aligned runs of whole 4-lane groups.
@@ -265,14 +260,50 @@ bool aligned_for_streaming(const float* out, const ChannelLayout& l) {
          l.block_stride % 4 == 0;
 }
 
+// Calls run(t, n, b) for the (sample n, block b) of blocks [b0, b1), thread t of the calling team
+// taking an even, fixed share.
+template <class Run>
+void share_runs(const ChannelLayout& l, int64_t b0, int64_t b1, Run&& run) {
+  const int t = omp_get_thread_num(), team = omp_get_num_threads();
+  const int64_t blocks = b1 - b0, units = l.batch * blocks;
+  const int64_t begin = units * t / team, end = units * (t + 1) / team;
+  for (int64_t u = begin; u < end; ++u) run(t, u / blocks, b0 + u % blocks);
+}
+
+// The two passes of training, chunk by chunk of channel blocks: first over a chunk's runs, then
+// sums.total and between on one thread, then second over the same runs. A chunk's `tensors`
+// inputs fit in chunk_bytes (at least one block per chunk), so the second pass reads them from
+// the cache. Streaming stores are fenced by each thread before the team's closing barrier.
+template <class First, class Second>
+void two_passes(const ChannelLayout& l, int tensors, size_t chunk_bytes, ChannelSums& sums, double* first_out,
+                double* second_out, const BetweenPasses& between, bool streaming, First&& first, Second&& second) {
+  const size_t block_bytes = static_cast<size_t>(l.batch * l.spatial * l.block) * sizeof(float) * tensors;
+  if (chunk_bytes == 0) chunk_bytes = last_level_cache_bytes() / 2;
+  const int64_t chunk = std::max<int64_t>(1, static_cast<int64_t>(chunk_bytes / block_bytes));
+#pragma omp parallel num_threads(sums.threads())
+  {
+    for (int64_t b0 = 0; b0 < l.blocks; b0 += chunk) {
+      const int64_t b1 = std::min(l.blocks, b0 + chunk);
+      share_runs(l, b0, b1, first);
+#pragma omp barrier
+#pragma omp single
+      {
+        sums.total(b0 * l.block, b1 * l.block, first_out, second_out);
+        between(b0 * l.block, b1 * l.block);
+      }
+      share_runs(l, b0, b1, second);
+    }
+#if defined(__x86_64__)
+    if (streaming) _mm_sfence();
+#endif
+  }
+}
+
 }  // namespace
 
 bool streams_outputs(const ChannelLayout& l) {
-  static const size_t threshold = [] {
-    const long l3 = sysconf(_SC_LEVEL3_CACHE_SIZE);
-    return l3 > 0 ? static_cast<size_t>(l3) : size_t{32} << 20;
-  }();
-  return static_cast<size_t>(l.batch) * static_cast<size_t>(l.sample_stride) * sizeof(float) >= threshold;
+  return static_cast<size_t>(l.batch) * static_cast<size_t>(l.sample_stride) * sizeof(float) >=
+         last_level_cache_bytes();
 }
 
 void ChannelSums::resize(int threads, int64_t padded_channels) {
@@ -281,64 +312,77 @@ void ChannelSums::resize(int threads, int64_t padded_channels) {
   data_.assign(static_cast<size_t>(threads) * 2 * static_cast<size_t>(padded_channels), 0.0);
 }
 
-void ChannelSums::clear() { std::fill(data_.begin(), data_.end(), 0.0); }
-
-void ChannelSums::total(double* first_out, double* second_out) const {
-  std::fill(first_out, first_out + padded_, 0.0);
-  std::fill(second_out, second_out + padded_, 0.0);
+void ChannelSums::total(int64_t c0, int64_t c1, double* first_out, double* second_out) {
+  std::fill(first_out + c0, first_out + c1, 0.0);
+  std::fill(second_out + c0, second_out + c1, 0.0);
   for (int t = 0; t < threads_; ++t) {
-    const double* a = data_.data() + static_cast<size_t>(t) * 2 * padded_;
-    for (int64_t c = 0; c < padded_; ++c) {
+    double* a = first(t);
+    double* b = second(t);
+    for (int64_t c = c0; c < c1; ++c) {
       first_out[c] += a[c];
-      second_out[c] += a[padded_ + c];
+      second_out[c] += b[c];
+      a[c] = b[c] = 0.0;
     }
   }
 }
 
-void channel_moments(const float* x, const ChannelLayout& l, const double* shift, ChannelSums& sums,
-                     double* sum_x, double* sum_xx) {
-  sums.clear();
-  for_each_run(l, sums.threads(), false, [&](int t, int64_t n, int64_t b) {
-    const int64_t c0 = b * l.block;
-    moments_run({l.run(x, n, b), l.spatial, l.block, shift + c0, sums.first(t) + c0, sums.second(t) + c0},
-                l.block);
-  });
-  sums.total(sum_x, sum_xx);
+void channel_normalize_batch(const float* x, float* y, const ChannelLayout& l, const double* shift,
+                             ChannelSums& sums, double* sum_x, double* sum_xx, const BetweenPasses& between,
+                             const ChannelAffine& map, bool streaming, size_t chunk_bytes) {
+  streaming = streaming && aligned_for_streaming(y, l);
+  two_passes(
+      l, 1, chunk_bytes, sums, sum_x, sum_xx, between, streaming,
+      [&](int t, int64_t n, int64_t b) {
+        const int64_t c0 = b * l.block;
+        moments_run({l.run(x, n, b), l.spatial, l.block, shift + c0, sums.first(t) + c0, sums.second(t) + c0},
+                    l.block);
+      },
+      [&](int, int64_t n, int64_t b) {
+        const int64_t c0 = b * l.block;
+        affine_run({l.run(x, n, b), l.run(y, n, b), l.spatial, l.block,
+                    {map.scale + c0, map.offset + c0, map.relu}, streaming},
+                   l.block);
+      });
 }
 
 void channel_affine(const float* x, float* y, const ChannelLayout& l, const ChannelAffine& map, bool streaming) {
   streaming = streaming && aligned_for_streaming(y, l);
-  for_each_run(l, omp_get_max_threads(), streaming, [&](int, int64_t n, int64_t b) {
-    const int64_t c0 = b * l.block;
-    affine_run({l.run(x, n, b), l.run(y, n, b), l.spatial, l.block, {map.scale + c0, map.offset + c0, map.relu},
-                streaming},
-               l.block);
-  });
+#pragma omp parallel
+  {
+    share_runs(l, 0, l.blocks, [&](int, int64_t n, int64_t b) {
+      const int64_t c0 = b * l.block;
+      affine_run({l.run(x, n, b), l.run(y, n, b), l.spatial, l.block, {map.scale + c0, map.offset + c0, map.relu},
+                  streaming},
+                 l.block);
+    });
+#if defined(__x86_64__)
+    if (streaming) _mm_sfence();
+#endif
+  }
 }
 
-void channel_gradient_sums(const float* x, const float* dy, const ChannelLayout& l, const ChannelAffine& map,
-                           const double* mean, ChannelSums& sums, double* sum_g, double* sum_gx) {
-  sums.clear();
-  for_each_run(l, sums.threads(), false, [&](int t, int64_t n, int64_t b) {
-    const int64_t c0 = b * l.block;
-    gradient_sums_run({l.run(x, n, b), l.run(dy, n, b), l.spatial, l.block,
-                       {map.scale + c0, map.offset + c0, map.relu}, mean + c0, sums.first(t) + c0,
-                       sums.second(t) + c0},
-                      l.block);
-  });
-  sums.total(sum_g, sum_gx);
-}
-
-void channel_input_gradient(const float* x, const float* dy, float* dx, const ChannelLayout& l,
-                            const ChannelAffine& map, const InputGradientTerms& terms, bool streaming) {
-  streaming = streaming && aligned_for_streaming(dx, l);
-  for_each_run(l, omp_get_max_threads(), streaming, [&](int, int64_t n, int64_t b) {
-    const int64_t c0 = b * l.block;
-    input_gradient_run({l.run(x, n, b), l.run(dy, n, b), l.run(dx, n, b), l.spatial, l.block,
-                        {map.scale + c0, map.offset + c0, map.relu},
-                        {terms.mean + c0, terms.k + c0, terms.g_mean + c0, terms.scale + c0}, streaming},
-                       l.block);
-  });
+void channel_backward_batch(const float* x, const float* dy, float* dx, const ChannelLayout& l,
+                            const ChannelAffine& map, const double* mean, ChannelSums& sums, double* sum_g,
+                            double* sum_gx, const BetweenPasses& between, const InputGradientTerms& terms,
+                            bool streaming, size_t chunk_bytes) {
+  streaming = streaming && dx && aligned_for_streaming(dx, l);
+  two_passes(
+      l, 2, chunk_bytes, sums, sum_g, sum_gx, between, streaming,
+      [&](int t, int64_t n, int64_t b) {
+        const int64_t c0 = b * l.block;
+        gradient_sums_run({l.run(x, n, b), l.run(dy, n, b), l.spatial, l.block,
+                           {map.scale + c0, map.offset + c0, map.relu}, mean + c0, sums.first(t) + c0,
+                           sums.second(t) + c0},
+                          l.block);
+      },
+      [&](int, int64_t n, int64_t b) {
+        if (!dx) return;
+        const int64_t c0 = b * l.block;
+        input_gradient_run({l.run(x, n, b), l.run(dy, n, b), l.run(dx, n, b), l.spatial, l.block,
+                            {map.scale + c0, map.offset + c0, map.relu},
+                            {terms.mean + c0, terms.k + c0, terms.g_mean + c0, terms.scale + c0}, streaming},
+                           l.block);
+      });
 }
 
 }  // namespace dnntrain::layers

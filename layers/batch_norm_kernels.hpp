@@ -4,22 +4,24 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "layers/channel_layout.hpp"
 
 namespace dnntrain::layers {
 
-// Per-thread partial sums, sized once for the team and the padded channel count.
+// Per-thread partial sums, sized once for the team and the padded channel count. Zero between
+// passes: total() hands the sums of a channel range out and zeroes its partials.
 class ChannelSums {
  public:
   void resize(int threads, int64_t padded_channels);
   int threads() const { return threads_; }
-  void clear();
   double* first(int t) { return data_.data() + static_cast<size_t>(t) * 2 * padded_; }
   double* second(int t) { return first(t) + padded_; }
-  // Adds every thread's partials, in thread order (deterministic for a given team size).
-  void total(double* first_out, double* second_out) const;
+  // For channels [c0, c1): adds every thread's partials, in thread order (deterministic for a
+  // given team size), into first_out[c] and second_out[c], and zeroes them.
+  void total(int64_t c0, int64_t c1, double* first_out, double* second_out);
 
  private:
   int threads_ = 0;
@@ -36,18 +38,23 @@ struct ChannelAffine {
   bool relu = false;
 };
 
-// Per channel c < channels: sum_x[c] = Σ (x - shift[c]), sum_xx[c] = Σ (x - shift[c])².
-void channel_moments(const float* x, const ChannelLayout& l, const double* shift, ChannelSums& sums,
-                     double* sum_x, double* sum_xx);
+// Called between the two passes of a chunk of channels [c0, c1) (padded channel indices), once
+// the chunk's sums are totalled: computes what the second pass reads for those channels.
+using BetweenPasses = std::function<void(int64_t c0, int64_t c1)>;
 
-// y = x·scale[c] + offset[c], then max(y, 0) when relu. With `streaming`, y is written with
-// non-temporal stores where it is 16-byte aligned (same values, bit for bit).
+// Training forward. Per chunk of channel blocks small enough to stay in the last-level cache:
+// sum_x[c] = Σ (x - shift[c]) and sum_xx[c] = Σ (x - shift[c])², then between(c0, c1), which
+// fills map.scale and map.offset there, then y = x·scale[c] + offset[c] (max(y, 0) when
+// map.relu). Chunk by chunk, the second pass reads x from the cache, not from memory. A chunk's
+// inputs fill at most chunk_bytes (0: half the last-level cache), and at least one block.
+void channel_normalize_batch(const float* x, float* y, const ChannelLayout& l, const double* shift,
+                             ChannelSums& sums, double* sum_x, double* sum_xx, const BetweenPasses& between,
+                             const ChannelAffine& map, bool streaming, size_t chunk_bytes = 0);
+
+// y = x·scale[c] + offset[c], then max(y, 0) when map.relu: the forward with statistics known.
+// With `streaming`, y is written with non-temporal stores where it is 16-byte aligned (same
+// values, bit for bit).
 void channel_affine(const float* x, float* y, const ChannelLayout& l, const ChannelAffine& map, bool streaming);
-
-// With g = dy, or g = dy·[x·scale + offset > 0] when map.relu:
-// sum_g[c] = Σ g, sum_gx[c] = Σ g·(x - mean[c]).
-void channel_gradient_sums(const float* x, const float* dy, const ChannelLayout& l, const ChannelAffine& map,
-                           const double* mean, ChannelSums& sums, double* sum_g, double* sum_gx);
 
 // The terms of dx = (g - (x - mean[c])·k[c] - g_mean[c]) · scale[c] per padded channel.
 struct InputGradientTerms {
@@ -57,9 +64,13 @@ struct InputGradientTerms {
   const float* scale = nullptr;
 };
 
-// dx as above, g as in channel_gradient_sums; `streaming` as in channel_affine.
-void channel_input_gradient(const float* x, const float* dy, float* dx, const ChannelLayout& l,
-                            const ChannelAffine& map, const InputGradientTerms& terms, bool streaming);
+// Training backward, chunked as channel_normalize_batch. With g = dy, or g = dy·[x·scale + offset
+// > 0] when map.relu: sum_g[c] = Σ g and sum_gx[c] = Σ g·(x - mean[c]), then between(c0, c1),
+// which fills `terms` there, then dx as above unless dx is null. `streaming` as in channel_affine.
+void channel_backward_batch(const float* x, const float* dy, float* dx, const ChannelLayout& l,
+                            const ChannelAffine& map, const double* mean, ChannelSums& sums, double* sum_g,
+                            double* sum_gx, const BetweenPasses& between, const InputGradientTerms& terms,
+                            bool streaming, size_t chunk_bytes = 0);
 
 // Whether outputs of this layout should be written with non-temporal stores: when they are at least
 // the last-level cache's size (32 MiB where the system does not say), they cannot stay cached
