@@ -73,7 +73,7 @@ void channel_backward_batch(const float* x, const float* dy, float* dx, const Ch
                             bool streaming, size_t chunk_bytes = 0);
 
 // Whether outputs of this layout should be written with non-temporal stores: when they are at least
-// the last-level cache's size (32 MiB where the system does not say), they cannot stay cached
+// the size of the level-3 cache CPU 0 shares (32 MiB where the system does not say), they cannot stay cached
 // until the next layer reads them, and such stores skip reading each line before overwriting it.
 bool streams_outputs(const ChannelLayout& l);
 
