@@ -105,6 +105,11 @@ struct Lanes {
     else
       return F(M(g) & M(pre > 0.f));
   }
+  // The gradient reaching the batch norm: dy, or dy where forward's ReLU passed x·scale + offset.
+  static F gradient(const float* dy, F x, F scale, F offset, bool relu) {
+    const F g = load(dy);
+    return relu ? masked(g, affine(x, scale, offset)) : g;
+  }
 };
 
 // Calls kernel.template run<G, W>(j) for the channels of a block: two groups of 8 lanes at a time
@@ -193,9 +198,7 @@ struct GradientSumsKernel {
       for (int g = 0; g < G; ++g) {
         const int64_t o = s * stride + j + W * g;
         const typename L::F xv = L::load(x + o);
-        typename L::F gv = L::load(dy + o);
-        if (map.relu) gv = L::masked(gv, L::affine(xv, scale[g], offset[g]));
-        const typename L::D gd = L::widen(gv);
+        const typename L::D gd = L::widen(L::gradient(dy + o, xv, scale[g], offset[g], map.relu));
         a[g] += gd;
         q[g] += gd * (L::widen(xv) - m[g]);
       }
@@ -229,8 +232,7 @@ struct InputGradientKernel {
       for (int g = 0; g < G; ++g) {
         const int64_t o = s * stride + j + W * g;
         const typename L::F xv = L::load(x + o);
-        typename L::F gv = L::load(dy + o);
-        if (map.relu) gv = L::masked(gv, L::affine(xv, scale[g], offset[g]));
+        const typename L::F gv = L::gradient(dy + o, xv, scale[g], offset[g], map.relu);
         const typename L::F v = (gv - (xv - mean[g]) * k[g] - g_mean[g]) * input_scale[g];
         if (streaming)
           L::stream(dx + o, v);
