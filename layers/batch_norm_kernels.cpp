@@ -14,13 +14,18 @@
 #include <immintrin.h>
 #endif
 
+#if defined(__GNUC__) && !defined(__clang__)
 // The lane types are passed by value between inline functions only; their ABI does not matter.
 #pragma GCC diagnostic ignored "-Wpsabi"
+#endif
 
 namespace dnntrain::layers {
 
 namespace {
 
+// x86-64-v3 and v4 have FMA at every vector width (plain avx2 or avx512f clones do not for 256-bit
+// vectors), so x·scale + offset is one fused multiply-add wherever a clone computes it: forward
+// and backward round it alike.
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
 #define DNNTRAIN_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
