@@ -5,13 +5,16 @@ and the same N steps in PyTorch float32 and float64 (model.double()). Prints the
 of the whole update (final - initial, every float tensor of the state dict) against float64, for
 dnntrain and for PyTorch float32, and the worst tensors.
 
-usage: /usr/bin/python3 perf/exactness/cli_vs_torch.py --steps 3 --momentum 0.9 --wd 5e-4 [--algo direct]"""
+usage: /usr/bin/python3 perf/exactness/cli_vs_torch.py --steps 3 --momentum 0.9 --wd 5e-4 [--algo direct]
+       [--model resnet18] [--perturb bn|all|uniform]"""
 import json, os, struct, subprocess, sys, argparse
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--steps", type=int, default=1)
-ap.add_argument("--perturb", default="none", help="none, bn (BN weights 1 + 0.1 N(0,1)) or all (and biases)")
+ap.add_argument("--model", default="resnet20", help="resnet20 (CIFAR) or resnet18 (torchvision's, ImageNet stem)")
+ap.add_argument("--perturb", default="none",
+                help="none, bn (BN weights 1 + 0.1 N(0,1)), all (and biases 0.1 N(0,1)) or uniform (BN weights in [0.5, 1.5])")
 ap.add_argument("--momentum", type=float, default=0.0)
 ap.add_argument("--wd", type=float, default=0.0)
 ap.add_argument("--lr", type=float, default=0.01)
@@ -58,15 +61,21 @@ class ResNet20(nn.Module):
         x = s.layer3(s.layer2(s.layer1(x)))
         return s.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
 
+def make_model():
+    if a.model == "resnet20": return ResNet20(10, 3)
+    import torchvision
+    return torchvision.models.resnet18(num_classes=10)
+
 torch.manual_seed(1)
-m = ResNet20(10, 3)
+m = make_model()
 for mod in m.modules():
     if isinstance(mod, nn.Conv2d):
         nn.init.kaiming_normal_(mod.weight, mode="fan_out", nonlinearity="relu")
 g = torch.Generator().manual_seed(7)
 for k, v in m.state_dict().items():
     if a.perturb != "none" and ("bn" in k or "downsample.1" in k):
-        if k.endswith("weight"): v.copy_(1 + 0.1 * torch.randn(v.shape, generator=g))
+        if k.endswith("weight") and a.perturb == "uniform": v.copy_(0.5 + torch.rand(v.shape, generator=g))
+        elif k.endswith("weight"): v.copy_(1 + 0.1 * torch.randn(v.shape, generator=g))
         if a.perturb == "all" and k.endswith("bias"): v.copy_(0.1 * torch.randn(v.shape, generator=g))
 init = {k: v.detach().clone() for k, v in m.state_dict().items()}
 
@@ -99,7 +108,7 @@ X = ((torch.from_numpy(recs[:, 1:].astype(np.float32)).view(-1, 3, 32, 32) / 255
 Y = torch.from_numpy(recs[:, 0].astype(np.int64))
 
 def run_torch(dtype):
-    mm = ResNet20(10, 3); mm.load_state_dict(init); mm = mm.to(dtype); mm.train()
+    mm = make_model(); mm.load_state_dict(init); mm = mm.to(dtype); mm.train()
     opt = torch.optim.SGD(mm.parameters(), lr=a.lr, momentum=a.momentum, weight_decay=a.wd)
     losses = []
     for s in range(a.steps):
@@ -111,7 +120,7 @@ t64, l64 = run_torch(torch.float64)
 t32, l32 = run_torch(torch.float32)
 out = W + "/out"
 subprocess.run(["rm", "-rf", out])
-cmd = [a.dnntrain, "train", "--model", "resnet20", "--init", W + "/init.safetensors", "--dataset", "cifar10", "--data-path", W,
+cmd = [a.dnntrain, "train", "--model", a.model, "--init", W + "/init.safetensors", "--dataset", "cifar10", "--data-path", W,
        "--augment", "none", "--no-shuffle", "--lr-scheduler", "constant", "--opt", "sgd", "--lr", str(a.lr), "--momentum", str(a.momentum),
        "--wd", str(a.wd), "-b", str(B), "--threads", str(a.threads), "--steps", str(a.steps), "--output-dir", out, "--conv-algorithm", a.algo] + a.extra.split()
 r = subprocess.run(cmd, capture_output=True, text=True)
@@ -122,7 +131,7 @@ def rel(d):
     num = sum(((d[k] - init[k].double()) - (t64[k] - init[k].double())).pow(2).sum() for k in keys)
     den = sum((t64[k] - init[k].double()).pow(2).sum() for k in keys)
     return (num / den).sqrt().item()
-print(f"steps {a.steps} perturb {a.perturb} algo {a.algo} threads {a.threads}: ours {rel(ours):.3g}  torch32 {rel(t32):.3g}   loss64 {l64}")
+print(f"{a.model} steps {a.steps} perturb {a.perturb} algo {a.algo} threads {a.threads}: ours {rel(ours):.3g}  torch32 {rel(t32):.3g}   loss64 {l64}")
 per = []
 for k in keys:
     u = t64[k] - init[k].double(); n = u.norm().item()
