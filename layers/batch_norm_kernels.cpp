@@ -1,12 +1,12 @@
 // Batch-norm passes over (sample, channel block) runs, split evenly over the OpenMP team. Each run
 // is `spatial` positions `block` floats apart. A pass takes the channels of a run 16, then 8, then
 // 1 at a time as one GCC vector, so that its double accumulators stay in registers for the whole
-// run. The passes are cloned per instruction set.
+// run (layers/batch_norm_lanes.hpp). The passes are cloned per instruction set.
 #include "layers/batch_norm_kernels.hpp"
+#include "layers/batch_norm_lanes.hpp"
 
 #include <algorithm>
 #include <cstdio>
-#include <cstring>
 
 #include <omp.h>
 
@@ -14,14 +14,11 @@
 #include <immintrin.h>
 #endif
 
-#if defined(__GNUC__) && !defined(__clang__)
-// The lane types are passed by value between inline functions only; their ABI does not matter.
-#pragma GCC diagnostic ignored "-Wpsabi"
-#endif
-
 namespace dnntrain::layers {
 
 namespace {
+
+using lanes::Lanes;
 
 // x86-64-v3 and v4 have FMA at every vector width (plain avx2 or avx512f clones do not for 256-bit
 // vectors), so x·scale + offset is one fused multiply-add wherever a clone computes it: forward
@@ -31,91 +28,6 @@ namespace {
 #else
 #define DNNTRAIN_CLONES
 #endif
-
-// W consecutive channels as GCC vectors of float, of mask bits and of double (8 doubles fill one
-// AVX-512 register); W = 1 is plain scalars.
-template <int W>
-struct LaneTypes;
-template <>
-struct LaneTypes<8> {
-  using F = float __attribute__((vector_size(32)));
-  using M = int32_t __attribute__((vector_size(32)));
-  using D = double __attribute__((vector_size(64)));
-};
-template <>
-struct LaneTypes<1> {
-  using F = float;
-  using M = int32_t;
-  using D = double;
-};
-
-template <int W>
-struct Lanes {
-  using F = typename LaneTypes<W>::F;
-  using M = typename LaneTypes<W>::M;
-  using D = typename LaneTypes<W>::D;
-
-  static F load(const float* p) {
-    F v;
-    std::memcpy(&v, p, sizeof v);
-    return v;
-  }
-  static D load(const double* p) {
-    D v;
-    std::memcpy(&v, p, sizeof v);
-    return v;
-  }
-  static void store(float* p, F v) { std::memcpy(p, &v, sizeof v); }
-  // Non-temporal where p is 16-byte aligned and the lanes fill whole 16-byte stores.
-  static void stream(float* p, F v) {
-#if defined(__x86_64__)
-    if constexpr (W % 4 == 0) {
-      for (int i = 0; i < W; i += 4) {
-        __m128 part;
-        std::memcpy(&part, reinterpret_cast<const char*>(&v) + 4 * i, sizeof part);
-        _mm_stream_ps(p + i, part);
-      }
-      return;
-    }
-#endif
-    store(p, v);
-  }
-  static void add_to(double* p, D v) {
-    const D sum = load(p) + v;
-    std::memcpy(p, &sum, sizeof sum);
-  }
-  // Element by element: GCC 12 turns this into one AVX-512 conversion, where
-  // __builtin_convertvector gives four instructions.
-  static D widen(F v) {
-    if constexpr (W == 1)
-      return v;
-    else
-      return D{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]};
-  }
-
-  // The forward map, one definition for both directions, so that backward's ReLU mask is the one
-  // forward applied.
-  static F affine(F x, F scale, F offset) { return x * scale + offset; }
-  // max(v, 0) as std::max computes it: NaN stays NaN.
-  static F relu(F v) {
-    if constexpr (W == 1)
-      return v < 0.f ? 0.f : v;
-    else
-      return F(M(v) & ~M(v < 0.f));
-  }
-  // g where the pre-activation was positive, else 0.
-  static F masked(F g, F pre) {
-    if constexpr (W == 1)
-      return pre > 0.f ? g : 0.f;
-    else
-      return F(M(g) & M(pre > 0.f));
-  }
-  // The gradient reaching the batch norm: dy, or dy where forward's ReLU passed x·scale + offset.
-  static F gradient(const float* dy, F x, F scale, F offset, bool relu) {
-    const F g = load(dy);
-    return relu ? masked(g, affine(x, scale, offset)) : g;
-  }
-};
 
 // Calls kernel.template run<G, W>(j) for the channels of a block: two groups of 8 lanes at a time
 // (a run of nChw16c), then one group of 8, then single channels. A kernel keeps one set of
