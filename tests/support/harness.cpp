@@ -12,18 +12,19 @@ using dnnl::memory;
 
 namespace {
 
+// The same dimensions, plain and f32 (reorders convert bf16 tensors on the way).
 memory::desc plain_desc(const memory::desc& md) {
   const memory::dims d = md.dims();
   static const memory::format_tag tags[] = {memory::format_tag::undef, memory::format_tag::a,
                                             memory::format_tag::ab, memory::format_tag::abc,
                                             memory::format_tag::abcd};
-  return memory::desc(d, md.data_type(), tags[d.size()]);
+  return memory::desc(d, memory::data_type::f32, tags[d.size()]);
 }
 
 }  // namespace
 
 void Relayout::plan(engine::Planner& p) {
-  const memory::desc md(p.input_desc(0).dims(), memory::data_type::f32, tag_);
+  const memory::desc md(p.input_desc(0).dims(), options_.type, options_.tag);
   const memory& out = p.output(md);
   p.backward_ignores_inputs();
   forward_ = p.reorder(p.input(0), out);

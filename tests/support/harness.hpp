@@ -19,14 +19,19 @@ namespace dnntrain::testing {
 // Reorders its input into `tag` (e.g. nChw16c, padding C up to 16) and the gradient back.
 class Relayout : public engine::Layer {
  public:
-  using Options = dnnl::memory::format_tag;  // the layout to move the input to
-  Relayout(std::string name, dnnl::memory::format_tag tag) : Layer(std::move(name)), tag_(tag) {}
+  // The layout and data type to move the input to (bf16 rounds to nearest even).
+  struct Options {
+    Options(dnnl::memory::format_tag t, dnnl::memory::data_type d = dnnl::memory::data_type::f32) : tag(t), type(d) {}
+    dnnl::memory::format_tag tag;
+    dnnl::memory::data_type type;
+  };
+  Relayout(std::string name, Options options) : Layer(std::move(name)), options_(options) {}
   void plan(engine::Planner& p) override;
   void forward(engine::Step& step) override { forward_.run(step); }
   void backward(engine::Step& step) override { backward_.run(step); }
 
  private:
-  dnnl::memory::format_tag tag_;
+  Options options_;
   engine::Op forward_, backward_;
 };
 

@@ -18,8 +18,9 @@ namespace dnntrain::testing {
 class LayerFixture {
  public:
   // layout: where the layer's input lives (e.g. nChw16c); nullopt = straight from the plain input.
+  // type: the layer input's data type; bf16 rounds the input (x keeps the f32 values drawn).
   LayerFixture(std::vector<int64_t> input_dims, std::optional<dnnl::memory::format_tag> layout,
-               uint64_t seed = 1);
+               uint64_t seed = 1, dnnl::memory::data_type type = dnnl::memory::data_type::f32);
 
   template <class L, class... A>
   L& add(const std::string& name, A&&... options) {
@@ -47,6 +48,7 @@ class LayerFixture {
   DotLoss* dot_ = nullptr;
   std::vector<std::pair<std::string, reference::Tensor>> params_;
   uint64_t seed_;
+  dnnl::memory::data_type type_;
 };
 
 }  // namespace dnntrain::testing
