@@ -21,9 +21,12 @@ std::string escape(const std::string& s) {
 // GFLOP/s of `flops` in `ms` milliseconds (0 when either is 0).
 double rate(double flops, double ms) { return flops > 0 && ms > 0 ? flops / (ms * 1e6) : 0; }
 
-// "37.5%" of the f32 peak, or "" when there is no rate or no peak.
-std::string percent(double gflops, const PeakFlops& peak) {
-  return gflops > 0 && peak.f32_gflops > 0 ? fmt::format("{:.1f}%", 100 * gflops / peak.f32_gflops) : "";
+// The peak a rate compares with: bf16's for bf16 layers and graphs, else f32's (0: not measured).
+double peak_for(const PeakFlops& peak, bool bf16) { return bf16 ? peak.bf16_gflops : peak.f32_gflops; }
+
+// "37.5%" of the peak, or "" when there is no rate or no peak.
+std::string percent(double gflops, double peak) {
+  return gflops > 0 && peak > 0 ? fmt::format("{:.1f}%", 100 * gflops / peak) : "";
 }
 
 struct Roofline {
@@ -51,8 +54,11 @@ Roofline roofline(const BenchReport& r) {
 
 std::string bench_text(const BenchReport& r) {
   const auto& c = r.config;
-  std::string out = fmt::format("{} batch {} input {}x{}x{} classes {} threads {}\n", c.model, c.batch,
-                                c.in_channels, c.image_size, c.image_size, c.classes, r.threads);
+  const bool bf16 = c.precision == engine::Precision::bf16;
+  const double step_peak = peak_for(r.peak, bf16);
+  std::string out = fmt::format("{} batch {} input {}x{}x{} classes {} threads {} precision {}\n", c.model,
+                                c.batch, c.in_channels, c.image_size, c.image_size, c.classes, r.threads,
+                                engine::precision_name(c.precision));
   out += fmt::format("train  {:9.2f} images/s  ({:.1f} ms/step: forward + backward + SGD update)\n",
                      c.batch / r.train_step_seconds, 1e3 * r.train_step_seconds);
   out += fmt::format("infer  {:9.2f} images/s  ({:.1f} ms/step: forward, eval mode)\n",
@@ -71,8 +77,9 @@ std::string bench_text(const BenchReport& r) {
                                   : "\n";
     out += fmt::format(
         "step   {:.2f} GFLOP forward + {:.2f} GFLOP backward per step: {:.1f} GFLOP/s in the timed "
-        "train step, {} of the f32 peak\n",
-        step.forward_gflop, step.backward_gflop, step.train_gflops, percent(step.train_gflops, r.peak));
+        "train step, {} of the {} peak\n",
+        step.forward_gflop, step.backward_gflop, step.train_gflops, percent(step.train_gflops, step_peak),
+        engine::precision_name(c.precision));
   }
   if (r.layers.empty()) return out;
   double total = 0, primitives = 0;
@@ -87,13 +94,14 @@ std::string bench_text(const BenchReport& r) {
     const double other = l.forward_ms + l.backward_ms - l.forward_primitive_ms - l.backward_primitive_ms;
     out += fmt::format("{:<28} {:>8.3f} {:>8.3f} {:>8.3f} {:>8} {:>8} {:>6} {:>6} {:>5.1f}%\n", l.name,
                        l.forward_ms, l.backward_ms, other, fwd > 0 ? fmt::format("{:.1f}", fwd) : "",
-                       bwd > 0 ? fmt::format("{:.1f}", bwd) : "", percent(fwd, r.peak), percent(bwd, r.peak),
+                       bwd > 0 ? fmt::format("{:.1f}", bwd) : "", percent(fwd, peak_for(r.peak, l.bf16)),
+                       percent(bwd, peak_for(r.peak, l.bf16)),
                        100.0 * (l.forward_ms + l.backward_ms) / total);
   }
   out += fmt::format("{:<28} {:>8.3f} {:>8.3f} {:>8.3f} {:>8.1f} {:>8.1f} {:>6} {:>6}\n",
                      "whole step (profiled)", step.forward_ms, step.backward_ms, total - primitives,
-                     step.forward_gflops, step.backward_gflops, percent(step.forward_gflops, r.peak),
-                     percent(step.backward_gflops, r.peak));
+                     step.forward_gflops, step.backward_gflops, percent(step.forward_gflops, step_peak),
+                     percent(step.backward_gflops, step_peak));
   out += fmt::format(
       "{:<28} {:.1f} ms per profiled step, {:.1f} ms of it inside oneDNN primitives, {:.1f} ms "
       "elsewhere (layers wait for each other)\n",
@@ -103,7 +111,12 @@ std::string bench_text(const BenchReport& r) {
 
 std::string bench_json(const BenchReport& r) {
   const auto& c = r.config;
-  const auto share = [&](double gflops) { return r.peak.f32_gflops > 0 ? gflops / r.peak.f32_gflops : 0.0; };
+  const bool bf16 = c.precision == engine::Precision::bf16;
+  const auto share_of = [&](double gflops, bool bf16_rate) {
+    const double peak = peak_for(r.peak, bf16_rate);
+    return peak > 0 ? gflops / peak : 0.0;
+  };
+  const auto share = [&](double gflops) { return share_of(gflops, bf16); };
   std::string layers;
   for (const auto& l : r.layers) {
     const double fwd = rate(l.forward_flops, l.forward_ms), bwd = rate(l.backward_flops, l.backward_ms);
@@ -113,8 +126,8 @@ std::string bench_json(const BenchReport& r) {
         "\"forward_gflops_per_sec\":{:.3f},\"backward_gflops_per_sec\":{:.3f},\"forward_peak_share\":{:.5f},"
         "\"backward_peak_share\":{:.5f}}}",
         layers.empty() ? "" : ",", escape(l.name), l.forward_ms, l.backward_ms, l.forward_primitive_ms,
-        l.backward_primitive_ms, l.forward_flops / 1e9, l.backward_flops / 1e9, fwd, bwd, share(fwd),
-        share(bwd));
+        l.backward_primitive_ms, l.forward_flops / 1e9, l.backward_flops / 1e9, fwd, bwd, share_of(fwd, l.bf16),
+        share_of(bwd, l.bf16));
   }
   const Roofline s = roofline(r);
   const std::string roof = fmt::format(
@@ -127,10 +140,11 @@ std::string bench_json(const BenchReport& r) {
       s.backward_gflop, s.forward_gflops, s.backward_gflops, share(s.forward_gflops),
       share(s.backward_gflops), s.train_gflops, share(s.train_gflops));
   return fmt::format(
-      "{{\"model\":\"{}\",\"batch\":{},\"image_size\":{},\"in_channels\":{},\"classes\":{},\"threads\":{},"
+      "{{\"model\":\"{}\",\"precision\":\"{}\",\"batch\":{},\"image_size\":{},\"in_channels\":{},\"classes\":{},\"threads\":{},"
       "\"train_images_per_sec\":{:.4f},\"infer_images_per_sec\":{:.4f},\"train_step_ms\":{:.3f},"
       "\"infer_step_ms\":{:.3f},\"planned_bytes\":{},\"peak_rss_bytes\":{},{},\"layers\":[{}]}}\n",
-      c.model, c.batch, c.image_size, c.in_channels, c.classes, r.threads, c.batch / r.train_step_seconds,
+      c.model, engine::precision_name(c.precision), c.batch, c.image_size, c.in_channels, c.classes, r.threads,
+      c.batch / r.train_step_seconds,
       c.batch / r.infer_step_seconds, 1e3 * r.train_step_seconds, 1e3 * r.infer_step_seconds,
       r.memory.total(), r.peak_rss_bytes, roof, layers);
 }

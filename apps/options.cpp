@@ -44,6 +44,9 @@ void add_model_options(po::options_description& desc, ModelOptions& o) {
       "conv-algorithm", po::value(&o.conv_algorithm)->default_value(o.conv_algorithm),
       "auto (direct: the most exact), direct, or winograd (3x3 stride-1 layers where oneDNN has "
       "it: faster, but ~3x the rounding error of direct)")(
+      "precision", po::value(&o.precision)->default_value(o.precision),
+      "f32, bf16 (bf16 activations, gradients and weight copies; f32 master weights, optimizer state, "
+      "classifier and loss), or auto (bf16 where the CPU has native bf16 instructions)")(
       "threads", po::value(&o.threads)->default_value(o.threads), "compute threads (0: all cores)");
 }
 
@@ -79,6 +82,9 @@ void check_model_options(const ModelOptions& o) {
   if (!engine::find_named(layers::kConvAlgorithmNames, o.conv_algorithm))
     throw UsageError(fmt::format("--conv-algorithm must be {}, got '{}'",
                                  engine::name_list(layers::kConvAlgorithmNames), o.conv_algorithm));
+  if (!engine::find_named(engine::kPrecisionNames, o.precision))
+    throw UsageError(fmt::format("--precision must be {}, got '{}'", engine::name_list(engine::kPrecisionNames),
+                                 o.precision));
   check_threads(o.threads);
 }
 
@@ -112,6 +118,8 @@ layers::ResNetConfig resnet_config(const ModelOptions& o) {
   c.stem = engine::find_named(layers::kStemNames, o.stem).value_or(layers::Stem::imagenet);
   c.conv_algorithm = engine::find_named(layers::kConvAlgorithmNames, o.conv_algorithm)
                          .value_or(layers::Conv2dOptions::Algorithm::automatic);
+  c.precision = engine::resolve(
+      engine::find_named(engine::kPrecisionNames, o.precision).value_or(engine::PrecisionChoice::f32));
   return c;
 }
 

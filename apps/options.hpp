@@ -20,6 +20,7 @@ struct ModelOptions {
   int classes = 1000;
   std::string stem = "imagenet";
   std::string conv_algorithm = "auto";
+  std::string precision = "f32";
   int threads = 0;  // 0: all cores
 };
 

@@ -15,7 +15,10 @@ void broadcast_memory(World& world, const dnnl::memory& m) {
 
 void broadcast_state(World& world, engine::Graph& graph, engine::Optimizer& optimizer,
                      engine::TrainingState& state) {
-  for (engine::Parameter* p : graph.parameters()) broadcast_memory(world, p->weight);
+  for (engine::Parameter* p : graph.parameters()) {
+    broadcast_memory(world, p->weight);
+    p->write_working_copies();
+  }
   for (engine::Buffer* b : graph.buffers()) world.broadcast(b->bytes().data(), b->bytes().size());
   for (engine::OptimizerState& s : optimizer.state()) broadcast_memory(world, s.memory);
   int64_t position[] = {optimizer.steps(),

@@ -1,6 +1,7 @@
 // bfloat16: the upper 16 bits of an IEEE float (8-bit exponent, 7 stored mantissa bits). Rounding
-// is to nearest, ties to even, as oneDNN's reorders and AVX-512 BF16's vcvtneps2bf16 round, so a
-// value converted here and one converted by a primitive carry the same bits.
+// is to nearest, ties to even, with denormal inputs taken as zero, as AVX-512 BF16's
+// vcvtneps2bf16 and oneDNN's reorders convert: a value converted here and one converted by a
+// primitive carry the same bits.
 #pragma once
 
 #include <bit>
@@ -15,6 +16,7 @@ inline constexpr double kBf16UnitRoundoff = 1.0 / 256;
 inline uint16_t to_bf16(float v) {
   const uint32_t bits = std::bit_cast<uint32_t>(v);
   if ((bits & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((bits >> 16) | 0x40);  // NaN stays quiet NaN
+  if ((bits & 0x7f800000u) == 0) return static_cast<uint16_t>((bits >> 16) & 0x8000u);  // denormal: signed zero
   const uint32_t rounding = 0x7fffu + ((bits >> 16) & 1u);
   return static_cast<uint16_t>((bits + rounding) >> 16);
 }

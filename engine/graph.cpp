@@ -92,6 +92,7 @@ void Graph::initialize(uint64_t seed) {
     dnnl::reorder(src, p.weight).execute(s.context.stream(), src, p.weight);
   }
   s.context.stream().wait();
+  for (const Parameter& p : s.parameters) p.write_working_copies();
   for (const Buffer& b : s.buffers) b.reset();
 }
 
@@ -116,6 +117,8 @@ void Graph::forward(Mode mode, const float* images, const int32_t* labels) {
       t.forward_primitive_ms = primitive_ms;
       t.forward_flops = s.nodes[n].layer->forward_flops();
       t.backward_flops = s.nodes[n].layer->backward_flops();
+      const int out = s.nodes[n].output;
+      t.bf16 = out >= 0 && s.tensors[out].md.data_type() == dnnl::memory::data_type::bf16;
     }
   }
   step.stream.wait();

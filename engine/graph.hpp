@@ -49,6 +49,7 @@ struct LayerTime {
   double forward_ms = 0, backward_ms = 0;
   double forward_primitive_ms = 0, backward_primitive_ms = 0;
   double forward_flops = 0, backward_flops = 0;
+  bool bf16 = false;  // the layer's output is bf16: its rates compare with the bf16 peak
 };
 
 class Graph {

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "engine/error.hpp"
+#include "engine/working_copy.hpp"
 
 namespace dnntrain::engine {
 
@@ -18,6 +19,10 @@ size_t product(const std::vector<int64_t>& shape) {
 }  // namespace
 
 size_t Parameter::elements() const { return product(shape); }
+
+void Parameter::write_working_copies() const {
+  for (const WorkingCopy& copy : working) write_working_copy(weight_data(), 0, padded_elements(), copy);
+}
 
 size_t Buffer::elements() const { return product(shape); }
 

@@ -22,6 +22,18 @@ struct Init {
   static Init uniform(float bound) { return {Kind::uniform, bound}; }
 };
 
+// A bf16 copy of a parameter's f32 weight, in the layout of the bf16 primitive that reads it:
+// every element is the weight's element rounded to nearest even. The optimizer's fused pass
+// rewrites it after each update; Parameter::write_working_copies rewrites it after any other
+// change to the weight (initialisation, a loaded checkpoint, a broadcast).
+struct WorkingCopy {
+  dnnl::memory bf16;
+  // Per element of the weight's physical buffer: the element's offset in `bf16`, or -1 where the
+  // weight's layout pads. Empty when both layouts place every element at the same offset.
+  std::vector<int32_t> offsets;
+  uint16_t* data() const { return static_cast<uint16_t*>(bf16.get_data_handle()); }
+};
+
 struct Parameter {
   std::string name;                // torchvision key, e.g. "layer1.0.conv1.weight"
   std::vector<int64_t> shape;      // torch's shape, e.g. [64, 3, 7, 7], [10, 512] for fc.weight
@@ -30,6 +42,7 @@ struct Parameter {
   dnnl::memory grad;               // same desc as weight; assigned by every backward pass
   Init init;
   enum class Role { weight, bias, norm } role = Role::weight;  // for weight-decay exclusions
+  std::vector<WorkingCopy> working;  // bf16 copies read by bf16 primitives; empty in f32 graphs
 
   float* weight_data() const { return static_cast<float*>(weight.get_data_handle()); }
   float* grad_data() const { return static_cast<float*>(grad.get_data_handle()); }
@@ -37,6 +50,8 @@ struct Parameter {
   size_t padded_elements() const { return weight.get_desc().get_size() / sizeof(float); }
   // Elements that carry values (the product of `shape`).
   size_t elements() const;
+  // Rewrites every working copy from `weight`.
+  void write_working_copies() const;
 };
 
 // Non-trainable state saved with the model: BN running_mean/var (f32 [C]) and

@@ -5,6 +5,7 @@
 
 #include "engine/error.hpp"
 #include "engine/graph_state.hpp"
+#include "engine/working_copy.hpp"
 
 namespace dnntrain::engine {
 
@@ -139,6 +140,14 @@ Parameter& Planner::parameter(const std::string& suffix, std::vector<int64_t> sh
   p.grad = state_.view(g, md);
   state_.nodes[node_].params.push_back(static_cast<int>(state_.parameters.size()) - 1);
   return p;
+}
+
+dnnl::memory Planner::working_copy(Parameter& p, const dnnl::memory::desc& md) {
+  for (const WorkingCopy& c : p.working)
+    if (c.bf16.get_desc() == md) return c.bf16;  // one copy per layout
+  const dnnl::memory view = state_.view(state_.new_region(Arena::weights, md.get_size()), md);
+  p.working.push_back(make_working_copy(p.weight.get_desc(), view, engine()));
+  return view;
 }
 
 Buffer& Planner::buffer(const std::string& suffix, std::vector<int64_t> shape, Buffer::Type type,

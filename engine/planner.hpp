@@ -51,6 +51,9 @@ class Planner {
   Parameter& parameter(const std::string& suffix, std::vector<int64_t> shape,
                        const dnnl::memory::desc& plain_md, const dnnl::memory::desc& md, Init init,
                        Parameter::Role role);
+  // A bf16 working copy of `p` in `md` (bf16, p's dimensions) for a bf16 primitive to read,
+  // written from p.weight by the optimizer's fused pass (engine/parameter.hpp, WorkingCopy).
+  dnnl::memory working_copy(Parameter& p, const dnnl::memory::desc& md);
   // Named state saved with the model, in the persistent arena like persistent(): every f32 element
   // starts at `initial` after plan() and after Graph::initialize.
   Buffer& buffer(const std::string& suffix, std::vector<int64_t> shape, Buffer::Type type,

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "engine/desc_format.hpp"
 #include "engine/error.hpp"
 #include "engine/planner.hpp"
 
@@ -16,7 +17,7 @@ using dt = memory::data_type;
 
 namespace {
 
-memory::desc any(const memory::dims& d) { return memory::desc(d, dt::f32, tag::any); }
+memory::desc any(const memory::dims& d, dt type = dt::f32) { return memory::desc(d, type, tag::any); }
 
 dnnl::algorithm preferred_algorithm(const Conv2dOptions& o) {
   using A = Conv2dOptions::Algorithm;
@@ -68,35 +69,27 @@ void Conv2d::plan(engine::Planner& p) {
   const memory::dims strides{o.stride, o.stride}, pad{o.padding, o.padding};
   const auto preferred = preferred_algorithm(o);
   const memory::desc no_bias;
+  // bf16 inputs make a bf16 convolution: bf16 weights (working copies of f32 weights), output and
+  // gradients; the weight gradient and the bias stay f32.
+  const dt type = src_md.data_type();
+  DNNTRAIN_CHECK(type == dt::f32 || type == dt::bf16,
+                 fmt::format("conv {}: takes f32 or bf16 input, not {}", name(), engine::describe(src_md)));
+  const bool bf16 = type == dt::bf16;
 
   dnnl::algorithm alg;
   auto fwd_pd = with_fallback(alg, preferred, [&](dnnl::algorithm a) {
     return dnnl::convolution_forward::primitive_desc(
-        dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, a, src_md, any(weights_dims),
-                                        o.bias ? any(bias_dims) : no_bias, any(dst_dims), strides, pad, pad),
+        dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, a, src_md, any(weights_dims, type),
+                                        o.bias ? any(bias_dims) : no_bias, any(dst_dims, type), strides, pad, pad),
         p.attr(), p.engine());
   });
   p.note(fmt::format("fwd {} {}", name_of(alg), fwd_pd.impl_info_str()));
-  const memory::desc weights_md = fwd_pd.weights_desc();
   const memory& dst = p.output(fwd_pd.dst_desc());
   const memory& diff_dst = p.diff_output();
 
-  const float fan_out = static_cast<float>(o.out_channels * o.kernel * o.kernel);
-  const float fan_in = static_cast<float>(o.in_channels * o.kernel * o.kernel);
-  engine::Parameter& w = p.parameter(
-      "weight", {o.out_channels, o.in_channels, o.kernel, o.kernel}, memory::desc(weights_dims, dt::f32, tag::oihw),
-      weights_md, engine::Init::normal(std::sqrt(2.f / fan_out)), engine::Parameter::Role::weight);
-  engine::Parameter* b = nullptr;
-  if (o.bias)
-    b = &p.parameter("bias", {o.out_channels}, memory::desc(bias_dims, dt::f32, tag::x), fwd_pd.bias_desc(),
-                     engine::Init::uniform(1.f / std::sqrt(fan_in)), engine::Parameter::Role::bias);
-
-  std::unordered_map<int, memory> fwd_args{{DNNL_ARG_SRC, p.input(0)}, {DNNL_ARG_WEIGHTS, w.weight}, {DNNL_ARG_DST, dst}};
-  if (b) fwd_args[DNNL_ARG_BIAS] = b->weight;
-  forward_ = p.op(fwd_pd, fwd_args);
-
-  // Backward-weights writes the gradient straight into the weights' own layout: `any` usually
-  // chooses it; otherwise it is forced.
+  // Backward-weights writes the gradient straight into the f32 weights' own layout. In f32 that is
+  // the forward's layout (`any` usually chooses it; otherwise it is forced); in bf16 it is the
+  // layout backward-weights chooses, and the forward reads a working copy.
   auto bwd_w_pd_for = [&](dnnl::algorithm a, const memory::desc& dw) {
     return dnnl::convolution_backward_weights::primitive_desc(
         dnnl::convolution_backward_weights::desc(a, src_md, dw, o.bias ? fwd_pd.bias_desc() : no_bias,
@@ -105,10 +98,26 @@ void Conv2d::plan(engine::Planner& p) {
   };
   dnnl::algorithm bwd_w_alg;
   auto bwd_w_pd = with_fallback(bwd_w_alg, alg, [&](dnnl::algorithm a) {
-    auto pd = bwd_w_pd_for(a, any(weights_dims));
-    return pd.diff_weights_desc() == weights_md ? pd : bwd_w_pd_for(a, weights_md);
+    auto pd = bwd_w_pd_for(a, any(weights_dims, dt::f32));
+    return bf16 || pd.diff_weights_desc() == fwd_pd.weights_desc() ? pd : bwd_w_pd_for(a, fwd_pd.weights_desc());
   });
   p.note(fmt::format("bwd_w {} {}", name_of(bwd_w_alg), bwd_w_pd.impl_info_str()));
+
+  const float fan_out = static_cast<float>(o.out_channels * o.kernel * o.kernel);
+  const float fan_in = static_cast<float>(o.in_channels * o.kernel * o.kernel);
+  engine::Parameter& w = p.parameter("weight", {o.out_channels, o.in_channels, o.kernel, o.kernel},
+                                     memory::desc(weights_dims, dt::f32, tag::oihw), bwd_w_pd.diff_weights_desc(),
+                                     engine::Init::normal(std::sqrt(2.f / fan_out)), engine::Parameter::Role::weight);
+  engine::Parameter* b = nullptr;
+  if (o.bias)
+    b = &p.parameter("bias", {o.out_channels}, memory::desc(bias_dims, dt::f32, tag::x), fwd_pd.bias_desc(),
+                     engine::Init::uniform(1.f / std::sqrt(fan_in)), engine::Parameter::Role::bias);
+
+  const memory forward_weights = bf16 ? p.working_copy(w, fwd_pd.weights_desc()) : w.weight;
+  std::unordered_map<int, memory> fwd_args{{DNNL_ARG_SRC, p.input(0)}, {DNNL_ARG_WEIGHTS, forward_weights}, {DNNL_ARG_DST, dst}};
+  if (b) fwd_args[DNNL_ARG_BIAS] = b->weight;
+  forward_ = p.op(fwd_pd, fwd_args);
+
   std::unordered_map<int, memory> bwd_w_args{
       {DNNL_ARG_SRC, p.input(0)}, {DNNL_ARG_DIFF_DST, diff_dst}, {DNNL_ARG_DIFF_WEIGHTS, w.grad}};
   if (b) bwd_w_args[DNNL_ARG_DIFF_BIAS] = b->grad;
@@ -118,12 +127,17 @@ void Conv2d::plan(engine::Planner& p) {
     dnnl::algorithm bwd_d_alg;
     auto bwd_d_pd = with_fallback(bwd_d_alg, alg, [&](dnnl::algorithm a) {
       return dnnl::convolution_backward_data::primitive_desc(
-          dnnl::convolution_backward_data::desc(a, src_md, any(weights_dims), fwd_pd.dst_desc(), strides, pad, pad),
+          dnnl::convolution_backward_data::desc(a, src_md, any(weights_dims, type), fwd_pd.dst_desc(), strides,
+                                                pad, pad),
           p.attr(), p.engine(), fwd_pd);
     });
     p.note(fmt::format("bwd_d {} {}", name_of(bwd_d_alg), bwd_d_pd.impl_info_str()));
-    memory weights_for_data = w.weight;
-    if (bwd_d_pd.weights_desc() != weights_md) {
+    // bf16: a second working copy where backward-data's layout differs, written by the optimizer;
+    // f32: a reorder of the weights before each backward-data.
+    memory weights_for_data = forward_weights;
+    if (bf16) {
+      weights_for_data = p.working_copy(w, bwd_d_pd.weights_desc());
+    } else if (bwd_d_pd.weights_desc() != w.weight.get_desc()) {
       weights_for_data = p.backward_temporary(bwd_d_pd.weights_desc());
       weights_to_backward_layout_ = p.reorder(w.weight, weights_for_data);
     }

@@ -20,7 +20,7 @@ struct Pool {
 // Plans forward (with workspace for max) and, when the input needs it, backward.
 void plan_pool(engine::Planner& p, const Pool& pool, engine::Op& forward, engine::Op& backward) {
   const memory::desc& src_md = p.input_desc(0);
-  const memory::desc dst_any(pool.dst_dims, memory::data_type::f32, memory::format_tag::any);
+  const memory::desc dst_any(pool.dst_dims, src_md.data_type(), memory::format_tag::any);
   auto fwd_pd = dnnl::pooling_forward::primitive_desc(
       dnnl::pooling_forward::desc(dnnl::prop_kind::forward_training, pool.algorithm, src_md, dst_any, pool.strides,
                                   pool.kernel, pool.padding, pool.padding),

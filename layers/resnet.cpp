@@ -9,6 +9,7 @@
 #include "engine/error.hpp"
 #include "layers/add.hpp"
 #include "layers/batch_norm.hpp"
+#include "layers/convert.hpp"
 #include "layers/linear.hpp"
 #include "layers/pooling.hpp"
 
@@ -114,13 +115,16 @@ Model::Model(engine::Context& context, const ResNetConfig& config, engine::Graph
 
   input_ = graph_.input({config.batch, config.in_channels, config.image_size, config.image_size});
   Builder b(graph_, config);
+  const bool bf16 = config.precision == engine::Precision::bf16;
+  const TensorId images =
+      bf16 ? graph_.add<Convert>("input_bf16", {input_}, {.to = dnnl::memory::data_type::bf16}) : input_;
   TensorId x;
   int channels = arch.widths[0];
   if (arch.cifar_family || config.stem == Stem::cifar) {
-    x = b.conv_bn("conv1", "bn1", input_,
+    x = b.conv_bn("conv1", "bn1", images,
                   {.in = config.in_channels, .out = channels, .kernel = 3, .relu = true});
   } else {
-    x = b.conv_bn("conv1", "bn1", input_,
+    x = b.conv_bn("conv1", "bn1", images,
                   {.in = config.in_channels, .out = channels, .kernel = 7, .stride = 2, .relu = true});
     x = graph_.add<MaxPool>("maxpool", {x}, {.kernel = 3, .stride = 2, .padding = 1});
   }
@@ -135,6 +139,7 @@ Model::Model(engine::Context& context, const ResNetConfig& config, engine::Graph
     }
   }
   x = graph_.add<GlobalAvgPool>("avgpool", {x});
+  if (bf16) x = graph_.add<Convert>("features_f32", {x}, {.to = dnnl::memory::data_type::f32});
   logits_ = graph_.add<Linear>("fc", {x}, {.in_features = channels, .out_features = config.classes});
   graph_.add<SoftmaxCrossEntropy>("loss", {logits_}, {.label_smoothing = config.label_smoothing});
   loss_ = &graph_.layer<SoftmaxCrossEntropy>("loss");

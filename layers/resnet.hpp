@@ -9,6 +9,7 @@
 
 #include "engine/graph.hpp"
 #include "engine/names.hpp"
+#include "engine/precision.hpp"
 #include "layers/conv2d.hpp"
 #include "layers/resnet_models.hpp"
 #include "layers/softmax_cross_entropy.hpp"
@@ -31,6 +32,9 @@ struct ResNetConfig {
   // Blocks per stage, overriding the model's own (e.g. {1, 1, 1, 1}: the model's block kind and
   // stem with one block per stage, for small experiments and tests). Empty: the model's.
   std::vector<int> stage_blocks;
+  // bf16: the graph converts its input to bf16 and runs every layer up to the global average pool
+  // in bf16; the classifier and the loss run in f32.
+  engine::Precision precision = engine::Precision::f32;
 };
 
 // --stem's names: the one table behind parsing, help text and errors.

@@ -169,7 +169,10 @@ void check_finite_tensors(const Safetensors& st, const std::vector<std::string>&
 void load_model(const Safetensors& st, const std::vector<Parameter*>& parameters,
                 const std::vector<Buffer*>& buffers, const std::vector<std::string>& skip) {
   for (Parameter* p : parameters)
-    if (!skipped(p->name, skip)) from_plain(*p, st.bytes(st.at(p->name)), p->weight);
+    if (!skipped(p->name, skip)) {
+      from_plain(*p, st.bytes(st.at(p->name)), p->weight);
+      p->write_working_copies();
+    }
   for (Buffer* b : buffers) {
     if (skipped(b->name, skip)) continue;
     // Written in place: the buffer's planned memory never changes size (its shape was checked).

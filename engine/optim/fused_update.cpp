@@ -10,6 +10,8 @@
 #include <immintrin.h>
 #endif
 
+#include "engine/working_copy.hpp"
+
 namespace dnntrain::engine {
 
 namespace {
@@ -142,27 +144,30 @@ DNNTRAIN_CLONES double squares_chunk(const float* __restrict g, size_t n) {
 
 }  // namespace
 
-void sgd_update(float* w, const float* g, float* b, size_t n, const SgdStep& s) {
+void sgd_update(float* w, const float* g, float* b, size_t n, const SgdStep& s,
+                std::span<const WorkingCopy> copies) {
   const long chunks = static_cast<long>((n + kChunk - 1) / kChunk);
 #pragma omp parallel for schedule(static) if (chunks > 1)
   for (long c = 0; c < chunks; ++c) {
-    const size_t off = static_cast<size_t>(c) * kChunk;
-    sgd_chunk(w + off, g + off, b ? b + off : nullptr, std::min(kChunk, n - off), s);
+    const size_t off = static_cast<size_t>(c) * kChunk, count = std::min(kChunk, n - off);
+    sgd_chunk(w + off, g + off, b ? b + off : nullptr, count, s);
+    for (const WorkingCopy& copy : copies) write_working_copy(w, off, count, copy);
   }
 }
 
-void adam_update(float* w, const float* g, float* m, float* v, size_t n, const AdamStep& s) {
+void adam_update(float* w, const float* g, float* m, float* v, size_t n, const AdamStep& s,
+                 std::span<const WorkingCopy> copies) {
   const long chunks = static_cast<long>((n + kChunk - 1) / kChunk);
 #pragma omp parallel for schedule(static) if (chunks > 1)
   for (long c = 0; c < chunks; ++c) {
-    const size_t off = static_cast<size_t>(c) * kChunk;
+    const size_t off = static_cast<size_t>(c) * kChunk, count = std::min(kChunk, n - off);
 #if defined(__GNUC__) && defined(__x86_64__)
-    if (have_avx512()) {
-      adam_chunk_avx512(w + off, g + off, m + off, v + off, std::min(kChunk, n - off), s);
-      continue;
-    }
+    if (have_avx512())
+      adam_chunk_avx512(w + off, g + off, m + off, v + off, count, s);
+    else
 #endif
-    adam_chunk(w + off, g + off, m + off, v + off, std::min(kChunk, n - off), s);
+      adam_chunk(w + off, g + off, m + off, v + off, count, s);
+    for (const WorkingCopy& copy : copies) write_working_copy(w, off, count, copy);
   }
 }
 

@@ -5,6 +5,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
+
+#include "engine/parameter.hpp"
 
 namespace dnntrain::engine {
 
@@ -37,10 +40,14 @@ struct AdamStep {
 };
 
 // requires: w, g, b each hold n floats (n = Parameter::padded_elements()); g and w are zero
-//           wherever the layout pads.
-// ensures:  w and b updated in place as above; padded elements of w and b are zero.
-void sgd_update(float* w, const float* g, float* b, size_t n, const SgdStep& s);
-void adam_update(float* w, const float* g, float* m, float* v, size_t n, const AdamStep& s);
+//           wherever the layout pads; each copy is a working copy of w.
+// ensures:  w and b updated in place as above; padded elements of w and b are zero; every working
+//           copy holds the new w rounded to bf16, written chunk by chunk while the chunk of w is
+//           still in cache (no separate pass).
+void sgd_update(float* w, const float* g, float* b, size_t n, const SgdStep& s,
+                std::span<const WorkingCopy> copies = {});
+void adam_update(float* w, const float* g, float* m, float* v, size_t n, const AdamStep& s,
+                 std::span<const WorkingCopy> copies = {});
 
 // Sum of g[i]^2 in double, in fixed chunks added in a fixed order, so the result does not depend
 // on the thread count. `partials` must hold sum_of_squares_chunks(n) doubles (scratch).

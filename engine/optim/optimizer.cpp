@@ -104,7 +104,7 @@ void Optimizer::step(double lr) {
       a.grad_scale = scale;
       a.first = steps_ == 0;
       float* b = o.momentum != 0 ? data(state_[s++].memory) : nullptr;
-      sgd_update(p.weight_data(), p.grad_data(), b, n, a);
+      sgd_update(p.weight_data(), p.grad_data(), b, n, a, p.working);
     } else {
       AdamStep a;
       a.weight_decay = static_cast<float>(decay_[i]);
@@ -123,7 +123,7 @@ void Optimizer::step(double lr) {
       a.bias_correction2_sqrt = static_cast<float>(std::sqrt(bc2));
       float* m = data(state_[s++].memory);
       float* v = data(state_[s++].memory);
-      adam_update(p.weight_data(), p.grad_data(), m, v, n, a);
+      adam_update(p.weight_data(), p.grad_data(), m, v, n, a, p.working);
     }
   }
   steps_ = t;

@@ -2,6 +2,7 @@
 // channel counts that pad their 16-blocks, batch 1 and 3, stride 2, with and without bias.
 #include <doctest/doctest.h>
 
+#include "engine/bf16.hpp"
 #include "layers/conv2d.hpp"
 #include "tests/reference/compare.hpp"
 #include "tests/reference/conv2d.hpp"
@@ -70,6 +71,41 @@ void check_conv(const Case& k) {
   CHECK_MESSAGE(fd_x.ok, "input vs finite differences: " << fd_x.message);
 }
 
+// A bf16 convolution: x, g (the fixture rounds them) and the weights' working copy are exact bf16
+// values, so every product is exact in f32 and oneDNN accumulates in f32, as the f32 path does.
+// The outputs written in bf16 (y and dx) add one rounding to nearest: at most 2^-8 relative. dW is
+// written in f32 and keeps the f32 path's tolerances. The reference gets the rounded weights.
+void check_conv_bf16(const Case& k) {
+  testing::LayerFixture f({k.n, k.c, k.h, k.w}, k.layout, 1, dnnl::memory::data_type::bf16);
+  f.add<layers::Conv2d>("conv", layers::Conv2dOptions{static_cast<int>(k.c), k.out, k.kernel, k.stride,
+                                                      k.padding, k.bias, k.algorithm});
+  f.plan();
+  const std::string plan = f.graph.describe();
+  CHECK_MESSAGE(plan.find("winograd") == std::string::npos, plan);  // oneDNN has no bf16 Winograd
+  f.loss();
+  f.backward();
+
+  reference::Conv2dParams cp;
+  cp.stride_h = cp.stride_w = k.stride;
+  cp.pad_h = cp.pad_w = k.padding;
+  reference::Tensor w = f.param("conv.weight");
+  for (float& v : w.data) v = engine::round_to_bf16(v);
+  reference::Tensor* b = k.bias ? &f.param("conv.bias") : nullptr;  // bias stays f32
+  const double rounding = engine::kBf16UnitRoundoff;
+  const auto fwd = expect_close(f.output(), reference::conv2d_forward(f.x, w, b, cp), 1e-5, rounding + 1e-4);
+  CHECK_MESSAGE(fwd.ok, "forward: " << fwd.message);
+  const reference::Tensor dx = reference::conv2d_backward_data(f.g, w, f.x.dims, cp);
+  const auto bwd_d = expect_close(f.input_grad(), dx, 1e-5, rounding + 1e-4);
+  CHECK_MESSAGE(bwd_d.ok, "diff_src: " << bwd_d.message);
+  const reference::Conv2dWeightGrads dw = reference::conv2d_backward_weights(f.x, f.g, w.dims, cp);
+  const auto bwd_w = expect_close(f.grad("conv.weight"), dw.diff_weights, 1e-4, 1e-4);
+  CHECK_MESSAGE(bwd_w.ok, "diff_weights: " << bwd_w.message);
+  if (k.bias) {
+    const auto bwd_b = expect_close(f.grad("conv.bias"), dw.diff_bias, 1e-4, 1e-4);
+    CHECK_MESSAGE(bwd_b.ok, "diff_bias: " << bwd_b.message);
+  }
+}
+
 }  // namespace
 
 TEST_CASE("conv2d 3x3 stride 2, 5->7 channels, batch 3, bias, blocked input") {
@@ -109,4 +145,24 @@ TEST_CASE("conv2d on the graph input skips backward-data") {
   CHECK_MESSAGE(plan.find("bwd_d") == std::string::npos, plan);
   CHECK_MESSAGE(plan.find("bwd_w") != std::string::npos, plan);
   CHECK_FALSE(static_cast<bool>(graph.diff(x)));
+}
+
+TEST_CASE("conv2d in bf16: 3x3 stride 1, 16->32 channels, batch 2, blocked input") {
+  if (!testing::bf16_available()) return;
+  check_conv_bf16({2, 16, 7, 7, 32, 3, 1, 1, false, tag::nChw16c});
+}
+
+TEST_CASE("conv2d in bf16: 3x3 stride 2, 5->7 channels (padded blocks), batch 3, bias") {
+  if (!testing::bf16_available()) return;
+  check_conv_bf16({3, 5, 9, 9, 7, 3, 2, 1, true, tag::nChw16c});
+}
+
+TEST_CASE("conv2d in bf16: 1x1, 48->24 channels, batch 2, the Winograd request falls back to direct") {
+  if (!testing::bf16_available()) return;
+  check_conv_bf16({2, 48, 5, 5, 24, 1, 1, 0, false, tag::nChw16c, layers::Conv2dOptions::Algorithm::winograd});
+}
+
+TEST_CASE("conv2d in bf16: 7x7 stride 2 stem shape, 3->16 channels, plain input") {
+  if (!testing::bf16_available()) return;
+  check_conv_bf16({2, 3, 15, 15, 16, 7, 2, 3, false, std::nullopt});
 }

@@ -2,6 +2,7 @@
 // tensor, so the graph's fan-out gradient sum and the in-place add are exercised too.
 #include <doctest/doctest.h>
 
+#include "engine/bf16.hpp"
 #include "layers/add.hpp"
 #include "layers/relu.hpp"
 #include "tests/reference/compare.hpp"
@@ -26,6 +27,20 @@ TEST_CASE("relu forward and backward, 5 channels blocked, batch 3") {
   CHECK_MESSAGE(bwd.ok, "backward: " << bwd.message);
 }
 
+TEST_CASE("relu in bf16: exact, 5 channels blocked, batch 3") {
+  if (!testing::bf16_available()) return;
+  testing::LayerFixture f({3, 5, 4, 5}, tag::nChw16c, 1, dnnl::memory::data_type::bf16);
+  f.add<layers::Relu>("relu");
+  f.plan();
+  f.loss();
+  f.backward();
+  const reference::Tensor y = reference::relu_forward(f.x);
+  const auto fwd = expect_close(f.output(), y, 0, 0);
+  CHECK_MESSAGE(fwd.ok, "forward: " << fwd.message);
+  const auto bwd = expect_close(f.input_grad(), reference::relu_backward(f.g, y), 0, 0);
+  CHECK_MESSAGE(bwd.ok, "backward: " << bwd.message);
+}
+
 namespace {
 
 // x → relayouts a and b (nChw16c) → y = relu(a + b) → dot, planned.
@@ -34,9 +49,10 @@ struct ReluAdd {
   testing::DotLoss* dot;
 };
 
-ReluAdd relu_add_of_relayouts(engine::Graph& graph, engine::TensorId x) {
-  engine::TensorId a = graph.add<testing::Relayout>("a", {x}, tag::nChw16c);
-  engine::TensorId b = graph.add<testing::Relayout>("b", {x}, tag::nChw16c);
+ReluAdd relu_add_of_relayouts(engine::Graph& graph, engine::TensorId x,
+                              dnnl::memory::data_type type = dnnl::memory::data_type::f32) {
+  engine::TensorId a = graph.add<testing::Relayout>("a", {x}, {tag::nChw16c, type});
+  engine::TensorId b = graph.add<testing::Relayout>("b", {x}, {tag::nChw16c, type});
   engine::TensorId y = graph.add<layers::Add>("add", {a, b}, {.relu = true});
   graph.add<testing::DotLoss>("dot", {y});
   graph.plan();
@@ -45,15 +61,21 @@ ReluAdd relu_add_of_relayouts(engine::Graph& graph, engine::TensorId x) {
 
 }  // namespace
 
-TEST_CASE("add with ReLU: relu(a + b), both summands from one tensor through two relayouts") {
+namespace {
+
+// Small integers and their doubles are exact in bf16 as in f32, so both run exact: the sum a + b =
+// 2x, the ReLU, and the fan-out gradient sum at x.
+void check_relu_add_of_one_tensor(dnnl::memory::data_type type) {
   engine::Context context;
   engine::Graph graph(context, engine::GraphOptions{true});
   engine::TensorId x = graph.input({3, 5, 4, 4});
-  const ReluAdd r = relu_add_of_relayouts(graph, x);
+  const ReluAdd r = relu_add_of_relayouts(graph, x, type);
   testing::DotLoss& dot = *r.dot;
   reference::Tensor in = reference::make_tensor({3, 5, 4, 4}), g = reference::make_tensor({3, 5, 4, 4});
   reference::fill_small_integers(in, 3);
   reference::fill_random(g, 4);
+  if (type == dnnl::memory::data_type::bf16)
+    for (float& v : g.data) v = engine::round_to_bf16(v);  // the output gradient the layers see
   dot.set_weights(g);
   graph.forward(engine::Mode::train, in.data.data(), nullptr);
   graph.backward();
@@ -66,6 +88,16 @@ TEST_CASE("add with ReLU: relu(a + b), both summands from one tensor through two
   for (size_t i = 0; i < dx.size(); ++i) dx.data[i] += parts.diff_b.data[i];
   const auto bwd = expect_close(testing::download(graph.diff(x), context), dx, 0, 0);
   CHECK_MESSAGE(bwd.ok, "backward: " << bwd.message);
+}
+
+}  // namespace
+
+TEST_CASE("add with ReLU: relu(a + b), both summands from one tensor through two relayouts") {
+  check_relu_add_of_one_tensor(dnnl::memory::data_type::f32);
+}
+
+TEST_CASE("add with ReLU in bf16, both summands from one tensor") {
+  if (testing::bf16_available()) check_relu_add_of_one_tensor(dnnl::memory::data_type::bf16);
 }
 
 TEST_CASE("add with ReLU in place over an unpadded summand (16 channels)") {

@@ -23,6 +23,12 @@ memory::desc plain_desc(const memory::desc& md) {
 
 }  // namespace
 
+bool bf16_available() {
+  const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
+  const auto avx512 = static_cast<unsigned>(dnnl::cpu_isa::avx512_core);
+  return (isa & avx512) == avx512;
+}
+
 void Relayout::plan(engine::Planner& p) {
   const memory::desc md(p.input_desc(0).dims(), options_.type, options_.tag);
   const memory& out = p.output(md);
@@ -99,6 +105,7 @@ void set_weight(engine::Parameter& p, const reference::Tensor& t, engine::Contex
   memory plain(p.plain_md, context.engine(), const_cast<float*>(t.data.data()));
   dnnl::reorder(plain, p.weight).execute(context.stream(), plain, p.weight);
   context.stream().wait();
+  p.write_working_copies();
 }
 
 engine::Parameter& parameter(engine::Graph& g, const std::string& name) {

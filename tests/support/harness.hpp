@@ -16,6 +16,10 @@
 
 namespace dnntrain::testing {
 
+// Whether oneDNN runs bf16 primitives on this CPU (natively or emulated on AVX-512); bf16 tests
+// return early where it does not.
+bool bf16_available();
+
 // Reorders its input into `tag` (e.g. nChw16c, padding C up to 16) and the gradient back.
 class Relayout : public engine::Layer {
  public:

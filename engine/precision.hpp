@@ -1,0 +1,33 @@
+// The precision a graph trains in: f32 throughout, or bf16 activations, activation gradients and
+// working copies of the weights, with f32 master weights, weight gradients and optimizer state
+// (docs/numerics.md, "bf16 mixed precision").
+#pragma once
+
+#include <string_view>
+
+#include <dnnl.hpp>
+
+#include "engine/names.hpp"
+
+namespace dnntrain::engine {
+
+enum class Precision { f32, bf16 };
+
+// What --precision asks for: a precision, or auto (bf16 where the CPU runs it natively).
+enum class PrecisionChoice { f32, bf16, automatic };
+inline constexpr Named<PrecisionChoice> kPrecisionNames[] = {
+    {PrecisionChoice::f32, "f32"}, {PrecisionChoice::bf16, "bf16"}, {PrecisionChoice::automatic, "auto"}};
+Precision resolve(PrecisionChoice choice);
+
+std::string_view precision_name(Precision p);
+// The data type of activations and their gradients.
+dnnl::memory::data_type activation_type(Precision p);
+
+// The same desc in another data type: dimensions, layout and padding unchanged.
+dnnl::memory::desc with_data_type(dnnl::memory::desc md, dnnl::memory::data_type type);
+
+// Whether oneDNN runs bf16 natively on this CPU (AVX-512 BF16 or AMX); elsewhere its bf16 kernels
+// emulate the dot products and are slower than f32.
+bool cpu_has_native_bf16();
+
+}  // namespace dnntrain::engine
