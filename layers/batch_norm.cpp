@@ -2,10 +2,10 @@
 // the input's own layout; the formulas are PyTorch's CPU ones.
 #include "layers/batch_norm.hpp"
 
-#include <cmath>
-
 #include <fmt/format.h>
 #include <omp.h>
+
+#include <cmath>
 
 #include "engine/error.hpp"
 #include "engine/planner.hpp"
@@ -22,7 +22,8 @@ float* mutable_data_of(const memory& m) { return static_cast<float*>(m.get_data_
 }  // namespace
 
 BatchNorm::BatchNorm(std::string name, BatchNormOptions options) : Layer(std::move(name)), options_(options) {
-  DNNTRAIN_CHECK(options_.channels > 0, fmt::format("batch norm {}: channels must be positive", this->name()));
+  DNNTRAIN_CHECK(options_.channels > 0,
+                 fmt::format("batch norm {}: channels must be positive", this->name()));
 }
 
 void BatchNorm::plan(engine::Planner& p) {
@@ -31,9 +32,11 @@ void BatchNorm::plan(engine::Planner& p) {
   const int c = options_.channels;
   DNNTRAIN_CHECK(d.size() == 4 && d[1] == c, fmt::format("batch norm {}: expects {} channels", name(), c));
   layout_ = channel_layout(md, std::string(name()).c_str());
-  DNNTRAIN_CHECK(layout_.per_channel() > 1,
-                 fmt::format("batch norm {}: training needs more than one value per channel (batch {} of {}x{}); "
-                             "use a larger batch or larger images", name(), d[0], d[2], d[3]));
+  DNNTRAIN_CHECK(
+      layout_.per_channel() > 1,
+      fmt::format("batch norm {}: training needs more than one value per channel (batch {} of {}x{}); "
+                  "use a larger batch or larger images",
+                  name(), d[0], d[2], d[3]));
   const int64_t padded = layout_.blocks * layout_.block;
   sums_.resize(omp_get_max_threads(), padded);
   for (auto* v : {&shift_, &mean_, &var_, &invstd_, &sum1_, &sum2_}) v->assign(padded, 0.0);
@@ -97,12 +100,13 @@ void BatchNorm::forward(engine::Step& step) {
   // Sums of x - x[0, c, 0, 0] keep the one-pass variance free of cancellation.
   for (int64_t b = 0; b < layout_.blocks; ++b)
     for (int64_t j = 0; j < layout_.block; ++j) shift_[b * layout_.block + j] = layout_.run(x, 0, b)[j];
-  channel_normalize_batch(x, y, layout_, shift_.data(), sums_, sum1_.data(), sum2_.data(),
-                          [this](int64_t c0, int64_t c1) {
-                            batch_statistics(c0, c1);
-                            affine_coefficients(c0, c1, mean_.data(), invstd_.data());
-                          },
-                          affine_map(), streaming_);
+  channel_normalize_batch(
+      x, y, layout_, shift_.data(), sums_, sum1_.data(), sum2_.data(),
+      [this](int64_t c0, int64_t c1) {
+        batch_statistics(c0, c1);
+        affine_coefficients(c0, c1, mean_.data(), invstd_.data());
+      },
+      affine_map(), streaming_);
   update_running_statistics();
 }
 
@@ -113,7 +117,8 @@ void BatchNorm::update_running_statistics() {
   float* run_var = running_var_->f32().data();
   for (int c = 0; c < options_.channels; ++c) {
     run_mean[c] = static_cast<float>((1 - m) * run_mean[c] + m * mean_[c]);
-    run_var[c] = static_cast<float>((1 - m) * run_var[c] + m * var_[c] * n / (n - 1));  // unbiased, as PyTorch
+    run_var[c] =
+        static_cast<float>((1 - m) * run_var[c] + m * var_[c] * n / (n - 1));  // unbiased, as PyTorch
   }
   ++batches_tracked_->i64();
 }
@@ -137,9 +142,10 @@ void BatchNorm::input_gradient_terms(int64_t c0, int64_t c1) {
 void BatchNorm::backward(engine::Step& step) {
   (void)step;
   float* dx = diff_src_ ? mutable_data_of(diff_src_) : nullptr;
-  channel_backward_batch(data_of(src_), data_of(diff_dst_), dx, layout_, affine_map(), mean_.data(), sums_,
-                         sum1_.data(), sum2_.data(), [this](int64_t c0, int64_t c1) { input_gradient_terms(c0, c1); },
-                         {mean_f_.data(), k_.data(), g_mean_.data(), input_scale_.data()}, streaming_);
+  channel_backward_batch(
+      data_of(src_), data_of(diff_dst_), dx, layout_, affine_map(), mean_.data(), sums_, sum1_.data(),
+      sum2_.data(), [this](int64_t c0, int64_t c1) { input_gradient_terms(c0, c1); },
+      {mean_f_.data(), k_.data(), g_mean_.data(), input_scale_.data()}, streaming_);
 }
 
 }  // namespace dnntrain::layers

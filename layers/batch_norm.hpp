@@ -46,7 +46,7 @@ class BatchNorm : public engine::Layer {
   BatchNormOptions options_;
   ChannelLayout layout_;
   ChannelSums sums_;
-  bool streaming_ = false;  // outputs too large to stay cached: non-temporal stores
+  bool streaming_ = false;                        // outputs too large to stay cached: non-temporal stores
   dnnl::memory src_, dst_, diff_dst_, diff_src_;  // (N, C, H, W) in the input's layout
   engine::Parameter *weight_ = nullptr, *bias_ = nullptr;
   engine::Buffer *running_mean_ = nullptr, *running_var_ = nullptr, *batches_tracked_ = nullptr;

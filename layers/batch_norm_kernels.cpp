@@ -3,12 +3,13 @@
 // 1 at a time as one GCC vector, so that its double accumulators stay in registers for the whole
 // run (layers/batch_norm_lanes.hpp). The passes are cloned per instruction set.
 #include "layers/batch_norm_kernels.hpp"
-#include "layers/batch_norm_lanes.hpp"
+
+#include <omp.h>
 
 #include <algorithm>
 #include <cstdio>
 
-#include <omp.h>
+#include "layers/batch_norm_lanes.hpp"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -77,7 +78,8 @@ struct AffineKernel {
     using L = Lanes<W>;
     typename L::F scale[G], offset[G];
 #pragma GCC unroll 2
-    for (int g = 0; g < G; ++g) scale[g] = L::load(map.scale + j + W * g), offset[g] = L::load(map.offset + j + W * g);
+    for (int g = 0; g < G; ++g)
+      scale[g] = L::load(map.scale + j + W * g), offset[g] = L::load(map.offset + j + W * g);
     for (int64_t s = 0; s < spatial; ++s) {
 #pragma GCC unroll 2
       for (int g = 0; g < G; ++g) {
@@ -163,7 +165,9 @@ struct InputGradientKernel {
 DNNTRAIN_CLONES void moments_run(MomentsKernel k, int64_t block) { for_channel_groups(block, k); }
 DNNTRAIN_CLONES void affine_run(AffineKernel k, int64_t block) { for_channel_groups(block, k); }
 DNNTRAIN_CLONES void gradient_sums_run(GradientSumsKernel k, int64_t block) { for_channel_groups(block, k); }
-DNNTRAIN_CLONES void input_gradient_run(InputGradientKernel k, int64_t block) { for_channel_groups(block, k); }
+DNNTRAIN_CLONES void input_gradient_run(InputGradientKernel k, int64_t block) {
+  for_channel_groups(block, k);
+}
 
 // The level-3 cache CPU 0 shares, as the kernel reports it in sysfs ("32768K"). glibc's
 // sysconf(_SC_LEVEL3_CACHE_SIZE) can report the whole package's instead (320 MiB on a 2-core
@@ -202,7 +206,8 @@ void share_runs(const ChannelLayout& l, int64_t b0, int64_t b1, Run&& run) {
 // the cache. Streaming stores are fenced by each thread before the team's closing barrier.
 template <class First, class Second>
 void two_passes(const ChannelLayout& l, int tensors, size_t chunk_bytes, ChannelSums& sums, double* first_out,
-                double* second_out, const BetweenPasses& between, bool streaming, First&& first, Second&& second) {
+                double* second_out, const BetweenPasses& between, bool streaming, First&& first,
+                Second&& second) {
   const size_t block_bytes = static_cast<size_t>(l.batch * l.spatial * l.block) * sizeof(float) * tensors;
   if (chunk_bytes == 0) chunk_bytes = last_level_cache_bytes() / 2;
   const int64_t chunk = std::max<int64_t>(1, static_cast<int64_t>(chunk_bytes / block_bytes));
@@ -265,19 +270,28 @@ void channel_normalize_batch(const float* x, float* y, const ChannelLayout& l, c
       },
       [&](int, int64_t n, int64_t b) {
         const int64_t c0 = b * l.block;
-        affine_run({l.run(x, n, b), l.run(y, n, b), l.spatial, l.block,
-                    {map.scale + c0, map.offset + c0, map.relu}, streaming},
+        affine_run({l.run(x, n, b),
+                    l.run(y, n, b),
+                    l.spatial,
+                    l.block,
+                    {map.scale + c0, map.offset + c0, map.relu},
+                    streaming},
                    l.block);
       });
 }
 
-void channel_affine(const float* x, float* y, const ChannelLayout& l, const ChannelAffine& map, bool streaming) {
+void channel_affine(const float* x, float* y, const ChannelLayout& l, const ChannelAffine& map,
+                    bool streaming) {
   streaming = streaming && aligned_for_streaming(y, l);
 #pragma omp parallel
   {
     share_runs(l, 0, l.blocks, [&](int, int64_t n, int64_t b) {
       const int64_t c0 = b * l.block;
-      affine_run({l.run(x, n, b), l.run(y, n, b), l.spatial, l.block, {map.scale + c0, map.offset + c0, map.relu},
+      affine_run({l.run(x, n, b),
+                  l.run(y, n, b),
+                  l.spatial,
+                  l.block,
+                  {map.scale + c0, map.offset + c0, map.relu},
                   streaming},
                  l.block);
     });
@@ -296,17 +310,27 @@ void channel_backward_batch(const float* x, const float* dy, float* dx, const Ch
       l, 2, chunk_bytes, sums, sum_g, sum_gx, between, streaming,
       [&](int t, int64_t n, int64_t b) {
         const int64_t c0 = b * l.block;
-        gradient_sums_run({l.run(x, n, b), l.run(dy, n, b), l.spatial, l.block,
-                           {map.scale + c0, map.offset + c0, map.relu}, mean + c0, sums.first(t) + c0,
+        gradient_sums_run({l.run(x, n, b),
+                           l.run(dy, n, b),
+                           l.spatial,
+                           l.block,
+                           {map.scale + c0, map.offset + c0, map.relu},
+                           mean + c0,
+                           sums.first(t) + c0,
                            sums.second(t) + c0},
                           l.block);
       },
       [&](int, int64_t n, int64_t b) {
         if (!dx) return;
         const int64_t c0 = b * l.block;
-        input_gradient_run({l.run(x, n, b), l.run(dy, n, b), l.run(dx, n, b), l.spatial, l.block,
+        input_gradient_run({l.run(x, n, b),
+                            l.run(dy, n, b),
+                            l.run(dx, n, b),
+                            l.spatial,
+                            l.block,
                             {map.scale + c0, map.offset + c0, map.relu},
-                            {terms.mean + c0, terms.k + c0, terms.g_mean + c0, terms.scale + c0}, streaming},
+                            {terms.mean + c0, terms.k + c0, terms.g_mean + c0, terms.scale + c0},
+                            streaming},
                            l.block);
       });
 }

@@ -54,7 +54,8 @@ void channel_normalize_batch(const float* x, float* y, const ChannelLayout& l, c
 // y = x·scale[c] + offset[c], then max(y, 0) when map.relu: the forward with statistics known.
 // With `streaming`, y is written with non-temporal stores where it is 16-byte aligned (same
 // values, bit for bit).
-void channel_affine(const float* x, float* y, const ChannelLayout& l, const ChannelAffine& map, bool streaming);
+void channel_affine(const float* x, float* y, const ChannelLayout& l, const ChannelAffine& map,
+                    bool streaming);
 
 // The terms of dx = (g - (x - mean[c])·k[c] - g_mean[c]) · scale[c] per padded channel.
 struct InputGradientTerms {

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <cstdint>
-
 #include <dnnl.hpp>
 
 namespace dnntrain::layers {
@@ -18,7 +17,9 @@ struct ChannelLayout {
 
   // Elements per channel in one step: N·H·W.
   int64_t per_channel() const { return batch * spatial; }
-  const float* run(const float* base, int64_t n, int64_t b) const { return base + n * sample_stride + b * block_stride; }
+  const float* run(const float* base, int64_t n, int64_t b) const {
+    return base + n * sample_stride + b * block_stride;
+  }
   float* run(float* base, int64_t n, int64_t b) const { return base + n * sample_stride + b * block_stride; }
 };
 
