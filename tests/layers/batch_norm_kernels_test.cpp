@@ -1,12 +1,13 @@
 // The batch-norm passes on their own: streaming (non-temporal) stores write the same bits as plain
 // stores, in every channel grouping (16 + 8 + single lanes) and on a misaligned output; chunked
 // passes give the same results as one pass over all channels.
+#include "layers/batch_norm_kernels.hpp"
+
 #include <doctest/doctest.h>
 
 #include <cstring>
 #include <vector>
 
-#include "layers/batch_norm_kernels.hpp"
 #include "tests/reference/tensor.hpp"
 
 using namespace dnntrain;
@@ -54,8 +55,9 @@ TEST_CASE("batch_norm passes write the same bits with streaming stores as with p
         sums.resize(2, static_cast<int64_t>(padded));
         std::vector<double> sum_g(padded), sum_gx(padded);
         float* out = (streaming ? streamed : plain).data() + shift;
-        layers::channel_backward_batch(x.data(), dy.data(), out, l, map, mean_d.data(), sums, sum_g.data(),
-                                       sum_gx.data(), [](int64_t, int64_t) {}, terms, streaming);
+        layers::channel_backward_batch(
+            x.data(), dy.data(), out, l, map, mean_d.data(), sums, sum_g.data(), sum_gx.data(),
+            [](int64_t, int64_t) {}, terms, streaming);
       }
       CHECK(std::memcmp(plain.data(), streamed.data(), plain.size() * sizeof(float)) == 0);
     }
@@ -75,34 +77,41 @@ TEST_CASE("batch_norm passes give the same results chunk by chunk as over all ch
     std::vector<std::pair<int64_t, int64_t>> chunks;
   };
   const auto run = [&](size_t chunk_bytes) {
-    Result r{std::vector<double>(padded), std::vector<double>(padded), std::vector<double>(padded),
-             std::vector<double>(padded), std::vector<float>(n), std::vector<float>(n), {}};
+    Result r{std::vector<double>(padded),
+             std::vector<double>(padded),
+             std::vector<double>(padded),
+             std::vector<double>(padded),
+             std::vector<float>(n),
+             std::vector<float>(n),
+             {}};
     layers::ChannelSums sums;
     sums.resize(2, static_cast<int64_t>(padded));
     std::vector<double> shift(padded, 0.1), mean(padded);
-    std::vector<float> scale(padded), offset(padded), mean_f(padded), k(padded), g_mean(padded), input_scale(padded);
+    std::vector<float> scale(padded), offset(padded), mean_f(padded), k(padded), g_mean(padded),
+        input_scale(padded);
     const layers::ChannelAffine map{scale.data(), offset.data(), true};
-    layers::channel_normalize_batch(x.data(), r.y.data(), l, shift.data(), sums, r.s1.data(), r.s2.data(),
-                                    [&](int64_t c0, int64_t c1) {
-                                      r.chunks.emplace_back(c0, c1);
-                                      for (int64_t c = c0; c < c1; ++c) {
-                                        mean[c] = shift[c] + r.s1[c] / 60;
-                                        scale[c] = static_cast<float>(1 + c % 3);
-                                        offset[c] = static_cast<float>(-mean[c] * scale[c]);
-                                      }
-                                    },
-                                    map, false, chunk_bytes);
-    layers::channel_backward_batch(x.data(), dy.data(), r.dx.data(), l, map, mean.data(), sums, r.g1.data(),
-                                   r.g2.data(),
-                                   [&](int64_t c0, int64_t c1) {
-                                     for (int64_t c = c0; c < c1; ++c) {
-                                       mean_f[c] = static_cast<float>(mean[c]);
-                                       k[c] = static_cast<float>(r.g2[c] / 60);
-                                       g_mean[c] = static_cast<float>(r.g1[c] / 60);
-                                       input_scale[c] = scale[c];
-                                     }
-                                   },
-                                   {mean_f.data(), k.data(), g_mean.data(), input_scale.data()}, false, chunk_bytes);
+    layers::channel_normalize_batch(
+        x.data(), r.y.data(), l, shift.data(), sums, r.s1.data(), r.s2.data(),
+        [&](int64_t c0, int64_t c1) {
+          r.chunks.emplace_back(c0, c1);
+          for (int64_t c = c0; c < c1; ++c) {
+            mean[c] = shift[c] + r.s1[c] / 60;
+            scale[c] = static_cast<float>(1 + c % 3);
+            offset[c] = static_cast<float>(-mean[c] * scale[c]);
+          }
+        },
+        map, false, chunk_bytes);
+    layers::channel_backward_batch(
+        x.data(), dy.data(), r.dx.data(), l, map, mean.data(), sums, r.g1.data(), r.g2.data(),
+        [&](int64_t c0, int64_t c1) {
+          for (int64_t c = c0; c < c1; ++c) {
+            mean_f[c] = static_cast<float>(mean[c]);
+            k[c] = static_cast<float>(r.g2[c] / 60);
+            g_mean[c] = static_cast<float>(r.g1[c] / 60);
+            input_scale[c] = scale[c];
+          }
+        },
+        {mean_f.data(), k.data(), g_mean.data(), input_scale.data()}, false, chunk_bytes);
     return r;
   };
   const Result whole = run(size_t{1} << 30), chunked = run(1);

@@ -2,6 +2,8 @@
 // running-statistics update (unbiased running_var), eval with running statistics, on 5 channels
 // (blocked padding) and batches 1 and 3; gradients also against finite differences; frozen
 // statistics (--freeze-bn) in training; the running statistics as planner memory.
+#include "layers/batch_norm.hpp"
+
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -10,7 +12,6 @@
 
 #include "engine/checkpoint/checkpoint.hpp"
 #include "engine/error.hpp"
-#include "layers/batch_norm.hpp"
 #include "tests/reference/batch_norm.hpp"
 #include "tests/reference/compare.hpp"
 #include "tests/reference/finite_difference.hpp"
@@ -61,8 +62,8 @@ void check_training(std::vector<int64_t> dims, bool relu, std::optional<tag> lay
   const auto ref = reference::batch_norm_forward_training(f.x, gamma, beta, 1e-5, relu);
   const auto fwd = expect_close(f.output(), ref.dst, 1e-5, 1e-4);
   CHECK_MESSAGE(fwd.ok, "forward: " << fwd.message);
-  const auto bwd = reference::batch_norm_backward(f.g, f.x, gamma, ref.mean, ref.var, 1e-5,
-                                                  relu ? &ref.dst : nullptr);
+  const auto bwd =
+      reference::batch_norm_backward(f.g, f.x, gamma, ref.mean, ref.var, 1e-5, relu ? &ref.dst : nullptr);
   const reference::Tensor dx = f.input_grad();
   const reference::Tensor dgamma = f.grad("bn.weight"), dbeta = f.grad("bn.bias");
   const auto cx = expect_close(dx, bwd.diff_src, 1e-4, 1e-3);
@@ -77,7 +78,9 @@ void check_training(std::vector<int64_t> dims, bool relu, std::optional<tag> lay
 
 }  // namespace
 
-TEST_CASE("batch_norm training, 5 channels blocked, batch 3") { check_training({3, 5, 6, 7}, false, tag::nChw16c); }
+TEST_CASE("batch_norm training, 5 channels blocked, batch 3") {
+  check_training({3, 5, 6, 7}, false, tag::nChw16c);
+}
 
 TEST_CASE("batch_norm training with fused ReLU, 5 channels blocked, batch 3") {
   check_training({3, 5, 6, 7}, true, tag::nChw16c);
@@ -91,7 +94,9 @@ TEST_CASE("batch_norm training with fused ReLU, 5 channels in 8-channel blocks, 
   check_training({3, 5, 4, 6}, true, tag::nChw8c);
 }
 
-TEST_CASE("batch_norm training, batch 1, 32 channels, plain layout") { check_training({1, 32, 4, 4}, true, std::nullopt); }
+TEST_CASE("batch_norm training, batch 1, 32 channels, plain layout") {
+  check_training({1, 32, 4, 4}, true, std::nullopt);
+}
 
 TEST_CASE("batch_norm running statistics follow PyTorch and eval mode uses them") {
   testing::LayerFixture f({3, 5, 4, 4}, tag::nChw16c);
@@ -101,7 +106,8 @@ TEST_CASE("batch_norm running statistics follow PyTorch and eval mode uses them"
   for (int step = 0; step < 2; ++step) {
     reference::fill_random(f.x, 40 + step, -2.f, 3.f);
     f.loss();
-    const auto ref = reference::batch_norm_forward_training(f.x, f.param("bn.weight"), f.param("bn.bias"), 1e-5);
+    const auto ref =
+        reference::batch_norm_forward_training(f.x, f.param("bn.weight"), f.param("bn.bias"), 1e-5);
     reference::batch_norm_update_running_stats(run_mean, run_var, ref.mean, ref.var, 3 * 4 * 4, 0.1);
   }
   engine::Buffer& mean = buffer(f.graph, "bn.running_mean");
@@ -134,9 +140,8 @@ TEST_CASE("frozen batch_norm trains with the running statistics and leaves them 
   std::copy(run_var.data.begin(), run_var.data.end(), var.f32().begin());
   f.loss();
   f.backward();
-  const reference::Tensor want = reference::batch_norm_forward_inference(f.x, f.param("bn.weight"),
-                                                                        f.param("bn.bias"), run_mean, run_var,
-                                                                        1e-5, true);
+  const reference::Tensor want = reference::batch_norm_forward_inference(
+      f.x, f.param("bn.weight"), f.param("bn.bias"), run_mean, run_var, 1e-5, true);
   const auto cf = expect_close(f.output(), want, 1e-5, 1e-4);
   CHECK_MESSAGE(cf.ok, "forward: " << cf.message);
   CHECK(std::equal(mean.f32().begin(), mean.f32().end(), run_mean.data.begin()));
@@ -216,7 +221,8 @@ TEST_CASE("batch_norm keeps float32's own precision over 65536 values per channe
     f.loss();
     f.backward();
     const auto ref = reference::batch_norm_forward_training(f.x, gamma, beta, 1e-5, relu);
-    const auto bwd = reference::batch_norm_backward(f.g, f.x, gamma, ref.mean, ref.var, 1e-5, relu ? &ref.dst : nullptr);
+    const auto bwd =
+        reference::batch_norm_backward(f.g, f.x, gamma, ref.mean, ref.var, 1e-5, relu ? &ref.dst : nullptr);
     const double ulp4 = 4.0 / (1 << 24);
     const auto max_abs = [](const reference::Tensor& t) {
       float m = 0;
@@ -246,7 +252,8 @@ TEST_CASE("batch_norm's backward ReLU mask is the one forward applied, at pre-ac
   for (int64_t i = 0; i < n; ++i)
     for (int64_t ch = 0; ch < c; ++ch)
       for (int64_t s = 0; s < hw; ++s)
-        f.x.data[(i * c + ch) * hw + s] = 0.37f + 0.11f * ch + 0.5f * static_cast<float>((i * hw + s) % 3 - 1);
+        f.x.data[(i * c + ch) * hw + s] =
+            0.37f + 0.11f * ch + 0.5f * static_cast<float>((i * hw + s) % 3 - 1);
   reference::Tensor& beta = f.param("bn.bias");
   std::fill(beta.data.begin(), beta.data.end(), 0.f);
   f.loss();
