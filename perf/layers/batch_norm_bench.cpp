@@ -1,6 +1,7 @@
 // Training batch norm with a fused ReLU, forward and backward, on nChw16c activations: our passes
 // (layers/batch_norm_kernels) against oneDNN 2.6's batch_normalization (use_scale_shift |
-// fuse_norm_relu, workspace mask), alternating, best of --reps. Prints one line per shape.
+// fuse_norm_relu, workspace mask), alternating, best of --reps. Prints two lines per shape: f32
+// activations, then bf16 activations (ours and oneDNN's both in bf16).
 //   batch_norm_bench [N C H ...]   (default: ResNet-50's and ResNet-20's batch-norm shapes)
 #include <omp.h>
 
@@ -12,6 +13,7 @@
 #include <dnnl.hpp>
 #include <vector>
 
+#include "engine/bf16.hpp"
 #include "layers/batch_norm_kernels.hpp"
 
 using namespace dnntrain::layers;
@@ -23,31 +25,41 @@ double now_ms() {
       .count();
 }
 
+// n activations of type T (float, or bf16 bits), 64-byte aligned.
+template <class T>
 struct Aligned {
-  explicit Aligned(size_t n)
-      : p(static_cast<float*>(std::aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64))) {
-    for (size_t i = 0; i < n; ++i) p[i] = static_cast<float>(i % 7) * 0.1f - 0.3f;
+  explicit Aligned(size_t n) : p(static_cast<T*>(std::aligned_alloc(64, (n * sizeof(T) + 63) / 64 * 64))) {
+    for (size_t i = 0; i < n; ++i) {
+      const float v = static_cast<float>(i % 7) * 0.1f - 0.3f;
+      if constexpr (std::is_same_v<T, float>)
+        p[i] = v;
+      else
+        p[i] = dnntrain::engine::to_bf16(v);
+    }
   }
   ~Aligned() { std::free(p); }
-  float* p;
+  T* p;
 };
 
+template <class T>
 void bench(int n, int c, int h, int reps) {
   using dnnl::memory;
+  constexpr bool bf16 = std::is_same_v<T, uint16_t>;
   dnnl::engine eng(dnnl::engine::kind::cpu, 0);
   dnnl::stream s(eng);
-  const memory::desc md({n, c, h, h}, memory::data_type::f32, memory::format_tag::nChw16c);
+  const memory::desc md({n, c, h, h}, bf16 ? memory::data_type::bf16 : memory::data_type::f32,
+                        memory::format_tag::nChw16c);
   const ChannelLayout l = channel_layout(md, "bench");
-  const size_t size = md.get_size() / sizeof(float);
+  const size_t size = md.get_size() / sizeof(T);
   const int64_t padded = l.blocks * l.block;
-  Aligned x(size), dy(size), y(size), dx(size);
+  Aligned<T> x(size), dy(size), y(size), dx(size);
   ChannelSums sums;
   sums.resize(omp_get_max_threads(), padded);
   std::vector<double> shift(padded, 0.1), mean(padded, 0.1), s1(padded), s2(padded);
   std::vector<float> scale(padded, 1.f), offset(padded, -0.1f), mean_f(padded, 0.1f), k(padded, 0.01f),
       g_mean(padded, 0.01f);
   const ChannelAffine map{scale.data(), offset.data(), true};
-  const bool streaming = streams_outputs(l);
+  const bool streaming = streams_outputs(l, sizeof(T));
   const auto nothing = [](int64_t, int64_t) {};
 
   const auto flags = dnnl::normalization_flags::use_scale_shift | dnnl::normalization_flags::fuse_norm_relu;
@@ -92,11 +104,10 @@ void bench(int n, int c, int h, int reps) {
     for (int i = 0; i < 4; ++i) best[i] = std::min(best[i], t[i]);
   }
   std::printf(
-      "%3d x %4d x %3d^2 (%6.1f MB)%s | forward ours %7.3f ms, oneDNN %7.3f ms (%.2fx) | backward ours %7.3f "
-      "ms, "
-      "oneDNN %7.3f ms (%.2fx)\n",
-      n, c, h, size * 4 / 1e6, streaming ? " streamed" : "", best[0], best[2], best[0] / best[2], best[1],
-      best[3], best[1] / best[3]);
+      "%-4s %3d x %4d x %3d^2 (%6.1f MB)%-9s | forward ours %7.3f ms, oneDNN %7.3f ms (%.2fx) | "
+      "backward ours %7.3f ms, oneDNN %7.3f ms (%.2fx)\n",
+      bf16 ? "bf16" : "f32", n, c, h, static_cast<double>(size * sizeof(T)) / 1e6,
+      streaming ? " streamed" : "", best[0], best[2], best[0] / best[2], best[1], best[3], best[1] / best[3]);
 }
 
 }  // namespace
@@ -105,8 +116,10 @@ int main(int argc, char** argv) {
   const int reps = 10;
   std::printf("threads %d, best of %d\n", omp_get_max_threads(), reps);
   if (argc > 3) {
-    for (int i = 1; i + 2 < argc; i += 3)
-      bench(std::atoi(argv[i]), std::atoi(argv[i + 1]), std::atoi(argv[i + 2]), reps);
+    for (int i = 1; i + 2 < argc; i += 3) {
+      bench<float>(std::atoi(argv[i]), std::atoi(argv[i + 1]), std::atoi(argv[i + 2]), reps);
+      bench<uint16_t>(std::atoi(argv[i]), std::atoi(argv[i + 1]), std::atoi(argv[i + 2]), reps);
+    }
     return 0;
   }
   // ResNet-50 b32 224²: stem, layer1..4 (inner and outer widths); ResNet-20 b128 1×28².
@@ -121,6 +134,8 @@ int main(int argc, char** argv) {
                                                                {32, 2048, 7},
                                                                {128, 16, 28},
                                                                {128, 32, 14},
-                                                               {128, 64, 7}})
-    bench(n, c, h, reps);
+                                                               {128, 64, 7}}) {
+    bench<float>(n, c, h, reps);
+    bench<uint16_t>(n, c, h, reps);
+  }
 }
