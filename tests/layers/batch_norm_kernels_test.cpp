@@ -103,12 +103,14 @@ TEST_CASE("batch_norm passes on bf16 write the same bits with streaming stores a
 // f32 values whose rounding to bf16 is awkward: ties to even (both ways, both signs), just off a
 // tie, the largest bf16 and what rounds past it to infinity, denormals (ties among them too, and
 // the largest, which rounds up to the smallest normal), NaNs (quiet, signalling, negative, a
-// payload only in the lower half), infinities and zeros, and plain values.
+// payload only in the lower half, and lower halves that rounding would carry into the upper half:
+// to another NaN, or across the sign to -0), infinities and zeros, and plain values.
 constexpr uint32_t kAwkwardBits[] = {0x3f808000, 0x3f818000, 0xbf808000, 0xbf818000, 0x3f808001, 0x3f817fff,
                                      0x7f7f0000, 0x7f7f7fff, 0x7f7f8000, 0x7f7fffff, 0xff7f8000, 0x00000001,
                                      0x00008000, 0x00018000, 0x00010000, 0x007fffff, 0x807fffff, 0x80008000,
-                                     0x7fc00000, 0x7f800001, 0xffa50000, 0x7fff0001, 0x7f800000, 0xff800000,
-                                     0x00000000, 0x80000000, 0x3eaaaaab, 0xc2f6e979, 0x00800000, 0x0001ffff};
+                                     0x7fc00000, 0x7f800001, 0xffa50000, 0x7fff0001, 0x7fc18000, 0xffc08001,
+                                     0x7fffffff, 0x7f800000, 0xff800000, 0x00000000, 0x80000000, 0x3eaaaaab,
+                                     0xc2f6e979, 0x00800000, 0x0001ffff};
 
 // The stores of bf16 outputs against engine::to_bf16. With x = 1 (bf16 0x3f80), scale[c] = v and
 // offset = -0, the affine pass computes 1·v + (-0) = v exactly, fused or not (NaN made quiet,
