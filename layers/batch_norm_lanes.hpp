@@ -61,14 +61,16 @@ struct Lanes {
     std::memcpy(&v, p, sizeof v);
     return v;
   }
-  // bf16 widens to float exactly: its bits are the float's upper half.
+  // bf16 widens to float exactly: its bits are the float's upper half. Element by element (here and
+  // in narrow), as in widen below: GCC 12 makes one vpmovzxwd (vpmovdw) of it, where
+  // __builtin_convertvector converts each half apart.
   static F load(const uint16_t* p) {
     H h;
     std::memcpy(&h, p, sizeof h);
     if constexpr (W == 1)
       return engine::from_bf16(h);
     else
-      return F(__builtin_convertvector(h, U) << 16);
+      return F(U{h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]} << 16);
   }
   // engine::to_bf16 lane by lane, bit for bit: round to nearest even by adding 0x7fff plus the
   // kept part's lowest bit (a carry into the exponent makes the largest values infinite, and
@@ -80,8 +82,10 @@ struct Lanes {
     } else {
       const U bits = U(v);
       const U rounded = (bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16;
-      const U nan = U((bits & 0x7fffffffu) > 0x7f800000u);
-      return __builtin_convertvector((((bits >> 16) | 0x40u) & nan) | (rounded & ~nan), H);
+      const U nan = U(v != v);  // one unordered compare, where an integer test of the bits takes three
+      const U r = (((bits >> 16) | 0x40u) & nan) | (rounded & ~nan);
+      return H{uint16_t(r[0]), uint16_t(r[1]), uint16_t(r[2]), uint16_t(r[3]),
+               uint16_t(r[4]), uint16_t(r[5]), uint16_t(r[6]), uint16_t(r[7])};
     }
   }
   static void store(float* p, F v) { std::memcpy(p, &v, sizeof v); }
