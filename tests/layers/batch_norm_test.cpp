@@ -160,7 +160,8 @@ TEST_CASE("batch_norm plans bf16 activations in bf16 and refuses other types, na
 
 TEST_CASE("batch_norm running statistics follow PyTorch and eval mode uses them") {
   for (dt type : {dt::f32, dt::bf16}) {
-    CAPTURE(type);
+    const bool bf16 = type == dt::bf16;
+    CAPTURE(bf16);
     testing::LayerFixture f({3, 5, 4, 4}, tag::nChw16c, 1, type);
     f.add<layers::BatchNorm>("bn", layers::BatchNormOptions{5, true});
     f.plan();
@@ -168,7 +169,7 @@ TEST_CASE("batch_norm running statistics follow PyTorch and eval mode uses them"
     // The input as the layer sees it: bf16 rounds it (the statistics then are those of the rounded x).
     const auto fill = [&](uint64_t seed, float lo, float hi) {
       reference::fill_random(f.x, seed, lo, hi);
-      if (type == dt::bf16)
+      if (bf16)
         for (float& v : f.x.data) v = engine::round_to_bf16(v);
     };
     for (int step = 0; step < 2; ++step) {
@@ -178,6 +179,7 @@ TEST_CASE("batch_norm running statistics follow PyTorch and eval mode uses them"
           reference::batch_norm_forward_training(f.x, f.param("bn.weight"), f.param("bn.bias"), 1e-5);
       reference::batch_norm_update_running_stats(run_mean, run_var, ref.mean, ref.var, 3 * 4 * 4, 0.1);
     }
+    // Statistics of the same x the reference reads, summed in double: f32's tolerances in both types.
     engine::Buffer& mean = buffer(f.graph, "bn.running_mean");
     engine::Buffer& var = buffer(f.graph, "bn.running_var");
     const auto cm = expect_close(mean.f32().data(), run_mean.data.data(), 5, 1e-6, 1e-5);
@@ -190,7 +192,7 @@ TEST_CASE("batch_norm running statistics follow PyTorch and eval mode uses them"
     f.loss(engine::Mode::eval);
     const reference::Tensor want = reference::batch_norm_forward_inference(
         f.x, f.param("bn.weight"), f.param("bn.bias"), run_mean, run_var, 1e-5, true);
-    const Tolerance y_tol = type == dt::bf16 ? rounded_once_to_bf16({1e-5, 1e-4}) : Tolerance{1e-5, 1e-4};
+    const Tolerance y_tol = bf16 ? rounded_once_to_bf16({1e-5, 1e-4}) : Tolerance{1e-5, 1e-4};
     const auto ce = expect_close(f.output(), want, y_tol.atol, y_tol.rtol);
     CHECK_MESSAGE(ce.ok, "eval forward: " << ce.message);
     CHECK_MESSAGE(buffer(f.graph, "bn.num_batches_tracked").i64() == 2, "eval must not count batches");
