@@ -1,6 +1,7 @@
 // Batch normalisation with PyTorch's conventions (momentum 0.1, unbiased running_var, statistics
 // and gradient sums accumulated in double), optionally fused with the ReLU that follows it.
-// Train mode normalises with batch statistics; eval mode with the running ones.
+// Train mode normalises with batch statistics; eval mode with the running ones. Activations and
+// their gradients are f32 or bf16 (the input's type); parameters and statistics are f32.
 #pragma once
 
 #include <vector>
@@ -40,14 +41,20 @@ class BatchNorm : public engine::Layer {
   void affine_coefficients(int64_t c0, int64_t c1, const double* mean, const double* invstd);
   void input_gradient_terms(int64_t c0, int64_t c1);
   void update_running_statistics();
+  // forward and backward on activations of element type T: float, or uint16_t holding bf16 bits.
+  template <class T>
+  void forward_as(engine::Step& step);
+  template <class T>
+  void backward_as();
   // The map forward applied last (batch or running statistics), which backward's ReLU mask repeats.
   ChannelAffine affine_map() const;
 
   BatchNormOptions options_;
   ChannelLayout layout_;
   ChannelSums sums_;
-  bool streaming_ = false;  // outputs too large to stay cached: non-temporal stores
-  dnnl::memory src_, dst_, diff_dst_, diff_src_;  // (N, C, H, W) in the input's layout
+  bool bf16_ = false;                             // activations are bf16, else f32
+  bool streaming_ = false;                        // outputs too large to stay cached: non-temporal stores
+  dnnl::memory src_, dst_, diff_dst_, diff_src_;  // (N, C, H, W) in the input's layout and type
   engine::Parameter *weight_ = nullptr, *bias_ = nullptr;
   engine::Buffer *running_mean_ = nullptr, *running_var_ = nullptr, *batches_tracked_ = nullptr;
   // Per padded channel, zero past `channels`: this step's batch statistics (kept for backward),

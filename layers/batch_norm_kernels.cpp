@@ -1,14 +1,16 @@
 // Batch-norm passes over (sample, channel block) runs, split evenly over the OpenMP team. Each run
-// is `spatial` positions `block` floats apart. A pass takes the channels of a run 16, then 8, then
+// is `spatial` positions `block` elements apart. A pass takes the channels of a run 16, then 8, then
 // 1 at a time as one GCC vector, so that its double accumulators stay in registers for the whole
-// run (layers/batch_norm_lanes.hpp). The passes are cloned per instruction set.
+// run (layers/batch_norm_lanes.hpp). Each pass is a template on the activations' element type,
+// float or bf16 bits: only their loads and stores differ. The passes are cloned per instruction set.
 #include "layers/batch_norm_kernels.hpp"
-#include "layers/batch_norm_lanes.hpp"
+
+#include <omp.h>
 
 #include <algorithm>
 #include <cstdio>
 
-#include <omp.h>
+#include "layers/batch_norm_lanes.hpp"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -40,8 +42,9 @@ template <class Kernel>
   for (; j < block; ++j) kernel.template run<1, 1>(j);
 }
 
+template <class T>
 struct MomentsKernel {
-  const float* x;
+  const T* x;
   int64_t spatial, stride;
   const double* shift;
   double *s1, *s2;
@@ -65,9 +68,10 @@ struct MomentsKernel {
   }
 };
 
+template <class T>
 struct AffineKernel {
-  const float* x;
-  float* y;
+  const T* x;
+  T* y;
   int64_t spatial, stride;
   ChannelAffine map;
   bool streaming;
@@ -77,7 +81,8 @@ struct AffineKernel {
     using L = Lanes<W>;
     typename L::F scale[G], offset[G];
 #pragma GCC unroll 2
-    for (int g = 0; g < G; ++g) scale[g] = L::load(map.scale + j + W * g), offset[g] = L::load(map.offset + j + W * g);
+    for (int g = 0; g < G; ++g)
+      scale[g] = L::load(map.scale + j + W * g), offset[g] = L::load(map.offset + j + W * g);
     for (int64_t s = 0; s < spatial; ++s) {
 #pragma GCC unroll 2
       for (int g = 0; g < G; ++g) {
@@ -93,8 +98,9 @@ struct AffineKernel {
   }
 };
 
+template <class T>
 struct GradientSumsKernel {
-  const float *x, *dy;
+  const T *x, *dy;
   int64_t spatial, stride;
   ChannelAffine map;
   const double* mean;
@@ -125,9 +131,10 @@ struct GradientSumsKernel {
   }
 };
 
+template <class T>
 struct InputGradientKernel {
-  const float *x, *dy;
-  float* dx;
+  const T *x, *dy;
+  T* dx;
   int64_t spatial, stride;
   ChannelAffine map;
   InputGradientTerms t;
@@ -160,10 +167,22 @@ struct InputGradientKernel {
   }
 };
 
-DNNTRAIN_CLONES void moments_run(MomentsKernel k, int64_t block) { for_channel_groups(block, k); }
-DNNTRAIN_CLONES void affine_run(AffineKernel k, int64_t block) { for_channel_groups(block, k); }
-DNNTRAIN_CLONES void gradient_sums_run(GradientSumsKernel k, int64_t block) { for_channel_groups(block, k); }
-DNNTRAIN_CLONES void input_gradient_run(InputGradientKernel k, int64_t block) { for_channel_groups(block, k); }
+template <class T>
+DNNTRAIN_CLONES void moments_run(MomentsKernel<T> k, int64_t block) {
+  for_channel_groups(block, k);
+}
+template <class T>
+DNNTRAIN_CLONES void affine_run(AffineKernel<T> k, int64_t block) {
+  for_channel_groups(block, k);
+}
+template <class T>
+DNNTRAIN_CLONES void gradient_sums_run(GradientSumsKernel<T> k, int64_t block) {
+  for_channel_groups(block, k);
+}
+template <class T>
+DNNTRAIN_CLONES void input_gradient_run(InputGradientKernel<T> k, int64_t block) {
+  for_channel_groups(block, k);
+}
 
 // The level-3 cache CPU 0 shares, as the kernel reports it in sysfs ("32768K"). glibc's
 // sysconf(_SC_LEVEL3_CACHE_SIZE) can report the whole package's instead (320 MiB on a 2-core
@@ -180,10 +199,12 @@ size_t last_level_cache_bytes() {
   return bytes;
 }
 
-// Streaming stores need 16-byte aligned runs of whole 4-lane groups.
-bool aligned_for_streaming(const float* out, const ChannelLayout& l) {
-  return reinterpret_cast<uintptr_t>(out) % 16 == 0 && l.block % 4 == 0 && l.sample_stride % 4 == 0 &&
-         l.block_stride % 4 == 0;
+// Streaming stores need 16-byte aligned runs of whole 16-byte groups (4 floats, 8 bf16).
+template <class T>
+bool aligned_for_streaming(const T* out, const ChannelLayout& l) {
+  constexpr int64_t group = 16 / sizeof(T);
+  return reinterpret_cast<uintptr_t>(out) % 16 == 0 && l.block % group == 0 && l.sample_stride % group == 0 &&
+         l.block_stride % group == 0;
 }
 
 // Calls run(t, n, b) for the (sample n, block b) of blocks [b0, b1), thread t of the calling team
@@ -200,10 +221,11 @@ void share_runs(const ChannelLayout& l, int64_t b0, int64_t b1, Run&& run) {
 // sums.total and between on one thread, then second over the same runs. A chunk's `tensors`
 // inputs fit in chunk_bytes (at least one block per chunk), so the second pass reads them from
 // the cache. Streaming stores are fenced by each thread before the team's closing barrier.
-template <class First, class Second>
+template <class T, class First, class Second>
 void two_passes(const ChannelLayout& l, int tensors, size_t chunk_bytes, ChannelSums& sums, double* first_out,
-                double* second_out, const BetweenPasses& between, bool streaming, First&& first, Second&& second) {
-  const size_t block_bytes = static_cast<size_t>(l.batch * l.spatial * l.block) * sizeof(float) * tensors;
+                double* second_out, const BetweenPasses& between, bool streaming, First&& first,
+                Second&& second) {
+  const size_t block_bytes = static_cast<size_t>(l.batch * l.spatial * l.block) * sizeof(T) * tensors;
   if (chunk_bytes == 0) chunk_bytes = last_level_cache_bytes() / 2;
   const int64_t chunk = std::max<int64_t>(1, static_cast<int64_t>(chunk_bytes / block_bytes));
 #pragma omp parallel num_threads(sums.threads())
@@ -227,8 +249,8 @@ void two_passes(const ChannelLayout& l, int tensors, size_t chunk_bytes, Channel
 
 }  // namespace
 
-bool streams_outputs(const ChannelLayout& l) {
-  return static_cast<size_t>(l.batch) * static_cast<size_t>(l.sample_stride) * sizeof(float) >=
+bool streams_outputs(const ChannelLayout& l, size_t element_bytes) {
+  return static_cast<size_t>(l.batch) * static_cast<size_t>(l.sample_stride) * element_bytes >=
          last_level_cache_bytes();
 }
 
@@ -252,34 +274,45 @@ void ChannelSums::total(int64_t c0, int64_t c1, double* first_out, double* secon
   }
 }
 
-void channel_normalize_batch(const float* x, float* y, const ChannelLayout& l, const double* shift,
-                             ChannelSums& sums, double* sum_x, double* sum_xx, const BetweenPasses& between,
+template <class T>
+void channel_normalize_batch(const T* x, T* y, const ChannelLayout& l, const double* shift, ChannelSums& sums,
+                             double* sum_x, double* sum_xx, const BetweenPasses& between,
                              const ChannelAffine& map, bool streaming, size_t chunk_bytes) {
   streaming = streaming && aligned_for_streaming(y, l);
-  two_passes(
+  two_passes<T>(
       l, 1, chunk_bytes, sums, sum_x, sum_xx, between, streaming,
       [&](int t, int64_t n, int64_t b) {
         const int64_t c0 = b * l.block;
-        moments_run({l.run(x, n, b), l.spatial, l.block, shift + c0, sums.first(t) + c0, sums.second(t) + c0},
-                    l.block);
+        moments_run<T>(
+            {l.run(x, n, b), l.spatial, l.block, shift + c0, sums.first(t) + c0, sums.second(t) + c0},
+            l.block);
       },
       [&](int, int64_t n, int64_t b) {
         const int64_t c0 = b * l.block;
-        affine_run({l.run(x, n, b), l.run(y, n, b), l.spatial, l.block,
-                    {map.scale + c0, map.offset + c0, map.relu}, streaming},
-                   l.block);
+        affine_run<T>({l.run(x, n, b),
+                       l.run(y, n, b),
+                       l.spatial,
+                       l.block,
+                       {map.scale + c0, map.offset + c0, map.relu},
+                       streaming},
+                      l.block);
       });
 }
 
-void channel_affine(const float* x, float* y, const ChannelLayout& l, const ChannelAffine& map, bool streaming) {
+template <class T>
+void channel_affine(const T* x, T* y, const ChannelLayout& l, const ChannelAffine& map, bool streaming) {
   streaming = streaming && aligned_for_streaming(y, l);
 #pragma omp parallel
   {
     share_runs(l, 0, l.blocks, [&](int, int64_t n, int64_t b) {
       const int64_t c0 = b * l.block;
-      affine_run({l.run(x, n, b), l.run(y, n, b), l.spatial, l.block, {map.scale + c0, map.offset + c0, map.relu},
-                  streaming},
-                 l.block);
+      affine_run<T>({l.run(x, n, b),
+                     l.run(y, n, b),
+                     l.spatial,
+                     l.block,
+                     {map.scale + c0, map.offset + c0, map.relu},
+                     streaming},
+                    l.block);
     });
 #if defined(__x86_64__)
     if (streaming) _mm_sfence();
@@ -287,28 +320,51 @@ void channel_affine(const float* x, float* y, const ChannelLayout& l, const Chan
   }
 }
 
-void channel_backward_batch(const float* x, const float* dy, float* dx, const ChannelLayout& l,
-                            const ChannelAffine& map, const double* mean, ChannelSums& sums, double* sum_g,
-                            double* sum_gx, const BetweenPasses& between, const InputGradientTerms& terms,
-                            bool streaming, size_t chunk_bytes) {
+template <class T>
+void channel_backward_batch(const T* x, const T* dy, T* dx, const ChannelLayout& l, const ChannelAffine& map,
+                            const double* mean, ChannelSums& sums, double* sum_g, double* sum_gx,
+                            const BetweenPasses& between, const InputGradientTerms& terms, bool streaming,
+                            size_t chunk_bytes) {
   streaming = streaming && dx && aligned_for_streaming(dx, l);
-  two_passes(
+  two_passes<T>(
       l, 2, chunk_bytes, sums, sum_g, sum_gx, between, streaming,
       [&](int t, int64_t n, int64_t b) {
         const int64_t c0 = b * l.block;
-        gradient_sums_run({l.run(x, n, b), l.run(dy, n, b), l.spatial, l.block,
-                           {map.scale + c0, map.offset + c0, map.relu}, mean + c0, sums.first(t) + c0,
-                           sums.second(t) + c0},
-                          l.block);
+        gradient_sums_run<T>({l.run(x, n, b),
+                              l.run(dy, n, b),
+                              l.spatial,
+                              l.block,
+                              {map.scale + c0, map.offset + c0, map.relu},
+                              mean + c0,
+                              sums.first(t) + c0,
+                              sums.second(t) + c0},
+                             l.block);
       },
       [&](int, int64_t n, int64_t b) {
         if (!dx) return;
         const int64_t c0 = b * l.block;
-        input_gradient_run({l.run(x, n, b), l.run(dy, n, b), l.run(dx, n, b), l.spatial, l.block,
-                            {map.scale + c0, map.offset + c0, map.relu},
-                            {terms.mean + c0, terms.k + c0, terms.g_mean + c0, terms.scale + c0}, streaming},
-                           l.block);
+        input_gradient_run<T>({l.run(x, n, b),
+                               l.run(dy, n, b),
+                               l.run(dx, n, b),
+                               l.spatial,
+                               l.block,
+                               {map.scale + c0, map.offset + c0, map.relu},
+                               {terms.mean + c0, terms.k + c0, terms.g_mean + c0, terms.scale + c0},
+                               streaming},
+                              l.block);
       });
 }
+
+#define DNNTRAIN_INSTANTIATE(T)                                                                             \
+  template void channel_normalize_batch(const T*, T*, const ChannelLayout&, const double*, ChannelSums&,    \
+                                        double*, double*, const BetweenPasses&, const ChannelAffine&, bool, \
+                                        size_t);                                                            \
+  template void channel_affine(const T*, T*, const ChannelLayout&, const ChannelAffine&, bool);             \
+  template void channel_backward_batch(const T*, const T*, T*, const ChannelLayout&, const ChannelAffine&,  \
+                                       const double*, ChannelSums&, double*, double*, const BetweenPasses&, \
+                                       const InputGradientTerms&, bool, size_t);
+DNNTRAIN_INSTANTIATE(float)
+DNNTRAIN_INSTANTIATE(uint16_t)
+#undef DNNTRAIN_INSTANTIATE
 
 }  // namespace dnntrain::layers

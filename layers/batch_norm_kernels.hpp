@@ -1,6 +1,9 @@
 // The per-channel passes of batch normalisation, with every reduction accumulated in double as
 // PyTorch's CPU kernels do: oneDNN 2.6's batch norm sums in f32 sequentially over up to N·H·W
 // values per thread, an error that moves activations across ReLU kinks (docs/numerics.md).
+// Activations x, y, dy, dx are all f32 (T = float) or all bf16 (T = uint16_t holding the bits,
+// engine/bf16.hpp): bf16 loads widen to f32 exactly, every computation is the f32 one, and each
+// stored value is the f32 result rounded once to nearest even (engine::to_bf16, bit for bit).
 #pragma once
 
 #include <cstdint>
@@ -31,7 +34,10 @@ class ChannelSums {
 
 // The forward affine map per padded channel, y = x·scale[c] + offset[c], and whether a ReLU
 // follows it. Zero past the real channels, so padding stays zero. Backward recomputes the ReLU's
-// mask from x with the same map and the same arithmetic, bit for bit, instead of reading y.
+// mask from x with the same map and the same arithmetic, bit for bit, instead of reading y. In
+// bf16 the mask is the f32 pre-activation's sign, before rounding: the same as y's but for
+// pre-activations in (0, 2^-134], which round to +0 and still pass their gradient (the ReLU's
+// derivative at a positive input).
 struct ChannelAffine {
   const float* scale = nullptr;
   const float* offset = nullptr;
@@ -46,15 +52,18 @@ using BetweenPasses = std::function<void(int64_t c0, int64_t c1)>;
 // sum_x[c] = Σ (x - shift[c]) and sum_xx[c] = Σ (x - shift[c])², then between(c0, c1), which
 // fills map.scale and map.offset there, then y = x·scale[c] + offset[c] (max(y, 0) when
 // map.relu). Chunk by chunk, the second pass reads x from the cache, not from memory. A chunk's
-// inputs fill at most chunk_bytes (0: half the last-level cache), and at least one block.
-void channel_normalize_batch(const float* x, float* y, const ChannelLayout& l, const double* shift,
-                             ChannelSums& sums, double* sum_x, double* sum_xx, const BetweenPasses& between,
+// inputs (sizeof(T) bytes an element) fill at most chunk_bytes (0: half the last-level cache), and
+// at least one block.
+template <class T>
+void channel_normalize_batch(const T* x, T* y, const ChannelLayout& l, const double* shift, ChannelSums& sums,
+                             double* sum_x, double* sum_xx, const BetweenPasses& between,
                              const ChannelAffine& map, bool streaming, size_t chunk_bytes = 0);
 
 // y = x·scale[c] + offset[c], then max(y, 0) when map.relu: the forward with statistics known.
 // With `streaming`, y is written with non-temporal stores where it is 16-byte aligned (same
 // values, bit for bit).
-void channel_affine(const float* x, float* y, const ChannelLayout& l, const ChannelAffine& map, bool streaming);
+template <class T>
+void channel_affine(const T* x, T* y, const ChannelLayout& l, const ChannelAffine& map, bool streaming);
 
 // The terms of dx = (g - (x - mean[c])·k[c] - g_mean[c]) · scale[c] per padded channel.
 struct InputGradientTerms {
@@ -67,14 +76,16 @@ struct InputGradientTerms {
 // Training backward, chunked as channel_normalize_batch. With g = dy, or g = dy·[x·scale + offset
 // > 0] when map.relu: sum_g[c] = Σ g and sum_gx[c] = Σ g·(x - mean[c]), then between(c0, c1),
 // which fills `terms` there, then dx as above unless dx is null. `streaming` as in channel_affine.
-void channel_backward_batch(const float* x, const float* dy, float* dx, const ChannelLayout& l,
-                            const ChannelAffine& map, const double* mean, ChannelSums& sums, double* sum_g,
-                            double* sum_gx, const BetweenPasses& between, const InputGradientTerms& terms,
-                            bool streaming, size_t chunk_bytes = 0);
+template <class T>
+void channel_backward_batch(const T* x, const T* dy, T* dx, const ChannelLayout& l, const ChannelAffine& map,
+                            const double* mean, ChannelSums& sums, double* sum_g, double* sum_gx,
+                            const BetweenPasses& between, const InputGradientTerms& terms, bool streaming,
+                            size_t chunk_bytes = 0);
 
-// Whether outputs of this layout should be written with non-temporal stores: when they are at least
-// the size of the level-3 cache CPU 0 shares (32 MiB where the system does not say), they cannot stay cached
-// until the next layer reads them, and such stores skip reading each line before overwriting it.
-bool streams_outputs(const ChannelLayout& l);
+// Whether outputs of this layout, element_bytes each (4 for f32, 2 for bf16), should be written with
+// non-temporal stores: when they are at least the size of the level-3 cache CPU 0 shares (32 MiB
+// where the system does not say), they cannot stay cached until the next layer reads them, and such
+// stores skip reading each line before overwriting it.
+bool streams_outputs(const ChannelLayout& l, size_t element_bytes);
 
 }  // namespace dnntrain::layers

@@ -1,10 +1,13 @@
 // The channel lanes of the batch-norm passes (layers/batch_norm_kernels.cpp): W consecutive
-// channels as one GCC vector, with loads, streaming stores, widening to double, and the forward
-// map and ReLU mask written once for both directions. Internal to the kernels.
+// channels as one GCC vector, with loads and (streaming) stores of f32 or bf16 activations, widening
+// to double, and the forward map and ReLU mask written once for both directions. Internal to the
+// kernels.
 #pragma once
 
 #include <cstdint>
 #include <cstring>
+
+#include "engine/bf16.hpp"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -17,27 +20,35 @@
 
 namespace dnntrain::layers::lanes {
 
-// W consecutive channels as GCC vectors of float, of mask bits and of double (8 doubles fill one
-// AVX-512 register); W = 1 is plain scalars.
+// W consecutive channels as GCC vectors of float, of mask bits, of float bits, of bf16 bits and of
+// double (8 doubles fill one AVX-512 register); W = 1 is plain scalars.
 template <int W>
 struct LaneTypes;
 template <>
 struct LaneTypes<8> {
   using F = float __attribute__((vector_size(32)));
   using M = int32_t __attribute__((vector_size(32)));
+  using U = uint32_t __attribute__((vector_size(32)));
+  using H = uint16_t __attribute__((vector_size(16)));
   using D = double __attribute__((vector_size(64)));
 };
 template <>
 struct LaneTypes<1> {
   using F = float;
   using M = int32_t;
+  using U = uint32_t;
+  using H = uint16_t;
   using D = double;
 };
 
+// Activations are float or uint16_t holding bf16 bits (engine/bf16.hpp); the overloads of load,
+// store and stream per element type are all a pass needs to know of it. Per-channel terms are float.
 template <int W>
 struct Lanes {
   using F = typename LaneTypes<W>::F;
   using M = typename LaneTypes<W>::M;
+  using U = typename LaneTypes<W>::U;
+  using H = typename LaneTypes<W>::H;
   using D = typename LaneTypes<W>::D;
 
   static F load(const float* p) {
@@ -50,7 +61,38 @@ struct Lanes {
     std::memcpy(&v, p, sizeof v);
     return v;
   }
+  // bf16 widens to float exactly: its bits are the float's upper half. Element by element (here and
+  // in narrow), as in widen below: GCC 12 makes one vpmovzxwd (vpmovdw) of it, where
+  // __builtin_convertvector converts each half apart.
+  static F load(const uint16_t* p) {
+    H h;
+    std::memcpy(&h, p, sizeof h);
+    if constexpr (W == 1)
+      return engine::from_bf16(h);
+    else
+      return F(U{h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]} << 16);
+  }
+  // engine::to_bf16 lane by lane, bit for bit: round to nearest even by adding 0x7fff plus the
+  // kept part's lowest bit (a carry into the exponent makes the largest values infinite, and
+  // denormals round as integers do); NaN keeps its upper half, made quiet. AVX-512 BF16's
+  // vcvtneps2bf16 would flush denormals to zero instead.
+  static H narrow(F v) {
+    if constexpr (W == 1) {
+      return engine::to_bf16(v);
+    } else {
+      const U bits = U(v);
+      const U rounded = (bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16;
+      const U nan = U(v != v);  // one unordered compare, where an integer test of the bits takes three
+      const U r = (((bits >> 16) | 0x40u) & nan) | (rounded & ~nan);
+      return H{uint16_t(r[0]), uint16_t(r[1]), uint16_t(r[2]), uint16_t(r[3]),
+               uint16_t(r[4]), uint16_t(r[5]), uint16_t(r[6]), uint16_t(r[7])};
+    }
+  }
   static void store(float* p, F v) { std::memcpy(p, &v, sizeof v); }
+  static void store(uint16_t* p, F v) {
+    const H h = narrow(v);
+    std::memcpy(p, &h, sizeof h);
+  }
   // Non-temporal where p is 16-byte aligned and the lanes fill whole 16-byte stores.
   static void stream(float* p, F v) {
 #if defined(__x86_64__)
@@ -59,6 +101,21 @@ struct Lanes {
         __m128 part;
         std::memcpy(&part, reinterpret_cast<const char*>(&v) + 4 * i, sizeof part);
         _mm_stream_ps(p + i, part);
+      }
+      return;
+    }
+#endif
+    store(p, v);
+  }
+  // 16 bytes are 8 bf16 lanes.
+  static void stream(uint16_t* p, F v) {
+#if defined(__x86_64__)
+    if constexpr (W % 8 == 0) {
+      const H h = narrow(v);
+      for (int i = 0; i < W; i += 8) {
+        __m128i part;
+        std::memcpy(&part, reinterpret_cast<const char*>(&h) + 2 * i, sizeof part);
+        _mm_stream_si128(reinterpret_cast<__m128i*>(p + i), part);
       }
       return;
     }
@@ -96,7 +153,8 @@ struct Lanes {
       return F(M(g) & M(pre > 0.f));
   }
   // The gradient reaching the batch norm: dy, or dy where forward's ReLU passed x·scale + offset.
-  static F gradient(const float* dy, F x, F scale, F offset, bool relu) {
+  template <class T>
+  static F gradient(const T* dy, F x, F scale, F offset, bool relu) {
     const F g = load(dy);
     return relu ? masked(g, affine(x, scale, offset)) : g;
   }

@@ -10,10 +10,13 @@ namespace dnntrain::layers {
 ChannelLayout channel_layout(const dnnl::memory::desc& md, const char* layer) {
   const dnnl_memory_desc_t& d = md.data;
   const auto fail = [&] {
-    return dnntrain::Error(fmt::format("batch norm {}: unsupported activation layout (expected nchw, nhwc or "
-                                       "nChw8c/16c f32)", layer));
+    return dnntrain::Error(
+        fmt::format("batch norm {}: unsupported activation layout (expected nchw, nhwc or "
+                    "nChw8c/16c, f32 or bf16)",
+                    layer));
   };
-  if (d.ndims != 4 || d.format_kind != dnnl_blocked || d.data_type != dnnl_f32) throw fail();
+  if (d.ndims != 4 || d.format_kind != dnnl_blocked || (d.data_type != dnnl_f32 && d.data_type != dnnl_bf16))
+    throw fail();
   const dnnl_blocking_desc_t& b = d.format_desc.blocking;
   ChannelLayout l;
   l.batch = d.dims[0];

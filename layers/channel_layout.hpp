@@ -1,9 +1,9 @@
 // Where channel c of sample n sits in a 4-D activation, for the per-channel kernels of batch norm.
-// Covers the layouts oneDNN gives activations: plain nchw, nhwc, and channel-blocked nChw8c/16c.
+// Covers the layouts oneDNN gives activations: plain nchw, nhwc, and channel-blocked nChw8c/16c, of
+// f32 or bf16 elements (strides count elements, so one layout serves both).
 #pragma once
 
 #include <cstdint>
-
 #include <dnnl.hpp>
 
 namespace dnntrain::layers {
@@ -18,8 +18,11 @@ struct ChannelLayout {
 
   // Elements per channel in one step: N·H·W.
   int64_t per_channel() const { return batch * spatial; }
-  const float* run(const float* base, int64_t n, int64_t b) const { return base + n * sample_stride + b * block_stride; }
-  float* run(float* base, int64_t n, int64_t b) const { return base + n * sample_stride + b * block_stride; }
+  // The first element of (sample n, block b), for any element type (float, or bf16 bits).
+  template <class T>
+  T* run(T* base, int64_t n, int64_t b) const {
+    return base + n * sample_stride + b * block_stride;
+  }
 };
 
 // throws: dnntrain::Error naming `layer` when the desc is not one of the layouts above.
