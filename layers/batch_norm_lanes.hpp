@@ -73,9 +73,9 @@ struct Lanes {
       return F(U{h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]} << 16);
   }
   // engine::to_bf16 lane by lane, bit for bit: round to nearest even by adding 0x7fff plus the
-  // kept part's lowest bit (a carry into the exponent makes the largest values infinite, and
-  // denormals round as integers do); NaN keeps its upper half, made quiet. AVX-512 BF16's
-  // vcvtneps2bf16 would flush denormals to zero instead.
+  // kept part's lowest bit (a carry into the exponent makes the largest values infinite);
+  // denormals become signed zeros, as AVX-512 BF16's vcvtneps2bf16 and oneDNN make them; NaN
+  // keeps its upper half, made quiet.
   static H narrow(F v) {
     if constexpr (W == 1) {
       return engine::to_bf16(v);
@@ -83,7 +83,8 @@ struct Lanes {
       const U bits = U(v);
       const U rounded = (bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16;
       const U nan = U(v != v);  // one unordered compare, where an integer test of the bits takes three
-      const U r = (((bits >> 16) | 0x40u) & nan) | (rounded & ~nan);
+      const U tiny = U((bits & 0x7f800000u) == 0u);  // zero or denormal: the sign alone
+      const U r = (((bits >> 16) | 0x40u) & nan) | ((bits >> 16) & 0x8000u & tiny) | (rounded & ~nan & ~tiny);
       return H{uint16_t(r[0]), uint16_t(r[1]), uint16_t(r[2]), uint16_t(r[3]),
                uint16_t(r[4]), uint16_t(r[5]), uint16_t(r[6]), uint16_t(r[7])};
     }

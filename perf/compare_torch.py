@@ -2,10 +2,13 @@
 """Training throughput and peak memory of dnntrain against PyTorch on this machine, in one sitting:
 each round runs `dnntrain bench` and perf/torch_baseline.py (NCHW and channels-last) back to back on
 the same threads, so noise on this shared machine hits both; it prints the PyTorch version, every run
-and the median ratio. --compile passes torch.compile on to the PyTorch runs (PyTorch >= 2.0).
+and the median ratio. --compile passes torch.compile on to the PyTorch runs (PyTorch >= 2.0). --precision bf16 runs ours with
+--precision bf16 and PyTorch under bf16 autocast; each round then also runs our f32 bench, for the
+bf16 / f32 speed and peak-memory ratios.
 
   /usr/bin/python3 perf/compare_torch.py --config resnet18 --rounds 2
   /usr/bin/python3 perf/compare_torch.py --config all
+  /usr/bin/python3 perf/compare_torch.py --config resnet50 --precision bf16
 
 Peak memory is each child process's ru_maxrss. PyTorch's script reports the mean step time over
 --steps steps after 2 warm-up steps; dnntrain reports the median over the same number of steps."""
@@ -16,6 +19,7 @@ CONFIGS = {  # name: (model, batch, size, in_channels, classes)
     "resnet18": ("resnet18", 32, 224, 3, 1000),
     "resnet50": ("resnet50", 32, 224, 3, 1000),
     "resnet20": ("resnet20", 128, 28, 1, 10),
+    "seed": ("resnet18", 64, 224, 3, 10),  # the seed's configuration; trained with Adam there
 }
 
 def run_measured(cmd):
@@ -43,6 +47,9 @@ def main():
     p.add_argument("--dnntrain", default=os.path.join(ROOT, "build/apps/dnntrain"))
     p.add_argument("--python", default="/usr/bin/python3", help="the interpreter that has torch")
     p.add_argument("--compile", action="store_true", help="torch.compile the PyTorch model")
+    p.add_argument("--precision", choices=["f32", "bf16"], default="f32")
+    p.add_argument("--opt", choices=["sgd", "adam"], default="sgd",
+                   help="PyTorch's optimizer (dnntrain bench always runs SGD with momentum)")
     a = p.parse_args()
     names = list(CONFIGS) if a.config == "all" else [a.config]
     for name in names:
@@ -51,14 +58,22 @@ def main():
         ours = [a.dnntrain, "bench", "--model", model, "-b", str(batch), "--image-size", str(size),
                 "--in-channels", str(chans), "--classes", str(classes), "--threads", str(a.threads),
                 "--steps", str(a.steps), "--profile-steps", "0", "--json"]
+        ours_f32 = ours + ["--precision", "f32"] if a.precision == "bf16" else None
+        ours += ["--precision", a.precision]
         torch = [a.python, os.path.join(ROOT, "perf", "torch_baseline.py"), "--model", model,
                  "--batch", str(batch), "--size", str(size), "--in-channels", str(chans),
-                 "--classes", str(classes), "--threads", str(a.threads), "--iters", str(a.steps), "--json"]
+                 "--classes", str(classes), "--threads", str(a.threads), "--iters", str(a.steps), "--json",
+                 "--opt", a.opt]
+        if a.precision == "bf16":
+            torch.append("--bf16")
         if a.compile:
             torch.append("--compile")
-        print(f"== {name}: batch {batch}, {chans}x{size}x{size}, {classes} classes, {a.threads} threads")
-        ratios, mem_ratios = [], []
+        print(f"== {name}: batch {batch}, {chans}x{size}x{size}, {classes} classes, {a.threads} threads, "
+              f"{a.precision}, PyTorch optimizer {a.opt}")
+        ratios, mem_ratios, own_ratios, own_mem_ratios = [], [], [], []
         for r in range(a.rounds):
+            if ours_f32:
+                f, f_rss = run_measured(ours_f32)
             d, d_rss = run_measured(ours)
             t, t_rss = run_measured(torch)
             tc, tc_rss = run_measured(torch + ["--channels-last"])
@@ -73,8 +88,16 @@ def main():
                   f"{t['images_per_sec']:.2f} ({t_rss / 2**20:.0f} MiB), channels-last "
                   f"{tc['images_per_sec']:.2f} ({tc_rss / 2**20:.0f} MiB) | ratio to torch's better "
                   f"layout {ratios[-1]:.2f}x, memory {mem_ratios[-1]:.2f}x", flush=True)
+            if ours_f32:
+                own_ratios.append(d["train_images_per_sec"] / f["train_images_per_sec"])
+                own_mem_ratios.append(d_rss / f_rss)
+                print(f"         our f32 {f['train_images_per_sec']:.2f} img/s, peak {f_rss / 2**20:.0f} MiB | "
+                      f"bf16 / f32: {own_ratios[-1]:.2f}x speed, {own_mem_ratios[-1]:.2f}x peak memory", flush=True)
         print(f"median ratio {statistics.median(ratios):.2f}x (training images/s), "
               f"peak memory {statistics.median(mem_ratios):.2f}x of torch's")
+        if own_ratios:
+            print(f"median bf16 / our f32: {statistics.median(own_ratios):.2f}x speed, "
+                  f"{statistics.median(own_mem_ratios):.2f}x peak memory")
 
 if __name__ == "__main__":
     main()

@@ -101,8 +101,8 @@ TEST_CASE("batch_norm passes on bf16 write the same bits with streaming stores a
 }
 
 // f32 values whose rounding to bf16 is awkward: ties to even (both ways, both signs), just off a
-// tie, the largest bf16 and what rounds past it to infinity, denormals (ties among them too, and
-// the largest, which rounds up to the smallest normal), NaNs (quiet, signalling, negative, a
+// tie, the largest bf16 and what rounds past it to infinity, denormals (which become signed
+// zeros, the largest too, as oneDNN converts them), NaNs (quiet, signalling, negative, a
 // payload only in the lower half, and lower halves that rounding would carry into the upper half:
 // to another NaN, or across the sign to -0), infinities and zeros, and plain values.
 constexpr uint32_t kAwkwardBits[] = {0x3f808000, 0x3f818000, 0xbf808000, 0xbf818000, 0x3f808001, 0x3f817fff,
