@@ -16,6 +16,7 @@ struct BenchReport {
   layers::ResNetConfig config;
   int threads = 0;
   double train_step_seconds = 0, infer_step_seconds = 0;  // medians
+  double update_seconds = 0;  // median of the optimizer step inside the train step
   engine::MemoryReport memory;
   size_t peak_rss_bytes = 0;
   std::vector<engine::LayerTime> layers;  // empty when not profiled

@@ -28,10 +28,16 @@ struct Init {
 // change to the weight (initialisation, a loaded checkpoint, a broadcast).
 struct WorkingCopy {
   dnnl::memory bf16;
-  // Per element of the weight's physical buffer: the element's offset in `bf16`, or -1 where the
-  // weight's layout pads. Empty when both layouts place every element at the same offset.
-  std::vector<int32_t> offsets;
+  // Where element i of the weight's physical buffer goes in `bf16`. Blocked layouts move whole
+  // tiles of `period` elements (e.g. the 16×16 tile of OIhw16i16o) and permute each tile alike, so
+  // element b·period + k goes to block_base[b] + pattern[k]; pattern[k] < 0 marks padding, which
+  // is skipped. A tile placed otherwise (padding at a channel boundary) has block_base[b] =
+  // -1 - j and its offsets in irregular[j·period, (j+1)·period). period 0: the same offsets in
+  // both layouts, no map.
+  int64_t period = 0;
+  std::vector<int32_t> pattern, block_base, irregular;
   uint16_t* data() const { return static_cast<uint16_t*>(bf16.get_data_handle()); }
+  size_t map_bytes() const { return (pattern.size() + block_base.size() + irregular.size()) * sizeof(int32_t); }
 };
 
 struct Parameter {

@@ -69,21 +69,28 @@ void check_steps(engine::OptimizerOptions options) {
   engine::TensorId x = graph.input({2, 5, 6, 6});
   engine::TensorId h = graph.add<testing::Relayout>("relayout", {x}, {tag::nChw16c, dt::bf16});
   h = graph.add<layers::Conv2d>("conv1", {h}, {.in_channels = 5, .out_channels = 7, .kernel = 3, .padding = 1, .bias = true});
-  h = graph.add<layers::Conv2d>("conv2", {h}, {.in_channels = 7, .out_channels = 20, .kernel = 1});
+  h = graph.add<layers::Conv2d>("conv2", {h}, {.in_channels = 7, .out_channels = 32, .kernel = 1});
+  h = graph.add<layers::Conv2d>("conv3", {h}, {.in_channels = 32, .out_channels = 48, .kernel = 3, .padding = 1});
   graph.add<testing::DotLoss>("dot", {h});
   graph.plan();
   graph.initialize(3);
   auto& dot = graph.layer<testing::DotLoss>("dot");
-  reference::Tensor in = reference::make_tensor({2, 5, 6, 6}), g = reference::make_tensor({2, 20, 6, 6});
+  reference::Tensor in = reference::make_tensor({2, 5, 6, 6}), g = reference::make_tensor({2, 48, 6, 6});
   reference::fill_random(in, 1);
   reference::fill_random(g, 2);
   dot.set_weights(g);
 
-  // conv1: one copy (the forward's; nothing needs its input gradient). conv2: the forward's and
-  // backward-data's, whose layouts differ (OIhw8i16o2i and OIhw8o16i2o on AVX-512). Biases: none.
+  // conv1: one copy (the forward's; nothing needs its input gradient). conv2 and conv3: the
+  // forward's and backward-data's, whose layouts differ (OIhw8i16o2i and OIhw8o16i2o on AVX-512).
+  // Biases: none. conv1 and conv2 pad their channels in every tile: one full map each; conv3's 16×16
+  // tiles all move alike: one pattern of 256 offsets.
   size_t copies = 0;
   for (engine::Parameter* p : graph.parameters()) copies += p->working.size();
-  CHECK(copies == 3);
+  CHECK(copies == 5);
+  for (const engine::WorkingCopy& copy : testing::parameter(graph, "conv3.weight").working) {
+    CHECK(copy.period == 256);
+    CHECK(copy.irregular.empty());
+  }
   check_working_copies(graph, context, "after initialize");
   engine::Optimizer optimizer(graph.parameters(), options);
   for (int step = 1; step <= 3; ++step) {
