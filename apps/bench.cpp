@@ -30,6 +30,7 @@ struct BenchOptions {
   ModelOptions model;
   int steps = 10, warmup = 2, profile_steps = 3;
   bool json = false, plan = false;
+  std::string opt = "sgd";
 };
 
 double median(std::vector<double> v) {
@@ -68,6 +69,9 @@ int run_bench(const std::vector<std::string>& args) {
       "warmup", po::value(&o.warmup)->default_value(o.warmup), "untimed steps first")(
       "profile-steps", po::value(&o.profile_steps)->default_value(o.profile_steps),
       "steps of the per-layer profile (each layer waits for the previous; 0: no table)")(
+      "opt", po::value(&o.opt)->default_value(o.opt),
+      ("the optimizer of the train step: " + engine::name_list(engine::kOptimizerNames) +
+       " (SGD with momentum 0.9, Adam and AdamW with torch's defaults; weight decay 1e-4)").c_str())(
       "json", po::bool_switch(&o.json), "print one JSON object instead of the text report")(
       "plan", po::bool_switch(&o.plan), "print the plan: each layer's output layout and the kernels chosen");
   po::variables_map vm;
@@ -76,6 +80,9 @@ int run_bench(const std::vector<std::string>& args) {
   check_model_options(o.model);
   if (!data.dataset.empty()) check_data_options(data);
   if (o.steps < 1) throw UsageError("--steps must be at least 1");
+  const auto kind = engine::find_named(engine::kOptimizerNames, o.opt);
+  if (!kind)
+    throw UsageError(fmt::format("--opt must be {}, got '{}'", engine::name_list(engine::kOptimizerNames), o.opt));
   if (o.warmup < 0 || o.profile_steps < 0) throw UsageError("--warmup and --profile-steps must be >= 0");
 
   engine::Context context(o.model.threads);
@@ -90,10 +97,11 @@ int run_bench(const std::vector<std::string>& args) {
   std::normal_distribution<float> normal;
   for (float& v : images) v = normal(rng);
   for (int32_t& y : labels) y = static_cast<int32_t>(rng() % c.classes);
-  engine::OptimizerOptions sgd;
-  sgd.momentum = 0.9;
-  sgd.weight_decay = 1e-4;
-  engine::Optimizer optimizer(graph.parameters(), sgd);
+  engine::OptimizerOptions optimizer_options;
+  optimizer_options.kind = *kind;
+  if (*kind == engine::OptimizerOptions::Kind::sgd) optimizer_options.momentum = 0.9;
+  optimizer_options.weight_decay = 1e-4;
+  engine::Optimizer optimizer(graph.parameters(), optimizer_options);
 
   std::vector<double> update;  // the optimizer's share of each train step
   const auto train = time_steps(o.warmup, o.steps, [&] {

@@ -59,7 +59,7 @@ std::string bench_text(const BenchReport& r) {
   std::string out = fmt::format("{} batch {} input {}x{}x{} classes {} threads {} precision {}\n", c.model,
                                 c.batch, c.in_channels, c.image_size, c.image_size, c.classes, r.threads,
                                 engine::precision_name(c.precision));
-  out += fmt::format("train  {:9.2f} images/s  ({:.1f} ms/step: forward + backward + SGD update, {:.1f} ms of it)\n",
+  out += fmt::format("train  {:9.2f} images/s  ({:.1f} ms/step: forward + backward + optimizer update, {:.1f} ms of it)\n",
                      c.batch / r.train_step_seconds, 1e3 * r.train_step_seconds, 1e3 * r.update_seconds);
   out += fmt::format("infer  {:9.2f} images/s  ({:.1f} ms/step: forward, eval mode)\n",
                      c.batch / r.infer_step_seconds, 1e3 * r.infer_step_seconds);

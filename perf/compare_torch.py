@@ -48,8 +48,7 @@ def main():
     p.add_argument("--python", default="/usr/bin/python3", help="the interpreter that has torch")
     p.add_argument("--compile", action="store_true", help="torch.compile the PyTorch model")
     p.add_argument("--precision", choices=["f32", "bf16"], default="f32")
-    p.add_argument("--opt", choices=["sgd", "adam"], default="sgd",
-                   help="PyTorch's optimizer (dnntrain bench always runs SGD with momentum)")
+    p.add_argument("--opt", choices=["sgd", "adam"], default="sgd", help="the optimizer of both")
     a = p.parse_args()
     names = list(CONFIGS) if a.config == "all" else [a.config]
     for name in names:
@@ -57,7 +56,7 @@ def main():
         batch = a.batch or batch
         ours = [a.dnntrain, "bench", "--model", model, "-b", str(batch), "--image-size", str(size),
                 "--in-channels", str(chans), "--classes", str(classes), "--threads", str(a.threads),
-                "--steps", str(a.steps), "--profile-steps", "0", "--json"]
+                "--steps", str(a.steps), "--profile-steps", "0", "--json", "--opt", a.opt]
         ours_f32 = ours + ["--precision", "f32"] if a.precision == "bf16" else None
         ours += ["--precision", a.precision]
         torch = [a.python, os.path.join(ROOT, "perf", "torch_baseline.py"), "--model", model,
@@ -69,7 +68,7 @@ def main():
         if a.compile:
             torch.append("--compile")
         print(f"== {name}: batch {batch}, {chans}x{size}x{size}, {classes} classes, {a.threads} threads, "
-              f"{a.precision}, PyTorch optimizer {a.opt}")
+              f"{a.precision}, optimizer {a.opt}")
         ratios, mem_ratios, own_ratios, own_mem_ratios = [], [], [], []
         for r in range(a.rounds):
             if ours_f32:

@@ -52,6 +52,14 @@ TEST_CASE("an image size too small for the model exits 2 naming --image-size") {
   expect_error("eval --dataset synthetic --checkpoint /etc/hostname --image-size 1", 2, "--image-size");
 }
 
+TEST_CASE("an unknown --precision exits 2 naming the option and the choices, in train, eval and bench") {
+  for (const std::string command : {"train --dataset synthetic", "eval --dataset synthetic --checkpoint /etc/hostname",
+                                    "bench"}) {
+    expect_error(command + " --precision fp16", 2, "--precision must be f32, bf16 or auto, got 'fp16'");
+    expect_error(command + " --precision ''", 2, "--precision");
+  }
+}
+
 TEST_CASE("every real-valued option refuses inf, nan and values out of range with exit 2") {
   for (const std::string option : {"--lr", "--momentum", "--wd", "--norm-weight-decay", "--label-smoothing",
                                    "--lr-gamma", "--lr-min", "--lr-warmup-decay"})

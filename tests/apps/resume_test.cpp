@@ -58,3 +58,12 @@ TEST_CASE("resume mid-epoch with --sched-on-updates and warmup gives the same bi
   // Step 13 is update 12 of cosine over 16 updates after 8 warmup updates: 0.1·(1 + cos(π·4/16))/2.
   CHECK(std::stod(metadata.at("dnntrain.lr")) == doctest::Approx(0.1 * (1 + std::cos(M_PI * 4 / 16)) / 2));
 }
+
+TEST_CASE("resume in bf16 gives the same bits as never stopping, and the checkpoint evaluates in f32") {
+  // The checkpoint holds the f32 master weights; resuming rebuilds the bf16 working copies from them.
+  const std::string reference = straight_versus_split("resume_bf16", 12, 6, "--precision bf16");
+  const auto r = run_cli("eval --dataset synthetic --synthetic-samples 128 --image-size 8 -b 16 --threads 2 "
+                         "--precision f32 --checkpoint " + reference);
+  INFO(r.out << r.err);
+  CHECK(r.code == 0);
+}
