@@ -13,12 +13,16 @@ namespace dnntrain::engine {
 // significant bit, counting the implicit one).
 inline constexpr double kBf16UnitRoundoff = 1.0 / 256;
 
+// Branch-free, so that loops over it vectorise.
 inline uint16_t to_bf16(float v) {
   const uint32_t bits = std::bit_cast<uint32_t>(v);
-  if ((bits & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((bits >> 16) | 0x40);  // NaN stays quiet NaN
-  if ((bits & 0x7f800000u) == 0) return static_cast<uint16_t>((bits >> 16) & 0x8000u);  // denormal: signed zero
-  const uint32_t rounding = 0x7fffu + ((bits >> 16) & 1u);
-  return static_cast<uint16_t>((bits + rounding) >> 16);
+  const uint32_t rounded = (bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16;
+  const uint32_t quiet_nan = (bits >> 16) | 0x40u;
+  const uint32_t signed_zero = (bits >> 16) & 0x8000u;
+  const uint32_t out = (bits & 0x7fffffffu) > 0x7f800000u ? quiet_nan
+                       : (bits & 0x7f800000u) == 0       ? signed_zero
+                                                         : rounded;
+  return static_cast<uint16_t>(out);
 }
 
 inline float from_bf16(uint16_t v) { return std::bit_cast<float>(static_cast<uint32_t>(v) << 16); }

@@ -84,26 +84,37 @@ WorkingCopy make_working_copy(const dnnl::memory::desc& weight_md, dnnl::memory 
   return copy;
 }
 
+namespace {
+
+constexpr size_t kRoundBatch = 256;
+
+// out[k] = to_bf16(w[k]) for k < n <= kRoundBatch, vectorised.
+void round_batch(const float* __restrict w, uint16_t* __restrict out, size_t n) {
+#pragma omp simd
+  for (size_t k = 0; k < n; ++k) out[k] = to_bf16(w[k]);
+}
+
+}  // namespace
+
 void write_working_copy(const float* weight, size_t begin, size_t count, const WorkingCopy& copy) {
   uint16_t* out = copy.data();
   if (copy.period == 0) {
-    for (size_t i = begin; i < begin + count; ++i) out[i] = to_bf16(weight[i]);
+    for (size_t i = begin; i < begin + count; i += kRoundBatch)
+      round_batch(weight + i, out + i, std::min(kRoundBatch, begin + count - i));
     return;
   }
+  // Round a batch of the tile into `rounded`, then place each element.
+  uint16_t rounded[kRoundBatch];
   const size_t p = static_cast<size_t>(copy.period), end = begin + count;
   for (size_t i = begin; i < end;) {
-    const size_t b = i / p, k0 = i - b * p, k1 = std::min(end, (b + 1) * p) - b * p;
-    const float* w = weight + b * p;
+    const size_t b = i / p, k0 = i - b * p, k1 = std::min({end - b * p, p, k0 + kRoundBatch});
+    round_batch(weight + i, rounded, k1 - k0);
     const int32_t base = copy.block_base[b];
-    if (base >= 0) {
-      const int32_t* pattern = copy.pattern.data();
-      for (size_t k = k0; k < k1; ++k)
-        if (pattern[k] >= 0) out[base + pattern[k]] = to_bf16(w[k]);
-    } else {
-      const int32_t* offsets = copy.irregular.data() + static_cast<size_t>(-1 - base) * p;
-      for (size_t k = k0; k < k1; ++k)
-        if (offsets[k] >= 0) out[offsets[k]] = to_bf16(w[k]);
-    }
+    const int32_t* offsets =
+        base >= 0 ? copy.pattern.data() : copy.irregular.data() + static_cast<size_t>(-1 - base) * p;
+    uint16_t* tile = out + (base >= 0 ? base : 0);
+    for (size_t k = k0; k < k1; ++k)
+      if (offsets[k] >= 0) tile[offsets[k]] = rounded[k - k0];
     i = b * p + k1;
   }
 }
