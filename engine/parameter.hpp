@@ -37,7 +37,6 @@ struct WorkingCopy {
   int64_t period = 0;
   std::vector<int32_t> pattern, block_base, irregular;
   uint16_t* data() const { return static_cast<uint16_t*>(bf16.get_data_handle()); }
-  size_t map_bytes() const { return (pattern.size() + block_base.size() + irregular.size()) * sizeof(int32_t); }
 };
 
 struct Parameter {

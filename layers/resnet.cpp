@@ -117,7 +117,7 @@ Model::Model(engine::Context& context, const ResNetConfig& config, engine::Graph
   Builder b(graph_, config);
   const bool bf16 = config.precision == engine::Precision::bf16;
   const TensorId images =
-      bf16 ? graph_.add<Convert>("input_bf16", {input_}, {.to = dnnl::memory::data_type::bf16}) : input_;
+      bf16 ? graph_.add<Convert>("input_bf16", {input_}, {.to = engine::activation_type(config.precision)}) : input_;
   TensorId x;
   int channels = arch.widths[0];
   if (arch.cifar_family || config.stem == Stem::cifar) {

@@ -1,0 +1,41 @@
+// Convert against engine/bf16.hpp: f32 to bf16 rounds each value to nearest even, bit for bit,
+// in the input's own layout; backward converts the bf16 gradient back to f32 exactly.
+#include <doctest/doctest.h>
+
+#include <bit>
+
+#include "engine/bf16.hpp"
+#include "engine/precision.hpp"
+#include "layers/convert.hpp"
+#include "tests/reference/compare.hpp"
+#include "tests/support/harness.hpp"
+
+using namespace dnntrain;
+using tag = dnnl::memory::format_tag;
+using dt = dnnl::memory::data_type;
+
+TEST_CASE("convert to bf16 rounds as to_bf16 and keeps the layout; backward is exact") {
+  if (!testing::bf16_available()) return;
+  engine::Context context;
+  engine::Graph graph(context, engine::GraphOptions{true});
+  engine::TensorId x = graph.input({2, 5, 3, 4});
+  engine::TensorId blocked = graph.add<testing::Relayout>("relayout", {x}, tag::nChw16c);
+  engine::TensorId y = graph.add<layers::Convert>("to_bf16", {blocked}, {.to = dt::bf16});
+  graph.add<testing::DotLoss>("dot", {y});
+  graph.plan();
+  CHECK(graph.value(y).get_desc() == engine::with_data_type(graph.value(blocked).get_desc(), dt::bf16));
+  auto& dot = graph.layer<testing::DotLoss>("dot");
+  reference::Tensor in = reference::make_tensor({2, 5, 3, 4}), g = reference::make_tensor({2, 5, 3, 4});
+  reference::fill_random(in, 1, -3.f, 3.f);
+  reference::fill_random(g, 2, -1.f, 1.f);
+  dot.set_weights(g);
+  graph.forward(engine::Mode::train, in.data.data(), nullptr);
+  graph.backward();
+  reference::Tensor rounded = in, g_rounded = g;
+  for (float& v : rounded.data) v = engine::round_to_bf16(v);
+  for (float& v : g_rounded.data) v = engine::round_to_bf16(v);  // DotLoss's gradient lands in bf16
+  const auto fwd = reference::expect_close(dot.output(), rounded, 0, 0);
+  CHECK_MESSAGE(fwd.ok, "forward: " << fwd.message);
+  const auto bwd = reference::expect_close(testing::download(graph.diff(x), context), g_rounded, 0, 0);
+  CHECK_MESSAGE(bwd.ok, "backward: " << bwd.message);
+}
