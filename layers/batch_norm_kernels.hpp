@@ -36,8 +36,8 @@ class ChannelSums {
 // follows it. Zero past the real channels, so padding stays zero. Backward recomputes the ReLU's
 // mask from x with the same map and the same arithmetic, bit for bit, instead of reading y. In
 // bf16 the mask is the f32 pre-activation's sign, before rounding: the same as y's but for
-// pre-activations in (0, 2^-134], which round to +0 and still pass their gradient (the ReLU's
-// derivative at a positive input).
+// positive denormal pre-activations (below 2^-126), which are stored as +0 and still pass their
+// gradient (the ReLU's derivative at a positive input).
 struct ChannelAffine {
   const float* scale = nullptr;
   const float* offset = nullptr;

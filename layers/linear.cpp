@@ -24,6 +24,8 @@ void Linear::plan(engine::Planner& p) {
   const memory::desc& src_md = p.input_desc(0);
   const memory::dims in = src_md.dims();
   const bool spatial = in.size() == 4;
+  DNNTRAIN_CHECK(src_md.data_type() == dt::f32,
+                 fmt::format("linear {}: runs in f32; convert its input first (layers/convert.hpp)", name()));
   DNNTRAIN_CHECK(in[1] == in_ && (!spatial || (in[2] == 1 && in[3] == 1)),
                  fmt::format("linear {}: expects (N, {}) or (N, {}, 1, 1) input", name(), in_, in_));
   const memory::dims weights_dims = spatial ? memory::dims{out_, in_, 1, 1} : memory::dims{out_, in_};

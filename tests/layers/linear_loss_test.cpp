@@ -99,3 +99,12 @@ TEST_CASE("softmax cross-entropy rejects a label out of range") {
     CHECK_MESSAGE(std::string(e.what()).find("label 3 of sample 1") != std::string::npos, e.what());
   }
 }
+
+TEST_CASE("linear refuses a bf16 input, naming the layer and the conversion it needs") {
+  engine::Context context;
+  engine::Graph graph(context);
+  engine::TensorId x = graph.input({2, 16, 1, 1});
+  engine::TensorId h = graph.add<testing::Relayout>("relayout", {x}, {tag::nChw16c, dnnl::memory::data_type::bf16});
+  graph.add<layers::Linear>("fc", {h}, {.in_features = 16, .out_features = 3});
+  CHECK_THROWS_WITH_AS(graph.plan(), doctest::Contains("linear fc: runs in f32; convert its input first"), Error);
+}
