@@ -22,10 +22,13 @@ bool compress(const std::vector<int32_t>& offsets, int64_t period, WorkingCopy& 
   if (n % p != 0 || blocks < 2) return false;
   size_t model = blocks;
   for (size_t b = 0; b < blocks && model == blocks; ++b)
-    if (std::none_of(offsets.begin() + b * p, offsets.begin() + (b + 1) * p, [](int32_t o) { return o < 0; })) model = b;
+    if (std::none_of(offsets.begin() + b * p, offsets.begin() + (b + 1) * p, [](int32_t o) { return o < 0; }))
+      model = b;
   if (model == blocks) return false;
   // A tile's base is its smallest offset, so the pattern is never negative.
-  const auto lowest = [&](size_t b) { return *std::min_element(offsets.begin() + b * p, offsets.begin() + (b + 1) * p); };
+  const auto lowest = [&](size_t b) {
+    return *std::min_element(offsets.begin() + b * p, offsets.begin() + (b + 1) * p);
+  };
   std::vector<int32_t> pattern(p);
   for (size_t k = 0; k < p; ++k) pattern[k] = offsets[model * p + k] - lowest(model);
   std::vector<int32_t> base(blocks), irregular;

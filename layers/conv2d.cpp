@@ -114,7 +114,8 @@ void Conv2d::plan(engine::Planner& p) {
                      engine::Init::uniform(1.f / std::sqrt(fan_in)), engine::Parameter::Role::bias);
 
   const memory forward_weights = bf16 ? p.working_copy(w, fwd_pd.weights_desc()) : w.weight;
-  std::unordered_map<int, memory> fwd_args{{DNNL_ARG_SRC, p.input(0)}, {DNNL_ARG_WEIGHTS, forward_weights}, {DNNL_ARG_DST, dst}};
+  std::unordered_map<int, memory> fwd_args{
+      {DNNL_ARG_SRC, p.input(0)}, {DNNL_ARG_WEIGHTS, forward_weights}, {DNNL_ARG_DST, dst}};
   if (b) fwd_args[DNNL_ARG_BIAS] = b->weight;
   forward_ = p.op(fwd_pd, fwd_args);
 

@@ -135,7 +135,8 @@ int main(int argc, char** argv) {
 
   // bf16: one working copy per parameter, in the master's own layout (the cheapest case for ours).
   for (Parameter* p : params)
-    p->working.push_back({dnnl::memory(dnntrain::engine::with_data_type(p->weight.get_desc(), dnnl::memory::data_type::bf16), eng)});
+    p->working.push_back({dnnl::memory(
+        dnntrain::engine::with_data_type(p->weight.get_desc(), dnnl::memory::data_type::bf16), eng)});
   {
     dnntrain::engine::Optimizer opt(params, sgd);
     const Timing t = time_it(reps, [&] { opt.step(1e-3); });

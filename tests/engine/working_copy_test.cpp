@@ -68,7 +68,8 @@ void check_steps(engine::OptimizerOptions options) {
   engine::Graph graph(context);
   engine::TensorId x = graph.input({2, 5, 6, 6});
   engine::TensorId h = graph.add<testing::Relayout>("relayout", {x}, {tag::nChw16c, dt::bf16});
-  h = graph.add<layers::Conv2d>("conv1", {h}, {.in_channels = 5, .out_channels = 7, .kernel = 3, .padding = 1, .bias = true});
+  h = graph.add<layers::Conv2d>("conv1", {h},
+                                {.in_channels = 5, .out_channels = 7, .kernel = 3, .padding = 1, .bias = true});
   h = graph.add<layers::Conv2d>("conv2", {h}, {.in_channels = 7, .out_channels = 32, .kernel = 1});
   h = graph.add<layers::Conv2d>("conv3", {h}, {.in_channels = 32, .out_channels = 48, .kernel = 3, .padding = 1});
   graph.add<testing::DotLoss>("dot", {h});

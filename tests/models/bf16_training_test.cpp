@@ -120,12 +120,14 @@ TEST_CASE("bf16 training: each of 50 Fashion-MNIST steps within bf16 rounding of
     const double diff = std::fabs(loss_bf16 - loss_f32);
     worst = std::max(worst, diff / (eps * loss_f32));
     CHECK_MESSAGE(diff <= eps * loss_f32,
-                  "step " << step + 1 << ": bf16 loss " << loss_bf16 << ", f32 " << loss_f32 << " from the same weights");
+                  "step " << step + 1 << ": bf16 loss " << loss_bf16 << ", f32 " << loss_f32
+                          << " from the same weights");
     if (step == 0) first_loss = loss_bf16;
     last_loss = loss_bf16;
     bf16.optimizer->step(kLr);
   }
   MESSAGE("largest |L_bf16 - L_f32| / (eps·L_f32): " << worst << "; largest |g_bf16 - g_f32| / |g_f32|: "
-                                                      << worst_gradient << "; loss " << first_loss << " -> " << last_loss);
+                                                      << worst_gradient << "; loss " << first_loss << " -> "
+                                                      << last_loss);
   CHECK(last_loss < 0.6 * first_loss);  // and it learns
 }
