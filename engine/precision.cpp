@@ -19,11 +19,13 @@ dnnl::memory::desc with_data_type(dnnl::memory::desc md, dnnl::memory::data_type
   return md;
 }
 
-bool cpu_has_native_bf16() {
-  // oneDNN's ISA values are feature masks: every ISA with bf16 instructions contains this one's.
-  const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
-  const auto bf16 = static_cast<unsigned>(dnnl::cpu_isa::avx512_core_bf16);
-  return (isa & bf16) == bf16;
+bool cpu_has_isa(dnnl::cpu_isa isa) {
+  const auto effective = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
+  const auto wanted = static_cast<unsigned>(isa);
+  return (effective & wanted) == wanted;
 }
+
+// Every ISA with bf16 instructions (AMX too) contains avx512_core_bf16's features.
+bool cpu_has_native_bf16() { return cpu_has_isa(dnnl::cpu_isa::avx512_core_bf16); }
 
 }  // namespace dnntrain::engine

@@ -26,6 +26,8 @@ dnnl::memory::data_type activation_type(Precision p);
 // The same desc in another data type: dimensions, layout and padding unchanged.
 dnnl::memory::desc with_data_type(dnnl::memory::desc md, dnnl::memory::data_type type);
 
+// Whether oneDNN's effective ISA on this CPU includes `isa` (its ISA values are feature masks).
+bool cpu_has_isa(dnnl::cpu_isa isa);
 // Whether oneDNN runs bf16 natively on this CPU (AVX-512 BF16 or AMX); elsewhere its bf16 kernels
 // emulate the dot products and are slower than f32.
 bool cpu_has_native_bf16();

@@ -89,7 +89,7 @@ void check_conv_bf16(const Case& k) {
   cp.stride_h = cp.stride_w = k.stride;
   cp.pad_h = cp.pad_w = k.padding;
   reference::Tensor w = f.param("conv.weight");
-  for (float& v : w.data) v = engine::round_to_bf16(v);
+  testing::round_to_bf16(w);
   reference::Tensor* b = k.bias ? &f.param("conv.bias") : nullptr;  // bias stays f32
   const double rounding = engine::kBf16UnitRoundoff;
   const auto fwd = expect_close(f.output(), reference::conv2d_forward(f.x, w, b, cp), 1e-5, rounding + 1e-4);

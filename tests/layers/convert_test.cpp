@@ -4,7 +4,6 @@
 
 #include <bit>
 
-#include "engine/bf16.hpp"
 #include "engine/precision.hpp"
 #include "layers/convert.hpp"
 #include "tests/reference/compare.hpp"
@@ -32,8 +31,8 @@ TEST_CASE("convert to bf16 rounds as to_bf16 and keeps the layout; backward is e
   graph.forward(engine::Mode::train, in.data.data(), nullptr);
   graph.backward();
   reference::Tensor rounded = in, g_rounded = g;
-  for (float& v : rounded.data) v = engine::round_to_bf16(v);
-  for (float& v : g_rounded.data) v = engine::round_to_bf16(v);  // DotLoss's gradient lands in bf16
+  testing::round_to_bf16(rounded);
+  testing::round_to_bf16(g_rounded);  // DotLoss's gradient lands in bf16
   const auto fwd = reference::expect_close(dot.output(), rounded, 0, 0);
   CHECK_MESSAGE(fwd.ok, "forward: " << fwd.message);
   const auto bwd = reference::expect_close(testing::download(graph.diff(x), context), g_rounded, 0, 0);

@@ -2,7 +2,6 @@
 // tensor, so the graph's fan-out gradient sum and the in-place add are exercised too.
 #include <doctest/doctest.h>
 
-#include "engine/bf16.hpp"
 #include "layers/add.hpp"
 #include "layers/relu.hpp"
 #include "tests/reference/compare.hpp"
@@ -72,7 +71,7 @@ void check_relu_add_of_one_tensor(dnnl::memory::data_type type) {
   reference::fill_small_integers(in, 3);
   reference::fill_random(g, 4);
   if (type == dnnl::memory::data_type::bf16)
-    for (float& v : g.data) v = engine::round_to_bf16(v);  // the output gradient the layers see
+    testing::round_to_bf16(g);  // the output gradient the layers see
   dot.set_weights(g);
   graph.forward(engine::Mode::train, in.data.data(), nullptr);
   graph.backward();

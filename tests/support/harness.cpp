@@ -4,6 +4,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "engine/bf16.hpp"
+#include "engine/precision.hpp"
 #include "engine/planner.hpp"
 
 namespace dnntrain::testing {
@@ -23,10 +25,10 @@ memory::desc plain_desc(const memory::desc& md) {
 
 }  // namespace
 
-bool bf16_available() {
-  const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
-  const auto avx512 = static_cast<unsigned>(dnnl::cpu_isa::avx512_core);
-  return (isa & avx512) == avx512;
+bool bf16_available() { return engine::cpu_has_isa(dnnl::cpu_isa::avx512_core); }
+
+void round_to_bf16(reference::Tensor& t) {
+  for (float& v : t.data) v = engine::round_to_bf16(v);
 }
 
 void Relayout::plan(engine::Planner& p) {

@@ -19,6 +19,8 @@ namespace dnntrain::testing {
 // Whether oneDNN runs bf16 primitives on this CPU (natively or emulated on AVX-512); bf16 tests
 // return early where it does not.
 bool bf16_available();
+// Every element of t rounded to the nearest bf16 (engine::round_to_bf16): what a bf16 tensor holds.
+void round_to_bf16(reference::Tensor& t);
 
 // Reorders its input into `tag` (e.g. nChw16c, padding C up to 16) and the gradient back.
 class Relayout : public engine::Layer {

@@ -3,8 +3,6 @@
 
 #include <stdexcept>
 
-#include "engine/bf16.hpp"
-
 namespace dnntrain::testing {
 
 LayerFixture::LayerFixture(std::vector<int64_t> input_dims, std::optional<dnnl::memory::format_tag> layout,
@@ -12,7 +10,7 @@ LayerFixture::LayerFixture(std::vector<int64_t> input_dims, std::optional<dnnl::
     : x(reference::make_tensor(input_dims)), seed_(seed), type_(type) {
   reference::fill_random(x, seed, -1.f, 1.f);
   if (type == dnnl::memory::data_type::bf16)
-    for (float& v : x.data) v = engine::round_to_bf16(v);  // the reference sees what the layer sees
+    round_to_bf16(x);  // the reference sees what the layer sees
   input_ = graph.input(dnnl::memory::dims(input_dims.begin(), input_dims.end()));
   layer_input_ = input_;
   if (layout || type != dnnl::memory::data_type::f32)
@@ -35,7 +33,7 @@ void LayerFixture::plan() {
   g = reference::make_tensor(dot_->output().dims);
   reference::fill_random(g, seed_ + 7, -1.f, 1.f);
   if (type_ == dnnl::memory::data_type::bf16)
-    for (float& v : g.data) v = engine::round_to_bf16(v);  // the layer's output gradient is bf16 too
+    round_to_bf16(g);  // the layer's output gradient is bf16 too
   dot_->set_weights(g);
 }
 

@@ -18,7 +18,8 @@ namespace dnntrain::testing {
 class LayerFixture {
  public:
   // layout: where the layer's input lives (e.g. nChw16c); nullopt = straight from the plain input.
-  // type: the layer input's data type; bf16 rounds the input (x keeps the f32 values drawn).
+  // type: the layer input's data type; with bf16, x and g are rounded to bf16 values, so the
+  // reference sees exactly what the layer sees.
   LayerFixture(std::vector<int64_t> input_dims, std::optional<dnnl::memory::format_tag> layout,
                uint64_t seed = 1, dnnl::memory::data_type type = dnnl::memory::data_type::f32);
 
