@@ -1,5 +1,5 @@
 // The single-process Parallel, and the choice between it and MPI (parallel_mpi.cpp, compiled only
-// when dnntrain_dist exists).
+// when dnntrain_distributed exists).
 #include "apps/parallel.hpp"
 
 #include <fmt/format.h>

@@ -1,5 +1,5 @@
 // Data-parallel training as `train` sees it: one process by default or, when mpirun started the
-// command and it was built with dnntrain_dist, one rank of N. On one process every call is a no-op,
+// command and it was built with dnntrain_distributed, one rank of N. On one process every call is a no-op,
 // so train reads the same either way.
 #pragma once
 

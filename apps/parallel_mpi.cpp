@@ -1,12 +1,12 @@
-// Parallel over MPI: dnntrain_dist's world, gradient buckets, state broadcast and reductions.
+// Parallel over MPI: dnntrain_distributed's world, gradient buckets, state broadcast and reductions.
 #include <algorithm>
 #include <thread>
 
 #include "apps/parallel.hpp"
-#include "dist/gradient_buckets.hpp"
-#include "dist/metrics.hpp"
-#include "dist/state_sync.hpp"
-#include "dist/world.hpp"
+#include "distributed/gradient_buckets.hpp"
+#include "distributed/metrics.hpp"
+#include "distributed/state_sync.hpp"
+#include "distributed/world.hpp"
 
 namespace dnntrain::apps {
 

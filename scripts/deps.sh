@@ -11,7 +11,7 @@ packages=(
   clang libclang-rt-14-dev           # the libFuzzer target of the fuzz tests
   python3-torch python3-torchvision  # PyTorch, the float64 reference of the parity tests
   python3-venv                       # the TensorBoard test installs `tensorboard` into build/venv
-  libopenmpi-dev openmpi-bin         # dnntrain_dist: data-parallel training under mpirun
+  libopenmpi-dev openmpi-bin         # dnntrain_distributed: data-parallel training under mpirun
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "dist/gradient_buckets.hpp"
-#include "dist/world.hpp"
+#include "distributed/gradient_buckets.hpp"
+#include "distributed/world.hpp"
 #include "engine/optim/optimizer.hpp"
 #include "layers/resnet.hpp"
 

@@ -3,12 +3,12 @@
 // averaged across ranks when asked (each rank's batches give it its own).
 #pragma once
 
-#include "dist/world.hpp"
+#include "distributed/world.hpp"
 #include "engine/checkpoint/checkpoint.hpp"
 #include "engine/graph.hpp"
 #include "engine/optim/optimizer.hpp"
 
-namespace dnntrain::dist {
+namespace dnntrain::distributed {
 
 // After initialisation, --init or --resume: every rank takes rank 0's parameters (raw buffers of
 // their blocked layouts), buffers, optimizer state and steps, and the position in `state`.
@@ -18,4 +18,4 @@ void broadcast_state(World& world, engine::Graph& graph, engine::Optimizer& opti
 // Sets every f32 buffer (BN running mean and variance) to its mean over the ranks.
 void average_buffers(World& world, engine::Graph& graph);
 
-}  // namespace dnntrain::dist
+}  // namespace dnntrain::distributed

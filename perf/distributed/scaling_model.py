@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Predicted weak-scaling efficiency of data-parallel ResNet-50 training from measured figures.
 
-Reads perf/dist/results.jsonl (written by run_dist.sh) and prints Markdown tables. Everything
+Reads perf/distributed/results.jsonl (written by run_dist.sh) and prints Markdown tables. Everything
 below the measured inputs is a model, and its outputs are predictions.
 
 Measured inputs (from results.jsonl):
@@ -80,7 +80,7 @@ def step_ms(profile, layout, p, alpha_ms, bytes_per_ms, mode, hidden_share):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--results", default="perf/dist/results.jsonl")
+    ap.add_argument("--results", default="perf/distributed/results.jsonl")
     ap.add_argument("--threads", type=int, default=2, help="the measured 1-rank run to take as a node")
     ap.add_argument("--alpha-us", type=float, default=25.0, help="network latency per ring step")
     ap.add_argument("--link-efficiency", type=float, default=0.9)

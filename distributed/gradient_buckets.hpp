@@ -11,10 +11,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include "dist/world.hpp"
+#include "distributed/world.hpp"
 #include "engine/graph.hpp"
 
-namespace dnntrain::dist {
+namespace dnntrain::distributed {
 
 class GradientBuckets {
  public:
@@ -66,4 +66,4 @@ class GradientBuckets {
   double wait_seconds_ = 0;
 };
 
-}  // namespace dnntrain::dist
+}  // namespace dnntrain::distributed

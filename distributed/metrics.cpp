@@ -1,10 +1,10 @@
 // Metric reductions: one small allreduce per figure set.
-#include "dist/metrics.hpp"
+#include "distributed/metrics.hpp"
 
 #include <algorithm>
 #include <cmath>
 
-namespace dnntrain::dist {
+namespace dnntrain::distributed {
 
 namespace {
 
@@ -50,4 +50,4 @@ bool any(World& world, bool flag) {
   return v > 0;
 }
 
-}  // namespace dnntrain::dist
+}  // namespace dnntrain::distributed

@@ -10,7 +10,7 @@
 #include <sstream>
 
 #include "engine/checkpoint/safetensors.hpp"
-#include "tests/dist/mpi_run.hpp"
+#include "tests/distributed/mpi_run.hpp"
 
 using namespace dnntrain::test;
 namespace fs = std::filesystem;

@@ -1,9 +1,9 @@
 // Broadcast of the whole training state from rank 0, and the running-statistics average.
-#include "dist/state_sync.hpp"
+#include "distributed/state_sync.hpp"
 
 #include <cstring>
 
-namespace dnntrain::dist {
+namespace dnntrain::distributed {
 
 namespace {
 
@@ -45,4 +45,4 @@ void average_buffers(World& world, engine::Graph& graph) {
   }
 }
 
-}  // namespace dnntrain::dist
+}  // namespace dnntrain::distributed

@@ -1,5 +1,5 @@
 // mpirun and checkpoint helpers of the data-parallel tests.
-#include "tests/dist/mpi_run.hpp"
+#include "tests/distributed/mpi_run.hpp"
 
 #include <cstdlib>
 #include <cstring>

@@ -1,6 +1,6 @@
 // Buckets: assignment once, copy-in as gradients become ready, MPI_Iallreduce in bucket order,
 // copy-out scaled by 1 / world size.
-#include "dist/gradient_buckets.hpp"
+#include "distributed/gradient_buckets.hpp"
 
 #include <fmt/format.h>
 
@@ -10,7 +10,7 @@
 
 #include "engine/error.hpp"
 
-namespace dnntrain::dist {
+namespace dnntrain::distributed {
 
 GradientBuckets::GradientBuckets(World& world, engine::Graph& graph, size_t bucket_bytes) : world_(world) {
   DNNTRAIN_CHECK(bucket_bytes > 0, "--bucket-mb must be positive");
@@ -109,4 +109,4 @@ double GradientBuckets::time_without_overlap() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-}  // namespace dnntrain::dist
+}  // namespace dnntrain::distributed

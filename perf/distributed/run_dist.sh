@@ -6,12 +6,12 @@
 #   resnet50, resnet20: ResNet-50 b32 224² and ResNet-20 b128 1×28² (Fashion-MNIST's shape), 2 ranks
 #     × 1 thread against 1 rank × 2 threads: images/s with and without gradient averaging, the
 #     allreduce time of a step and the share of it backward hides, and when each gradient is ready.
-# Usage: perf/dist/run_dist.sh [build-dir] [all|allreduce|resnet50|resnet20] >> perf/dist/results.jsonl
+# Usage: perf/distributed/run_dist.sh [build-dir] [all|allreduce|resnet50|resnet20] >> perf/distributed/results.jsonl
 # (one part at a time keeps each run short enough to hold a machine-wide lock).
 set -euo pipefail
 build=${1:-build}
 part=${2:-all}
-bench="$build/perf/dist/dist_bench"
+bench="$build/perf/distributed/dist_bench"
 [ -x "$bench" ] || { echo "no $bench: build with Open MPI installed (scripts/deps.sh)" >&2; exit 1; }
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1
 mpi=(mpirun --bind-to none)

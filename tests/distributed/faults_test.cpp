@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "engine/checkpoint/safetensors.hpp"
-#include "tests/dist/mpi_run.hpp"
+#include "tests/distributed/mpi_run.hpp"
 
 extern char** environ;
 

@@ -3,7 +3,7 @@
 # pair (10.77.0.1 and 10.77.0.2), each process with its own host name (a UTS namespace), and
 # mpirun starting the remote daemon through this script instead of ssh. Runs the allreduce sweep
 # over TCP between the two, or the README's several-hosts line on Fashion-MNIST for one epoch.
-# Usage: perf/dist/run_two_hosts.sh [build-dir] [allreduce|train]
+# Usage: perf/distributed/run_two_hosts.sh [build-dir] [allreduce|train]
 set -euo pipefail
 if [ "${1:-}" = --agent ]; then  # mpirun's rsh agent: --agent HOST COMMAND...
   host=$2
@@ -41,7 +41,7 @@ net=10.77.0.0/24
 mpi="mpirun -np 2 --hostfile $work/hosts --bind-to none --mca plm_rsh_agent '$self --agent'"
 mpi+=" --mca btl_tcp_if_include $net --mca oob_tcp_if_include $net -x OMP_NUM_THREADS=1"
 if [ "$part" = allreduce ]; then
-  cmd="$mpi --mca pml ob1 --mca btl self,tcp $build/perf/dist/dist_bench allreduce --max-mb 128"
+  cmd="$mpi --mca pml ob1 --mca btl self,tcp $build/perf/distributed/dist_bench allreduce --max-mb 128"
   ip netns exec dnntrain_a unshare --uts sh -c "hostname hosta; $cmd" | sed 's/^{/{"btl":"tcp-veth-2-hosts",/'
 else
   cmd="$mpi --mca btl self,vader,tcp $build/apps/dnntrain train --threads 1 --dataset fashion-mnist -b 64 --lr 0.1 --epochs 1"

@@ -2,10 +2,10 @@
 // whole job did: losses averaged, counts summed, evaluation confusion matrices added.
 #pragma once
 
-#include "dist/world.hpp"
+#include "distributed/world.hpp"
 #include "engine/trainer.hpp"
 
-namespace dnntrain::dist {
+namespace dnntrain::distributed {
 
 // loss: mean over ranks; correct and n: sums.
 void reduce(World& world, engine::StepStats& s);
@@ -18,4 +18,4 @@ void reduce(World& world, engine::EvalResult& r);
 // True on every rank when `flag` is true on any.
 bool any(World& world, bool flag);
 
-}  // namespace dnntrain::dist
+}  // namespace dnntrain::distributed

@@ -4,7 +4,7 @@
 #   fashion-mnist: 2 ranks x 1 thread x b64 against 1 rank x 2 threads x b128 (same global batch);
 #   resnet50: the per-socket line on synthetic 224² data (this machine has one socket), 2 ranks x
 #     1 thread x b32 against 1 rank x 2 threads x b32.
-# Usage: perf/dist/run_cli.sh [build-dir] [fashion-mnist|resnet50] > log
+# Usage: perf/distributed/run_cli.sh [build-dir] [fashion-mnist|resnet50] > log
 set -euo pipefail
 build=${1:-build}
 part=${2:-fashion-mnist}

@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace dnntrain::dist {
+namespace dnntrain::distributed {
 
 // True when an MPI launcher started this process (OMPI_COMM_WORLD_SIZE, PMI_SIZE or PMIX_RANK set).
 bool launched_by_mpi();
@@ -49,4 +49,4 @@ class World {
   double timeout_seconds_;
 };
 
-}  // namespace dnntrain::dist
+}  // namespace dnntrain::distributed

@@ -1,5 +1,5 @@
 // MPI start-up and shutdown, and collectives waited for by polling with a deadline.
-#include "dist/world.hpp"
+#include "distributed/world.hpp"
 
 #include <fmt/format.h>
 
@@ -12,7 +12,7 @@
 
 #include "engine/error.hpp"
 
-namespace dnntrain::dist {
+namespace dnntrain::distributed {
 
 namespace {
 
@@ -115,4 +115,4 @@ void World::broadcast(void* data, size_t bytes) {
   }
 }
 
-}  // namespace dnntrain::dist
+}  // namespace dnntrain::distributed
