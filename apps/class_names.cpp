@@ -42,22 +42,22 @@ std::string class_names_text(const data::Dataset& dataset) {
   return text;
 }
 
-std::vector<std::string> class_names(const std::map<std::string, std::string>& metadata,
-                                     data::DatasetKind kind, int classes) {
+std::vector<std::string> stored_class_names(const std::map<std::string, std::string>& metadata) {
   std::vector<std::string> names;
   const auto it = metadata.find(std::string("dnntrain.extra.") + kClassNamesKey);
-  if (it != metadata.end()) {
-    std::istringstream in(it->second);
-    for (std::string line; std::getline(in, line);) names.push_back(line);
-  } else if (kind == data::DatasetKind::fashion_mnist) {
-    names = kFashionMnist;
-  } else if (kind == data::DatasetKind::mnist) {
-    names = kMnist;
-  } else if (kind == data::DatasetKind::cifar10) {
-    names = kCifar10;
-  } else if (kind == data::DatasetKind::cifar100) {
-    names = kCifar100;
-  }
+  if (it == metadata.end()) return names;
+  std::istringstream in(it->second);
+  for (std::string line; std::getline(in, line);) names.push_back(line);
+  return names;
+}
+
+std::vector<std::string> class_names(const std::map<std::string, std::string>& metadata,
+                                     data::DatasetKind kind, int classes) {
+  std::vector<std::string> names = stored_class_names(metadata);
+  if (names.empty() && kind == data::DatasetKind::fashion_mnist) names = kFashionMnist;
+  if (names.empty() && kind == data::DatasetKind::mnist) names = kMnist;
+  if (names.empty() && kind == data::DatasetKind::cifar10) names = kCifar10;
+  if (names.empty() && kind == data::DatasetKind::cifar100) names = kCifar100;
   if (static_cast<int>(names.size()) != classes) {  // e.g. --classes differs from the dataset's
     names.clear();
     for (int i = 0; i < classes; ++i) names.push_back("class " + std::to_string(i));

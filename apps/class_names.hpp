@@ -17,6 +17,10 @@ inline constexpr const char* kClassNamesKey = "class_names";
 // `dataset`'s class folder names one per line if it is an image folder, else "" (the kind names them).
 std::string class_names_text(const data::Dataset& dataset);
 
+// The names train stored in a checkpoint's `metadata` (dnntrain.extra.class_names), in label
+// order; empty when it stores none.
+std::vector<std::string> stored_class_names(const std::map<std::string, std::string>& metadata);
+
 // Names for `classes` classes: `metadata`'s dnntrain.extra.class_names when present, else the
 // dataset's published names, else "class <i>".
 std::vector<std::string> class_names(const std::map<std::string, std::string>& metadata,

@@ -10,14 +10,36 @@
 
 #include "engine/checkpoint/atomic_file.hpp"
 #include "engine/error.hpp"
+#include "engine/utf8.hpp"
 
 namespace dnntrain::apps {
 
 namespace {
 
 constexpr int kWidth = 960, kHeight = 700;
+constexpr double kLegendTop = 420, kLegendRow = 22;
 constexpr const char* kRunColours[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd",
                                        "#ff7f0e", "#8c564b", "#e377c2", "#17becf"};
+
+// Run i's colour: the palette, then hues a golden angle apart (never the same twice for the run
+// counts a chart can show), alternating two lightnesses.
+std::string run_colour(size_t i) {
+  if (i < std::size(kRunColours)) return kRunColours[i];
+  const double hue = std::fmod(static_cast<double>(i) * 137.50776405, 360.0) / 60.0;
+  const double value = i % 2 ? 0.55 : 0.8, chroma = value * 0.75, lowest = value - chroma;
+  const double x = chroma * (1 - std::abs(std::fmod(hue, 2.0) - 1));
+  double r = 0, g = 0, b = 0;
+  switch (static_cast<int>(hue)) {
+    case 0: r = chroma, g = x; break;
+    case 1: r = x, g = chroma; break;
+    case 2: g = chroma, b = x; break;
+    case 3: g = x, b = chroma; break;
+    case 4: r = x, b = chroma; break;
+    default: r = chroma, b = x;
+  }
+  const auto byte = [&](double v) { return static_cast<int>(std::lround(255 * (v + lowest))); };
+  return fmt::format("#{:02x}{:02x}{:02x}", byte(r), byte(g), byte(b));
+}
 
 struct Series {
   std::span<const double> x, y;
@@ -29,9 +51,11 @@ struct Box {
   double x, y, w, h;  // the plotting area, without the tick labels around it
 };
 
+// Text as SVG character data: well-formed UTF-8 without control characters (engine::printable_utf8
+// replaces what a folder name or --title may hold otherwise), the XML specials escaped.
 std::string escape(const std::string& text) {
   std::string out;
-  for (char c : text) {
+  for (char c : engine::printable_utf8(text)) {
     switch (c) {
       case '&':
         out += "&amp;";
@@ -130,7 +154,7 @@ struct LegendEntry {
 void legend(std::string& svg, double x, double y, const std::vector<LegendEntry>& entries) {
   svg += "<g class=\"legend\">\n";
   for (size_t i = 0; i < entries.size(); ++i) {
-    const double row = y + 22.0 * static_cast<double>(i);
+    const double row = y + kLegendRow * static_cast<double>(i);
     svg += fmt::format(
         "<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"{}\" "
         "stroke-width=\"2\"{}/>\n",
@@ -157,7 +181,7 @@ std::string curves_svg(const std::vector<RunSummary>& runs, const std::string& t
   size_t offset = 0;
   for (size_t i = 0; i < runs.size(); ++i) {
     const RunSummary& r = runs[i];
-    const std::string colour = kRunColours[i % std::size(kRunColours)];
+    const std::string colour = run_colour(i);
     const std::string train_colour = single ? "#1f77b4" : colour, test_colour = single ? "#ff7f0e" : colour;
     const size_t n = r.epoch.size();
     const std::span<const double> train_pct(percent_storage.data() + offset, n),
@@ -182,23 +206,26 @@ std::string curves_svg(const std::vector<RunSummary>& runs, const std::string& t
   const size_t colon = title.find(": ");
   const std::string headline = title.substr(0, colon),
                     details = colon == std::string::npos ? "" : title.substr(colon + 2);
+  // The legend's rows (and the single run's closing line) below the top-1 panel set the height.
+  const int height =
+      std::max(kHeight, static_cast<int>(kLegendTop + kLegendRow * static_cast<double>(entries.size()) + 40));
   std::string svg = fmt::format(
       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" viewBox=\"0 0 {0} {1}\" "
       "font-family=\"sans-serif\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
       "<text x=\"{2}\" y=\"24\" font-size=\"16\" font-weight=\"bold\" text-anchor=\"middle\">{3}</text>\n"
       "<text x=\"{2}\" y=\"44\" font-size=\"12\" text-anchor=\"middle\">{4}</text>\n",
-      kWidth, kHeight, kWidth / 2, escape(headline), escape(details));
+      kWidth, height, kWidth / 2, escape(headline), escape(details));
   panel(svg, {70, 90, 380, 240}, "loss", "loss (cross-entropy)", loss);
   panel(svg, {550, 90, 380, 240}, "top1", "top-1 (%)", top1);
   panel(svg, {70, 410, 380, 240}, "lr", "learning rate (last step of the epoch)", lr);
-  legend(svg, 560, 420, entries);
+  legend(svg, 560, kLegendTop, entries);
   if (single) {
     const RunSummary& r = runs.front();
     svg += fmt::format(
         "<text x=\"560\" y=\"{:.1f}\" font-size=\"12\">epoch {:g}: test top-1 {:.2f} %, test loss "
         "{:.4f}</text>\n",
-        420 + 22.0 * static_cast<double>(entries.size()) + 10, r.epoch.back(), 100 * r.test_top1.back(),
+        kLegendTop + kLegendRow * static_cast<double>(entries.size()) + 10, r.epoch.back(), 100 * r.test_top1.back(),
         r.test_loss.back());
   }
   svg += "</svg>\n";

@@ -84,6 +84,7 @@ std::shared_ptr<const data::Dataset> open_split(data::DatasetKind kind, const Da
   d.split = split;
   d.image_folder.skip_bad_images = o.skip_bad_images;
   d.image_folder.max_image_pixels = static_cast<uint64_t>(o.max_image_pixels);
+  d.image_folder.class_names = o.class_names;
   d.synthetic.samples =
       split == data::Split::train ? o.synthetic_samples : std::max<int64_t>(1, o.synthetic_samples / 4);
   d.synthetic.channels = model.in_channels > 0 ? model.in_channels : 3;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "apps/options.hpp"
 #include "data/datasets.hpp"
@@ -26,6 +27,7 @@ struct DataOptions {
   int64_t synthetic_samples = 1024;  // synthetic: training samples (the test split has a quarter)
   bool skip_bad_images = false;
   int64_t max_image_pixels = static_cast<int64_t>(data::kDefaultMaxImagePixels);  // 0: no limit
+  std::vector<std::string> class_names;  // image folders: the classes in label order; empty: train's folders
 };
 
 // Registers --dataset, --data-path, --workers and, when `training`, --augment, --no-shuffle.

@@ -6,11 +6,13 @@
 #include <filesystem>
 #include <iostream>
 
+#include "apps/class_names.hpp"
 #include "apps/command.hpp"
 #include "apps/data_setup.hpp"
 #include "apps/model_setup.hpp"
 #include "engine/checkpoint/atomic_file.hpp"
 #include "engine/checkpoint/checkpoint.hpp"
+#include "engine/checkpoint/safetensors.hpp"
 #include "engine/evaluate.hpp"
 
 namespace dnntrain::apps {
@@ -29,6 +31,19 @@ void print_confusion(const engine::EvalResult& r) {
     for (int j = 0; j < c; ++j) fmt::print("{:>6}", r.confusion[static_cast<size_t>(i) * c + j]);
     fmt::print("\n");
   }
+}
+
+// An image folder's labels must be the model's: the class names train stored in the checkpoint,
+// or else the folders of the data's train/ split; without either the command is refused, since
+// numbering only the folders present would silently shift every label after a missing class.
+std::vector<std::string> trained_classes(const std::string& checkpoint, const std::string& root) {
+  std::vector<std::string> names = stored_class_names(engine::Safetensors::open(checkpoint).metadata());
+  if (!names.empty()) return names;
+  if (std::filesystem::is_directory(std::filesystem::path(root) / "train")) return {};
+  throw UsageError(fmt::format(
+      "--checkpoint: '{}' stores no class names and '{}' has no train/ folder to number the classes by; "
+      "evaluate a checkpoint written by dnntrain train, or give the data root it was trained on",
+      checkpoint, root));
 }
 
 }  // namespace
@@ -56,6 +71,7 @@ int run_eval(const std::vector<std::string>& args) {
     throw UsageError(fmt::format("--checkpoint: '{}' {}; give a checkpoint file", checkpoint, *problem));
   check_model_options_before_data(m);
   const data::DatasetKind kind = check_data_options(d);
+  if (kind == data::DatasetKind::imagefolder) d.class_names = trained_classes(checkpoint, d.data_path);
   auto test_set = open_split(kind, d, m, data::Split::test);
   resolve_model_from_data(m, kind, *test_set);
   check_model_options(m);

@@ -1,7 +1,11 @@
-// The SIGINT/SIGTERM flag behind InterruptGuard (sigaction with SA_RESETHAND).
+// The SIGINT/SIGTERM flag behind InterruptGuard (sigaction with SA_RESETHAND), the check of
+// standard output, and the batch source that ends at the flag.
 #include "apps/interrupt.hpp"
 
+#include <cerrno>
 #include <csignal>
+#include <cstdio>
+#include <cstring>
 
 namespace dnntrain::apps {
 
@@ -33,5 +37,30 @@ InterruptGuard::~InterruptGuard() {
 bool InterruptGuard::requested() { return g_signal != 0; }
 
 int InterruptGuard::signal() { return g_signal; }
+
+std::optional<std::string> stdout_failure() {
+  static std::optional<std::string> failure;  // the first error: later writes may report others
+  if (failure) return failure;
+  errno = 0;
+  if (std::fflush(stdout) != 0)
+    failure = std::string("cannot write to standard output: ") + std::strerror(errno ? errno : EIO);
+  else if (std::ferror(stdout))  // an earlier print failed; its errno is gone
+    failure = "cannot write to standard output (a closed pipe or a full disk)";
+  return failure;
+}
+
+void InterruptibleSource::start_epoch(int64_t epoch, int64_t first_batch) {
+  cut_ = started_ = false;
+  source_.start_epoch(epoch, first_batch);
+}
+
+bool InterruptibleSource::next(engine::BatchRef& batch) {
+  if (started_ && InterruptGuard::requested()) {
+    cut_ = true;
+    return false;
+  }
+  started_ = true;
+  return source_.next(batch);
+}
 
 }  // namespace dnntrain::apps

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <utility>
 
+#include "engine/checkpoint/atomic_file.hpp"
 #include "engine/error.hpp"
 
 namespace dnntrain::apps {
@@ -19,28 +20,10 @@ namespace {
   throw Error(what + " '" + path + "': " + std::strerror(error));
 }
 
-// An fd for `path` that is a regular file with no other name; never follows a link.
-int open_own_file(const std::string& path, int flags) {
-  const int fd = ::open(path.c_str(), flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
-  if (fd < 0 && errno == ELOOP)
-    throw Error("'" + path +
-                "' is a symbolic link; dnntrain writes no file through a link it did not make "
-                "(remove the link)");
-  if (fd < 0) fail("cannot open", path, errno);
-  struct stat st {};
-  const bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-  if (!regular || st.st_nlink > 1) {
-    ::close(fd);
-    throw Error("'" + path + "' is " + (regular ? "a hard link to another file" : "not a regular file") +
-                "; remove it");
-  }
-  return fd;
-}
-
 }  // namespace
 
 LogFile::LogFile(std::string path, uint64_t keep_bytes) : path_(std::move(path)) {
-  fd_ = open_own_file(path_, O_WRONLY | O_CREAT | O_APPEND);
+  fd_ = engine::open_for_writing(path_, O_WRONLY | O_CREAT | O_APPEND);
   if (::ftruncate(fd_, static_cast<off_t>(keep_bytes)) != 0) {
     const int e = errno;
     ::close(fd_);
@@ -89,7 +72,7 @@ void LogFile::close() {
 std::string LogFile::read_existing(const std::string& path) {
   struct stat st {};
   if (::lstat(path.c_str(), &st) != 0 && errno == ENOENT) return {};
-  const int fd = open_own_file(path, O_RDONLY);
+  const int fd = engine::open_for_writing(path, O_RDONLY);  // the file to be written next: same refusals
   std::string text;
   char chunk[65536];
   for (;;) {

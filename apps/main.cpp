@@ -1,13 +1,16 @@
 // The dnntrain command: dispatches to train, eval, bench, plot and predict, and turns every error
-// into one line on stderr with exit code 2 (usage) or 1 (failure at run time).
+// into one line on stderr with exit code 2 (usage) or 1 (failure at run time). SIGPIPE is ignored,
+// so a closed pipe on stdout is a failed write (exit 1 naming stdout), not a silent death.
 #include <fmt/format.h>
 
 #include <boost/program_options/errors.hpp>
+#include <csignal>
 #include <cstdio>
 #include <string>
 #include <vector>
 
 #include "apps/command.hpp"
+#include "apps/interrupt.hpp"
 #include "engine/error.hpp"
 
 namespace {
@@ -24,6 +27,20 @@ constexpr const char* kUsage =
     "\n"
     "'dnntrain <command> --help' lists the options of a command with their defaults.\n";
 
+int dispatch(const std::string& command, const std::vector<std::string>& args) {
+  using namespace dnntrain;
+  if (command == "--help" || command == "-h" || command == "help") {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (command == "bench") return apps::run_bench(args);
+  if (command == "train") return apps::run_train(args);
+  if (command == "eval") return apps::run_eval(args);
+  if (command == "plot") return apps::run_plot(args);
+  if (command == "predict") return apps::run_predict(args);
+  throw apps::UsageError(fmt::format("unknown command '{}'; choose train, eval, bench, plot or predict", command));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -34,18 +51,14 @@ int main(int argc, char** argv) {
   }
   const std::string command = argv[1];
   const std::vector<std::string> args(argv + 2, argv + argc);
+  std::signal(SIGPIPE, SIG_IGN);
+  const auto run = [&]() -> int {
+    const int code = dispatch(command, args);
+    if (const auto failure = apps::stdout_failure()) throw Error(*failure);
+    return code;
+  };
   try {
-    if (command == "--help" || command == "-h" || command == "help") {
-      std::fputs(kUsage, stdout);
-      return 0;
-    }
-    if (command == "bench") return apps::run_bench(args);
-    if (command == "train") return apps::run_train(args);
-    if (command == "eval") return apps::run_eval(args);
-    if (command == "plot") return apps::run_plot(args);
-    if (command == "predict") return apps::run_predict(args);
-    throw apps::UsageError(
-        fmt::format("unknown command '{}'; choose train, eval, bench, plot or predict", command));
+    return run();
   } catch (const apps::UsageError& e) {
     fmt::print(stderr, "dnntrain {}: {}\n", command, e.what());
     return 2;

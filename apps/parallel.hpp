@@ -5,6 +5,9 @@
 
 #include <functional>
 #include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "engine/checkpoint/checkpoint.hpp"
 #include "engine/graph.hpp"
@@ -22,6 +25,9 @@ class Parallel {
   // --threads 0 under mpirun: the host's cores shared among its ranks; otherwise `requested`.
   virtual int threads(int requested) const { return requested; }
 
+  // Before the model is built: throws dnntrain::Error naming the first (option, value) pair that
+  // is not the same on every rank (compared by a digest of each pair). One process: nothing to do.
+  virtual void check_same_options(const std::vector<std::pair<std::string, std::string>>& /*options*/) {}
   // After init, --init or --resume: every rank takes rank 0's model, optimizer state and position.
   virtual void synchronize(engine::Graph&, engine::Optimizer&, engine::TrainingState&) {}
   // Hooks gradient averaging into the graph's backward and the optimizer's step; returns the

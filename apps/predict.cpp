@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <boost/program_options.hpp>
+#include <charconv>
 #include <cmath>
 #include <filesystem>
 #include <numeric>
@@ -13,13 +14,14 @@
 #include "apps/command.hpp"
 #include "apps/data_setup.hpp"
 #include "apps/model_setup.hpp"
+#include "apps/predict_input.hpp"
 #include "apps/run_summary.hpp"
 #include "data/file_io.hpp"
-#include "data/image_decode.hpp"
 #include "data/image_folder.hpp"
 #include "engine/checkpoint/checkpoint.hpp"
 #include "engine/checkpoint/safetensors.hpp"
 #include "engine/error.hpp"
+#include "engine/utf8.hpp"
 
 namespace dnntrain::apps {
 
@@ -27,31 +29,6 @@ namespace po = boost::program_options;
 namespace fs = std::filesystem;
 
 namespace {
-
-// Decoded images as a Dataset, so the evaluation transform runs unchanged: fixed-shape kinds see
-// them "in memory" (resized to the model's size), image folders as files (resize + centre crop).
-class DecodedImages final : public data::Dataset {
- public:
-  DecodedImages(std::vector<data::Image> images, std::vector<std::string> files, bool fixed_shape)
-      : images_(std::move(images)), files_(std::move(files)), fixed_shape_(fixed_shape) {}
-  int64_t size() const override { return static_cast<int64_t>(images_.size()); }
-  int classes() const override { return 1; }
-  int32_t label(int64_t) const override { return 0; }
-  Shape shape() const override {
-    const data::Image& first = images_.front();
-    return fixed_shape_ ? Shape{first.channels, first.height, first.width} : Shape{};
-  }
-  bool in_memory() const override { return fixed_shape_; }
-  Sample sample(int64_t index, data::Image&) const override {
-    return {images_[static_cast<size_t>(index)].view(), 0};
-  }
-  std::string describe(int64_t index) const override { return files_[static_cast<size_t>(index)]; }
-
- private:
-  std::vector<data::Image> images_;
-  std::vector<std::string> files_;
-  bool fixed_shape_;
-};
 
 // Files named on the command line, folders expanded to their image files in sorted order.
 std::vector<std::string> list_images(const std::vector<std::string>& args) {
@@ -74,20 +51,6 @@ std::vector<std::string> list_images(const std::vector<std::string>& args) {
   return files;
 }
 
-// RGB → the model's channels: kept for 3, ITU-R 601 luma (PIL's convert("L")) for 1.
-data::Image to_channels(const data::Image& rgb, int channels, const std::string& file) {
-  if (channels == 3) return rgb;
-  if (channels != 1)
-    throw Error(fmt::format("{}: cannot feed an RGB image to a {}-channel model", file, channels));
-  data::Image gray;
-  gray.resize(1, rgb.height, rgb.width);
-  const size_t plane = static_cast<size_t>(rgb.height) * rgb.width;
-  for (size_t i = 0; i < plane; ++i)
-    gray.pixels[i] = static_cast<uint8_t>(
-        (rgb.pixels[i] * 299 + rgb.pixels[plane + i] * 587 + rgb.pixels[2 * plane + i] * 114) / 1000);
-  return gray;
-}
-
 int config_int(const std::map<std::string, std::string>& config, const std::string& key,
                const std::string& file) {
   const auto it = config.find(key);
@@ -96,7 +59,13 @@ int config_int(const std::map<std::string, std::string>& config, const std::stri
         fmt::format("{}: its dnntrain.config metadata has no '{}'; predict needs a checkpoint written "
                     "by dnntrain train",
                     file, key));
-  return std::stoi(it->second);
+  int value = 0;
+  const std::string& text = it->second;
+  const auto [last, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || last != text.data() + text.size())
+    throw Error(fmt::format("{}: its dnntrain.config metadata has {}={}, not an integer; the file is damaged",
+                            file, key, engine::printable_utf8(text)));
+  return value;
 }
 
 }  // namespace
@@ -105,6 +74,7 @@ int run_predict(const std::vector<std::string>& args) {
   std::string checkpoint;
   std::vector<std::string> inputs;
   int top = 5, threads = 0;
+  bool skip_bad_images = false;
   po::options_description desc(
       "dnntrain predict --checkpoint FILE IMAGE_OR_FOLDER...: top classes with probabilities for each "
       "JPEG or PNG image\n(model, dataset and class names from the checkpoint's metadata; the dataset's "
@@ -113,6 +83,8 @@ int run_predict(const std::vector<std::string>& args) {
       "checkpoint", po::value(&checkpoint), "checkpoint.safetensors or best.safetensors written by train")(
       "top", po::value(&top)->default_value(top), "classes shown per image")(
       "threads", po::value(&threads)->default_value(threads), "compute threads (0: all cores)")(
+      "skip-bad-images", po::bool_switch(&skip_bad_images),
+      "report an unreadable image on stderr and go on with the next (default: stop there, exit 1)")(
       "image", po::value(&inputs), "an image file or a folder of them (positional)");
   po::positional_options_description positional;
   positional.add("image", -1);
@@ -145,18 +117,13 @@ int run_predict(const std::vector<std::string>& args) {
   check_model_options(m);
   const data::DatasetKind kind =
       data::parse_dataset_kind(config.count("dataset") ? config.at("dataset") : "");
-  const std::vector<std::string> names = class_names(st.metadata(), kind, m.classes);
+  std::vector<std::string> names = class_names(st.metadata(), kind, m.classes);
+  for (std::string& name : names) name = engine::printable_utf8(name);  // one line per class, always
 
-  std::vector<data::Image> images;
-  for (const std::string& file : files) {
-    data::Image rgb;
-    const std::vector<uint8_t> bytes = data::read_file(file, data::kMaxImageFileBytes);
-    data::decode_image(bytes.data(), bytes.size(), file, rgb);
-    images.push_back(to_channels(rgb, m.in_channels, file));
-  }
-  const DecodedImages dataset(std::move(images), files, kind != data::DatasetKind::imagefolder);
-  const data::SampleTransform transform(kind, dataset, transform_settings(kind, DataOptions{}, m.image_size),
-                                        false);
+  PredictShape shape;
+  shape.kind = kind;
+  shape.channels = m.in_channels;
+  shape.transform = transform_settings(kind, DataOptions{}, m.image_size);
 
   engine::Context context(threads);
   layers::Model model(context, resnet_config(m));
@@ -164,23 +131,39 @@ int run_predict(const std::vector<std::string>& args) {
   graph.initialize(0);
   engine::load_weights(checkpoint, graph.parameters(), graph.buffers());
   const engine::LossReadout readout = loss_readout(model);
-  std::vector<float> input(static_cast<size_t>(transform.output_elements()));  // [1, C, H, W]
   const int32_t label = 0;
-  data::SampleTransform::Scratch scratch;
   const int k = std::min(top, m.classes);
-  for (int64_t i = 0; i < dataset.size(); ++i) {
-    transform.apply(dataset, i, 0, 0, input.data(), scratch);
+  const size_t input_elements = static_cast<size_t>(m.in_channels) * m.image_size * m.image_size;
+  std::vector<uint8_t> bytes;
+  std::vector<float> input;  // [1, C, H, W]
+  PredictScratch scratch;
+  std::vector<int> order(static_cast<size_t>(m.classes));
+  int64_t skipped = 0;
+  // One image at a time: read (raw, bounded), decode, predict, print; memory stays that of one image.
+  for (const std::string& file : files) {
+    try {
+      data::read_raw_file(file, data::kMaxImageFileBytes, bytes);
+      image_to_input(bytes.data(), bytes.size(), file, shape, input, scratch);
+    } catch (const Error& e) {
+      if (!skip_bad_images) throw;
+      fmt::print(stderr, "dnntrain predict: skipped {}\n", e.what());
+      ++skipped;
+      continue;
+    }
+    DNNTRAIN_CHECK(input.size() == input_elements,
+                   fmt::format("{}: the transform made {} values, the model takes {}", file, input.size(),
+                               input_elements));
     graph.forward(engine::Mode::eval, input.data(), &label);
     const float* log_probs = readout.log_probs();  // [1, classes]
-    std::vector<int> order(static_cast<size_t>(m.classes));
     std::iota(order.begin(), order.end(), 0);
     std::partial_sort(order.begin(), order.begin() + k, order.end(),
                       [&](int a, int b) { return log_probs[a] > log_probs[b]; });
-    fmt::print("{}\n", files[static_cast<size_t>(i)]);
+    fmt::print("{}\n", file);
     for (int r = 0; r < k; ++r)
       fmt::print("  {}. {:<20} {:6.2f} %\n", r + 1, names[static_cast<size_t>(order[r])],
                  100 * std::exp(static_cast<double>(log_probs[order[r]])));
   }
+  if (skipped > 0) fmt::print(stderr, "dnntrain predict: skipped {} unreadable image(s) of {}\n", skipped, files.size());
   return 0;
 }
 

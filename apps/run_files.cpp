@@ -65,9 +65,7 @@ RunFiles::RunFiles(const std::string& dir) : dir_(dir) {
   std::filesystem::create_directories(dir, ec);
   DNNTRAIN_CHECK(!ec, fmt::format("--output-dir: cannot create '{}': {}", dir, ec.message()));
   const std::string lock = path("dnntrain.lock");
-  lock_fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
-  DNNTRAIN_CHECK(lock_fd_ >= 0,
-                 fmt::format("--output-dir: cannot open the lock file '{}': {}", lock, std::strerror(errno)));
+  lock_fd_ = engine::open_for_writing(lock, O_RDWR | O_CREAT);
   if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
     const int e = errno;
     char pid[32] = {};
@@ -92,15 +90,25 @@ RunFiles::~RunFiles() {
   if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the lock
 }
 
-void RunFiles::check_fresh(bool overwrite) const {
+void RunFiles::check_target(const std::string& resume, bool overwrite) const {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!resume.empty()) {
+    const fs::path own = fs::path(resume).parent_path();
+    if (fs::equivalent(own.empty() ? fs::path(".") : own, dir_, ec)) return;
+  }
   if (overwrite) return;
   for (const char* name : {"checkpoint.safetensors", "best.safetensors"}) {
-    std::error_code ec;
-    if (std::filesystem::symlink_status(path(name), ec).type() != std::filesystem::file_type::not_found)
+    if (fs::symlink_status(path(name), ec).type() == fs::file_type::not_found) continue;
+    if (resume.empty())
       throw UsageError(fmt::format(
           "--output-dir: '{}' holds another run's {}; continue it with --resume {}, or replace it with "
           "--overwrite",
           dir_, name, path("checkpoint.safetensors")));
+    throw UsageError(fmt::format(
+        "--output-dir: '{}' holds another run's {}, and --resume {} belongs to another folder; resume in "
+        "the checkpoint's own folder, choose an empty --output-dir, or replace that run with --overwrite",
+        dir_, name, resume));
   }
 }
 

@@ -32,8 +32,10 @@ class RunFiles {
   RunFiles(const RunFiles&) = delete;
   RunFiles& operator=(const RunFiles&) = delete;
 
-  // A fresh run into a folder that holds a checkpoint: UsageError unless `overwrite`.
-  void check_fresh(bool overwrite) const;
+  // A fresh run (`resume` empty), or a resume from a checkpoint of another folder, into a folder
+  // that holds a checkpoint: UsageError unless `overwrite`. A resume in the checkpoint's own
+  // folder continues that run.
+  void check_target(const std::string& resume, bool overwrite) const;
   // Opens summary.csv and log.jsonl: emptied when `resumed` is null, else cut to its position.
   void open_logs(const LogPosition* resumed);
   void write_config(const std::string& text);  // atomically

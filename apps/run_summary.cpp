@@ -6,10 +6,11 @@
 
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <sstream>
 
+#include "apps/limits.hpp"
+#include "engine/checkpoint/atomic_file.hpp"
 #include "engine/error.hpp"
 
 namespace dnntrain::apps {
@@ -23,11 +24,11 @@ std::vector<std::string> split(const std::string& line, char sep) {
   return out;
 }
 
-std::string read_text(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
+// A run's text file, bounded and without blocking: a FIFO, a device or /dev/zero given as a run's
+// file is refused at once (engine::read_file opens only regular files, non-blocking).
+std::string read_text(const std::filesystem::path& file, uint64_t max_bytes) {
+  const std::vector<uint8_t> bytes = engine::read_file(file.string(), max_bytes);
+  return std::string(bytes.begin(), bytes.end());
 }
 
 }  // namespace
@@ -69,15 +70,18 @@ std::string run_title(const std::string& config_text) {
 RunSummary read_run_summary(const std::string& dir) {
   namespace fs = std::filesystem;
   const fs::path file = fs::path(dir) / "summary.csv";
-  std::ifstream in(file);
-  DNNTRAIN_CHECK(in.good(), fmt::format("cannot read '{}'; is '{}' a dnntrain train output folder?",
-                                        file.string(), dir));
+  std::error_code ec;
+  DNNTRAIN_CHECK(fs::symlink_status(file, ec).type() != fs::file_type::not_found,
+                 fmt::format("cannot read '{}'; is '{}' a dnntrain train output folder?", file.string(), dir));
+  std::istringstream in(read_text(file, kMaxSummaryBytes));
   RunSummary run;
   run.name = fs::path(dir).lexically_normal().filename().string();
   if (run.name.empty() || run.name == ".")
     run.name = fs::absolute(dir).lexically_normal().parent_path().filename().string();
   const fs::path config = fs::path(dir) / "config";
-  run.title = fs::exists(config) ? run_title(read_text(config)) : run.name;
+  run.title = fs::symlink_status(config, ec).type() != fs::file_type::not_found
+                  ? run_title(read_text(config, kMaxConfigBytes))
+                  : run.name;
 
   std::string line;
   std::getline(in, line);

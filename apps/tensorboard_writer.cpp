@@ -2,6 +2,7 @@
 // double/float, length-delimited strings and sub-messages; then TFRecord framing, flushed per event.
 #include "apps/tensorboard_writer.hpp"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "engine/checkpoint/atomic_file.hpp"
 #include "engine/checkpoint/crc32c.hpp"
 #include "engine/error.hpp"
 
@@ -90,7 +92,9 @@ TensorboardWriter::TensorboardWriter(const std::string& dir) {
   gethostname(host, sizeof host - 1);
   const double now = unix_seconds();
   path_ = fmt::format("{}/events.out.tfevents.{:010d}.{}.{}", dir, static_cast<int64_t>(now), host, getpid());
-  file_ = std::fopen(path_.c_str(), "wb");
+  const int fd = engine::open_for_writing(path_, O_WRONLY | O_CREAT | O_TRUNC);
+  file_ = ::fdopen(fd, "wb");
+  if (file_ == nullptr) ::close(fd);
   DNNTRAIN_CHECK(file_ != nullptr, fmt::format("--tensorboard: cannot write '{}'", path_));
   write(encode_event(now, 0, "brain.Event:2"));
 }

@@ -1,5 +1,6 @@
 // dnntrain train: options → data → model → (resume | init) → epochs of steps with progress, an
-// evaluation and a checkpoint after each; Ctrl-C saves and exits 130, a NaN loss stops with exit 1.
+// evaluation and a checkpoint after each; Ctrl-C saves and exits 130 (also during an evaluation,
+// which it cuts short), a failed write to stdout saves and exits 1, a NaN loss stops with exit 1.
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include "apps/parallel.hpp"
 #include "apps/progress.hpp"
 #include "apps/run_files.hpp"
+#include "apps/run_identity.hpp"
 #include "apps/run_views.hpp"
 #include "apps/train_options.hpp"
 #include "engine/checkpoint/checkpoint.hpp"
@@ -47,7 +49,7 @@ int run_train(const std::vector<std::string>& args) {
   std::optional<RunFiles> files;  // rank 0's: the folder's lock, held until the run ends
   if (parallel->writer()) {
     files.emplace(o.output_dir);
-    if (o.resume.empty()) files->check_fresh(o.overwrite);
+    files->check_target(o.resume, o.overwrite);
     if (files->stale_temporaries_removed() > 0)
       fmt::print("removed {} temporary file(s) a killed run left in {}\n", files->stale_temporaries_removed(),
                  o.output_dir);
@@ -56,6 +58,8 @@ int run_train(const std::vector<std::string>& args) {
   auto test_set = open_split(kind, o.data, o.model, data::Split::test);
   resolve_model_from_data(o.model, kind, *train_set);
   check_model_options(o.model);
+  check_resume_shape(o);
+  parallel->check_same_options(shared_options(o, *train_set, *test_set));
   layers::ResNetConfig config = resnet_config(o.model);
   config.label_smoothing = static_cast<float>(o.label_smoothing);
   config.freeze_bn = o.freeze_bn;
@@ -67,9 +71,11 @@ int run_train(const std::vector<std::string>& args) {
   engine::Optimizer optimizer(graph.parameters(), optimizer_options(o));
   engine::LrSchedule schedule(schedule_options(o));
   engine::TrainingState state;
+  int64_t saved_step = 0;  // the checkpoint's step count, in the global batches of the run that wrote it
   state.data_seed = state.init_seed = o.seed;
   if (!o.resume.empty()) {
     state = engine::resume_checkpoint(o.resume, graph.parameters(), graph.buffers(), optimizer);
+    saved_step = state.step;
     if (state.threads != 0 && state.threads != context.threads() && parallel->writer())
       fmt::print(stderr,
                  "warning: {} was written with {} threads, this run has {}: resume is not bitwise exact\n",
@@ -98,7 +104,7 @@ int run_train(const std::vector<std::string>& args) {
                              o.resume, state.batch_in_epoch, steps_per_epoch));
   std::optional<RunViews> views;
   if (files) {
-    const LogPosition position{state.epoch, state.step};
+    const LogPosition position{state.epoch, saved_step};  // the logs count steps as their writer did
     files->open_logs(o.resume.empty() ? nullptr : &position);
     files->write_config(state.config);
     views.emplace(o.output_dir, o.tensorboard);
@@ -136,7 +142,7 @@ int run_train(const std::vector<std::string>& args) {
   InterruptGuard interrupt;
   engine::EpochControl control;
   control.max_steps = o.steps;
-  control.stop_requested = [&] { return parallel->any(InterruptGuard::requested()); };
+  control.stop_requested = [&] { return parallel->any(InterruptGuard::requested() || stdout_failure()); };
   int64_t epoch_shown = state.epoch;
   control.on_step = [&](const engine::StepStats& mine) {
     engine::StepStats s = mine;
@@ -147,7 +153,9 @@ int run_train(const std::vector<std::string>& args) {
     views->on_step(s, images_per_sec);
   };
 
-  // A completed epoch: the ranks' figures combined, evaluation, logs, and best.safetensors.
+  // A completed epoch: the ranks' figures combined, evaluation, logs, and best.safetensors. False
+  // when a signal cut the evaluation short: nothing is logged from it.
+  InterruptibleSource test_batches(test_source);
   const auto finish_epoch = [&](engine::EpochResult& r) {
     parallel->reduce(r);
     if (o.dist_bn == "reduce") parallel->average_running_statistics(graph);
@@ -159,8 +167,9 @@ int run_train(const std::vector<std::string>& args) {
     e.images_per_sec = r.seconds > 0 ? static_cast<double>(r.samples) / r.seconds : 0;
     e.seconds = r.seconds;
     e.wait_seconds = r.wait_seconds;
-    e.test = engine::evaluate(graph, readout, test_source);
+    e.test = engine::evaluate(graph, readout, test_batches);
     parallel->reduce(e.test);
+    if (parallel->any(test_batches.cut())) return false;
     if (files) {
       files->log_epoch(e);
       views->on_epoch(e);
@@ -179,6 +188,7 @@ int run_train(const std::vector<std::string>& args) {
       // best.safetensors: the weights and the config, no optimizer state.
       if (files) engine::save_checkpoint(best, graph.parameters(), graph.buffers(), nullptr, state);
     }
+    return true;
   };
 
   using End = engine::EpochResult::End;
@@ -195,8 +205,14 @@ int run_train(const std::vector<std::string>& args) {
     }
     progress.finish_line();
     end = r.end;
-    if (end == End::completed) finish_epoch(r);
+    const bool evaluated = end != End::completed || finish_epoch(r);
     if (files) engine::save_checkpoint(checkpoint, graph.parameters(), graph.buffers(), &optimizer, state);
+    if (!evaluated) {
+      fmt::print("interrupted during the evaluation of epoch {} (it has no summary row); saved {}; continue "
+                 "with --resume {}\n",
+                 epoch_shown + 1, checkpoint, checkpoint);
+      end = End::interrupted;
+    }
     switch (end) {
       case End::completed:
         if (o.steps > 0 && state.step >= o.steps) {  // --steps reached at the epoch's last batch
@@ -209,6 +225,7 @@ int run_train(const std::vector<std::string>& args) {
                    state.batch_in_epoch);
         break;
       case End::interrupted:
+        if (!evaluated) break;
         fmt::print("interrupted at step {} (epoch {}, batch {}); saved {}; continue with --resume {}\n",
                    state.step, state.epoch + 1, state.batch_in_epoch, checkpoint, checkpoint);
         break;
@@ -216,7 +233,12 @@ int run_train(const std::vector<std::string>& args) {
     std::fflush(stdout);
   }
   if (files) files->close();
-  if (end == End::interrupted) return 128 + InterruptGuard::signal();  // 130 for Ctrl-C, 143 for SIGTERM
+  if (end == End::interrupted) {
+    if (InterruptGuard::requested()) return 128 + InterruptGuard::signal();  // 130 for Ctrl-C, 143 for SIGTERM
+    if (const auto failure = stdout_failure())  // stopped for stdout: saved, now fail
+      throw Error(fmt::format("{}; saved {}; continue with --resume {}", *failure, checkpoint, checkpoint));
+    return 1;  // rank 0's standard output failed; it says why
+  }
   if (best_top1 >= 0) fmt::print("best test top-1 {:.2f}%: {}\n", 100 * best_top1, best);
   fmt::print("checkpoint: {}\n", checkpoint);
   return 0;

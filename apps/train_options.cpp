@@ -4,8 +4,10 @@
 #include <fmt/format.h>
 
 #include <boost/program_options.hpp>
+#include <charconv>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include "apps/command.hpp"
@@ -15,6 +17,7 @@
 #include "apps/run_views.hpp"
 #include "engine/error.hpp"
 #include "engine/names.hpp"
+#include "engine/utf8.hpp"
 
 namespace dnntrain::apps {
 
@@ -22,31 +25,73 @@ namespace po = boost::program_options;
 
 namespace {
 
+// An option's value as the INI text train writes, or nullopt for a type it does not store.
+std::optional<std::string> value_text(const boost::any& v) {
+  if (auto* s = boost::any_cast<std::string>(&v)) return *s;
+  if (auto* i = boost::any_cast<int>(&v)) return std::to_string(*i);
+  if (auto* l = boost::any_cast<int64_t>(&v)) return std::to_string(*l);
+  if (auto* u = boost::any_cast<uint64_t>(&v)) return std::to_string(*u);
+  if (auto* d = boost::any_cast<double>(&v)) return fmt::format("{}", *d);
+  if (auto* b = boost::any_cast<bool>(&v)) return std::string(*b ? "true" : "false");
+  return std::nullopt;
+}
+
+bool stored(const std::string& name, const po::variables_map& vm) {
+  return name != "help" && name != "config" && vm.count(name) > 0;
+}
+
 // One line per stored option, in INI form, so that `--config <output>/config` reruns the same job.
 std::string ini_text(const po::options_description& desc, const po::variables_map& vm) {
   std::string out = "# dnntrain train: effective configuration (usable with --config)\n";
   for (const auto& option : desc.options()) {
     const std::string& name = option->long_name();
-    if (name == "help" || name == "config" || !vm.count(name)) continue;
-    const boost::any& v = vm[name].value();
-    std::string text;
-    if (auto* s = boost::any_cast<std::string>(&v))
-      text = *s;
-    else if (auto* i = boost::any_cast<int>(&v))
-      text = std::to_string(*i);
-    else if (auto* l = boost::any_cast<int64_t>(&v))
-      text = std::to_string(*l);
-    else if (auto* u = boost::any_cast<uint64_t>(&v))
-      text = std::to_string(*u);
-    else if (auto* d = boost::any_cast<double>(&v))
-      text = fmt::format("{}", *d);
-    else if (auto* b = boost::any_cast<bool>(&v))
-      text = *b ? "true" : "false";
-    else
-      continue;
-    out += name + "=" + text + "\n";
+    if (!stored(name, vm)) continue;
+    if (const auto text = value_text(vm[name].value())) out += name + "=" + *text + "\n";
   }
   return out;
+}
+
+// Every stored value must be text the output files can hold (UTF-8, no control characters) and
+// must read back unchanged from `ini` through --config: the INI reader ends a value at '#' and
+// trims spaces, so such values are refused here rather than rerun as something else.
+void check_round_trip(const po::options_description& desc, const po::variables_map& vm,
+                      const std::string& ini) {
+  for (const auto& option : desc.options()) {
+    const std::string& name = option->long_name();
+    const auto text = stored(name, vm) ? value_text(vm[name].value()) : std::nullopt;
+    if (!text) continue;
+    if (const std::string problem = engine::name_problem(*text); !problem.empty())
+      throw UsageError(fmt::format("--{}: the value {}; the config and checkpoint files could not hold it",
+                                   name, problem));
+  }
+  po::variables_map back;
+  std::istringstream in(ini);
+  try {
+    po::store(po::parse_config_file(in, desc), back);
+  } catch (const po::error& e) {
+    throw UsageError(fmt::format("the options do not read back from the config file train writes: {}", e.what()));
+  }
+  for (const auto& option : desc.options()) {
+    const std::string& name = option->long_name();
+    if (!stored(name, vm)) continue;
+    const auto text = value_text(vm[name].value());
+    if (!text) continue;
+    const auto again = back.count(name) ? value_text(back[name].value()) : std::nullopt;
+    if (again != text)
+      throw UsageError(fmt::format(
+          "--{}: '{}' does not read back from the config file train writes ('#' starts a comment "
+          "there and surrounding spaces are dropped); choose a value without them",
+          name, *text));
+  }
+}
+
+// --seed: a decimal integer in [0, 2^64 - 1]; "-1" or "1e3" is refused, not wrapped or cut.
+uint64_t parse_seed(const std::string& text) {
+  uint64_t v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size())
+    throw UsageError(fmt::format("--seed must be an integer in [0, {}], got '{}'", UINT64_MAX, text));
+  return v;
 }
 
 // A file option (--resume, --init) that is given must name a regular file.
@@ -87,9 +132,8 @@ void check(const TrainOptions& o) {
   if (o.print_freq < 1)
     throw UsageError(fmt::format("--print-freq must be at least 1, got {}", o.print_freq));
   if (o.output_dir.empty()) throw UsageError("--output-dir must not be empty");
-  if (!(o.bucket_mb > 0)) throw UsageError(fmt::format("--bucket-mb must be positive, got {}", o.bucket_mb));
-  if (!(o.dist_timeout > 0))
-    throw UsageError(fmt::format("--dist-timeout must be positive, got {}", o.dist_timeout));
+  check_real("--bucket-mb", o.bucket_mb, 0, kMaxBucketMb, true);
+  check_real("--dist-timeout", o.dist_timeout, 0, kMaxDistTimeout, true);
   if (o.dist_bn != "none" && o.dist_bn != "reduce")
     throw UsageError(fmt::format("--dist-bn must be none or reduce, got '{}'", o.dist_bn));
   check_file_option("--resume", o.resume);
@@ -128,11 +172,15 @@ engine::ScheduleOptions schedule_options(const TrainOptions& o) {
   s.step_size = o.lr_step_size;
   s.gamma = o.lr_gamma;
   for (const std::string& m : split_list(o.lr_milestones)) {
-    try {
-      s.milestones.push_back(std::stoll(m));
-    } catch (const std::exception&) {
-      throw UsageError(fmt::format("--lr-milestones: '{}' is not an epoch number", m));
-    }
+    int64_t epoch = 0;
+    const auto [end, ec] = std::from_chars(m.data(), m.data() + m.size(), epoch);
+    if (ec != std::errc() || end != m.data() + m.size() || epoch < 1 ||
+        (!s.milestones.empty() && epoch <= s.milestones.back()))
+      throw UsageError(fmt::format(
+          "--lr-milestones: '{}' is not an epoch number after the previous one; give increasing "
+          "positive integers separated by commas, e.g. 30,60",
+          m));
+    s.milestones.push_back(epoch);
   }
   s.t_max = std::max<int64_t>(1, o.epochs - o.lr_warmup_epochs);  // torchvision's T_max
   s.eta_min = o.lr_min;
@@ -148,6 +196,7 @@ bool parse_train_options(const std::vector<std::string>& args, TrainOptions& o) 
       engine::name_list(engine::kScheduleNames) + " (stepped per epoch unless --sched-on-updates)";
   // Doubles shown as typed (0.1, not 0.10000000000000001) in --help.
   const auto real = [](double& v) { return po::value(&v)->default_value(v, fmt::format("{}", v)); };
+  std::string seed_text = std::to_string(o.seed);
   o.model.model = "auto";
   o.model.batch = 128;
   o.model.image_size = o.model.in_channels = o.model.classes = 0;
@@ -191,7 +240,7 @@ bool parse_train_options(const std::vector<std::string>& args, TrainOptions& o) 
       "init-skip", po::value(&o.init_skip)->default_value(o.init_skip),
       "--init: comma-separated key prefixes to keep at their fresh values, e.g. fc.")(
       "print-freq", po::value(&o.print_freq)->default_value(o.print_freq), "steps between log lines")(
-      "seed", po::value(&o.seed)->default_value(o.seed),
+      "seed", po::value(&seed_text)->default_value(seed_text),
       "seeds the weights, the data order and augmentation");
   desc.add_options()("freeze-bn", po::bool_switch(&o.freeze_bn),
                      "BN uses its running statistics in training too and leaves them unchanged")(
@@ -206,8 +255,10 @@ bool parse_train_options(const std::vector<std::string>& args, TrainOptions& o) 
   if (vm.count("config"))
     store_config_file(vm["config"].as<std::string>(), desc, vm);  // the command line wins
   po::notify(vm);
+  o.seed = parse_seed(seed_text);
   check(o);
   o.effective_config = ini_text(desc, vm);
+  check_round_trip(desc, vm, o.effective_config);
   return true;
 }
 

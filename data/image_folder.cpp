@@ -3,9 +3,11 @@
 #include "data/image_folder.hpp"
 
 #include <algorithm>
+#include <map>
 
 #include "data/file_io.hpp"
 #include "engine/error.hpp"
+#include "engine/utf8.hpp"
 
 namespace dnntrain::data {
 namespace fs = std::filesystem;
@@ -25,7 +27,13 @@ namespace {
 std::vector<std::string> class_folders(const fs::path& dir) {
   std::vector<std::string> names;
   for (const auto& entry : fs::directory_iterator(dir)) {
-    if (entry.is_directory()) names.push_back(entry.path().filename().string());
+    if (!entry.is_directory()) continue;
+    const std::string name = entry.path().filename().string();
+    // The names go into checkpoints (JSON), logs and predict's output, one per line.
+    if (const std::string problem = engine::name_problem(name); !problem.empty())
+      throw Error(dir.string() + "/" + engine::printable_utf8(name) + ": the class folder's name " + problem +
+                  "; rename the folder (class names are stored in the checkpoint)");
+    names.push_back(name);
   }
   std::sort(names.begin(), names.end());
   return names;
@@ -43,13 +51,19 @@ ImageFolderDataset::ImageFolderDataset(const fs::path& root, Split split, ImageF
   const std::vector<std::string> present = class_folders(dir_);
   DNNTRAIN_CHECK(!present.empty(), dir_.string() + ": no class folders (empty split)");
   const fs::path train_dir = root / "train";
-  class_names_ = split == Split::test && fs::is_directory(train_dir) ? class_folders(train_dir) : present;
+  const bool given = !options.class_names.empty();
+  class_names_ = given                                                       ? options.class_names
+                 : split == Split::test && fs::is_directory(train_dir) ? class_folders(train_dir)
+                                                                       : present;
+  std::map<std::string, int32_t> index;
+  for (size_t i = 0; i < class_names_.size(); ++i) index.emplace(class_names_[i], static_cast<int32_t>(i));
   for (const std::string& name : present) {
-    const auto it = std::lower_bound(class_names_.begin(), class_names_.end(), name);
+    const auto it = index.find(name);
     const fs::path class_dir = dir_ / name;
-    DNNTRAIN_CHECK(it != class_names_.end() && *it == name, class_dir.string() + ": class '" + name +
-                                                                "' has no folder in " + train_dir.string() +
-                                                                "; val classes must be train's class names");
+    DNNTRAIN_CHECK(it != index.end(),
+                   class_dir.string() + ": class '" + name + "' is not one of " +
+                       (given ? std::string("the model's classes") : "the class folders in " + train_dir.string()) +
+                       "; the classes must be those the model was trained on");
     std::vector<fs::path> found;
     for (const auto& entry :
          fs::recursive_directory_iterator(class_dir, fs::directory_options::follow_directory_symlink)) {
@@ -63,7 +77,7 @@ ImageFolderDataset::ImageFolderDataset(const fs::path& root, Split split, ImageF
     });
     for (auto& f : found) {
       files_.push_back(std::move(f));
-      labels_.push_back(static_cast<int32_t>(it - class_names_.begin()));
+      labels_.push_back(it->second);
     }
   }
 }
@@ -92,9 +106,15 @@ Dataset::Sample ImageFolderDataset::sample(int64_t index, Image& scratch) const 
   const int64_t n = size();
   for (int64_t k = 0; k < n; ++k) {
     const int64_t i = (index + k) % n;
+    if (known_bad(i)) continue;  // each bad file is tried once per run, not once per sample after it
     if (try_decode(i, scratch)) return {scratch.view(), label(i)};
   }
   throw Error(describe(index) + ": no readable image in the whole folder");
+}
+
+bool ImageFolderDataset::known_bad(int64_t index) const {
+  std::lock_guard lock(bad_mutex_);
+  return bad_files_.count(index) > 0;
 }
 
 int64_t ImageFolderDataset::bad_images() const {

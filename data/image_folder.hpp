@@ -22,13 +22,16 @@ struct ImageFolderOptions {
   bool skip_bad_images = false;
   // Images whose header declares more pixels are bad images (0: no limit); PIL's default.
   uint64_t max_image_pixels = kDefaultMaxImagePixels;
+  // The classes in label order, when a trained model fixes them (eval takes them from the
+  // checkpoint); empty: train's class folders.
+  std::vector<std::string> class_names;
 };
 
 class ImageFolderDataset final : public Dataset {
  public:
-  // Lists `root`/train (Split::train) or `root`/val (Split::test). Classes are train's class folders
-  // in sorted order; val's folders take train's index of the same name, so val may hold a subset
-  // (with no train folder, val's own folders are the classes). Throws dnntrain::Error naming the
+  // Lists `root`/train (Split::train) or `root`/val (Split::test). Classes are options.class_names
+  // if given, else train's class folders in sorted order; val's folders take the index of the same
+  // name, so val may hold a subset (with neither, val's own folders are the classes). Throws dnntrain::Error naming the
   // folder if it is missing, has no class folders, a class folder holds no image file, or a val
   // class folder has no train folder of the same name.
   ImageFolderDataset(const std::filesystem::path& root, Split split, ImageFolderOptions options = {});
@@ -51,6 +54,7 @@ class ImageFolderDataset final : public Dataset {
  private:
   // Decodes file `index` into scratch; returns false (and records why) if it fails and skipping is on.
   bool try_decode(int64_t index, Image& scratch) const;
+  bool known_bad(int64_t index) const;  // found bad earlier in this run
 
   std::filesystem::path dir_;  // root/train or root/val
   std::vector<std::filesystem::path> files_;

@@ -17,6 +17,14 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// True when every value is finite: x * 0 is 0 for finite x and NaN for NaN or an infinity.
+bool all_finite(const float* x, size_t n) {
+  float probe = 0;
+#pragma omp simd reduction(+ : probe)
+  for (size_t i = 0; i < n; ++i) probe += x[i] * 0.f;
+  return probe == 0;
+}
+
 }  // namespace
 
 Trainer::Trainer(Graph& graph, LossReadout loss, Optimizer& optimizer, LrSchedule schedule,
@@ -25,7 +33,8 @@ Trainer::Trainer(Graph& graph, LossReadout loss, Optimizer& optimizer, LrSchedul
       loss_(std::move(loss)),
       optimizer_(optimizer),
       schedule_(std::move(schedule)),
-      state_(state) {
+      state_(state),
+      parameters_(graph.parameters()) {
   DNNTRAIN_CHECK(loss_.loss && loss_.log_probs && loss_.classes > 0, "trainer: incomplete loss readout");
 }
 
@@ -47,6 +56,14 @@ StepStats Trainer::step(const BatchRef& batch, int64_t steps_per_epoch) {
   graph_.backward();
   if (before_update_) before_update_();
   optimizer_.step(s.lr);
+  // An update that overflows leaves weights whose next losses may still look finite; it stops the
+  // run here, before any log row, evaluation or checkpoint is made from them.
+  for (const Parameter* p : parameters_)
+    if (!all_finite(p->weight_data(), p->padded_elements()))
+      throw Error(fmt::format(
+          "step {} (epoch {}, batch {}): the update made '{}' NaN or infinite (lr {}); stopped before "
+          "anything was written from it (lower --lr); the last checkpoint is untouched",
+          state_.step + 1, state_.epoch + 1, state_.batch_in_epoch + 1, p->name, s.lr));
   state_.lr = s.lr;
   ++state_.step;
   ++state_.batch_in_epoch;

@@ -44,7 +44,8 @@ class Trainer {
 
   // One step on a full batch at lr = schedule.at_step(state.step, steps_per_epoch); advances
   // state.step and state.batch_in_epoch.
-  // throws: dnntrain::Error naming the step when the loss is NaN or infinite (before any update).
+  // throws: dnntrain::Error naming the step when the loss is NaN or infinite (before any update),
+  //         or when the update made a weight NaN or infinite (before the state advances).
   StepStats step(const BatchRef& batch, int64_t steps_per_epoch);
 
   // The rest of epoch state.epoch from batch state.batch_in_epoch; on completion state.epoch is
@@ -62,6 +63,7 @@ class Trainer {
   Optimizer& optimizer_;
   LrSchedule schedule_;
   TrainingState& state_;
+  std::vector<Parameter*> parameters_;  // checked for non-finite weights after every update
   std::function<void()> before_update_;
 };
 

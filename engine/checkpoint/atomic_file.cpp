@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 
 #include "engine/error.hpp"
@@ -36,6 +37,8 @@ std::string kind_of(mode_t mode) {
   return "is not a regular file";
 }
 
+constexpr const char* kTemporaryTag = ".dnntrain-tmp.";
+
 bool all_digits(const std::string& s, size_t begin, size_t end) {
   if (begin >= end) return false;
   for (size_t i = begin; i < end; ++i)
@@ -49,10 +52,10 @@ AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
   static std::atomic<uint64_t> counter{0};
   // A name taken by anything (a planted link included) is skipped, never opened.
   for (int attempt = 0; fd_ < 0; ++attempt) {
-    tmp_ = path_ + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
-    fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (fd_ < 0 && (errno != EEXIST || attempt == 100))
-      throw io_error("cannot create the temporary file", tmp_);
+    tmp_ = path_ + kTemporaryTag + std::to_string(::getpid()) + "." + std::to_string(counter++);
+    struct stat st {};
+    if (::lstat(tmp_.c_str(), &st) == 0 && attempt < 100) continue;  // taken: try the next name
+    fd_ = open_for_writing(tmp_, O_WRONLY | O_CREAT | O_EXCL);
   }
 }
 
@@ -98,21 +101,53 @@ void write_file_atomic(const std::string& path, std::span<const uint8_t> bytes) 
   f.commit();
 }
 
-bool is_atomic_temporary(const std::string& name) {
-  const auto tmp = name.rfind(".tmp.");
-  if (tmp == std::string::npos || tmp == 0) return false;
-  const size_t pid = tmp + 5, dot = name.find('.', pid);
-  return dot != std::string::npos && all_digits(name, pid, dot) && all_digits(name, dot + 1, name.size());
+int open_for_writing(const std::string& path, int flags) {
+  const int fd = ::open(path.c_str(), flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+  if (fd < 0 && errno == ELOOP)
+    throw Error("'" + path +
+                "' is a symbolic link; dnntrain writes no file through a link it did not make "
+                "(remove the link)");
+  if (fd < 0) throw io_error("cannot open for writing", path);
+  struct stat st {};
+  const bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+  if (!regular || st.st_nlink > 1) {
+    ::close(fd);
+    throw Error("'" + path + "' is " + (regular ? "a hard link to another file" : "not a regular file") +
+                "; dnntrain writes no file through a link it did not make (remove it)");
+  }
+  return fd;
 }
+
+namespace {
+
+// The writer's pid in a temporary's name, or -1 when the name is not AtomicFile's.
+long temporary_owner(const std::string& name) {
+  const auto tag = name.rfind(kTemporaryTag);
+  if (tag == std::string::npos || tag == 0) return -1;
+  const size_t pid = tag + std::strlen(kTemporaryTag), dot = name.find('.', pid);
+  if (dot == std::string::npos || dot - pid > 9 || !all_digits(name, pid, dot) ||
+      !all_digits(name, dot + 1, name.size()))
+    return -1;
+  return std::stol(name.substr(pid, dot - pid));
+}
+
+}  // namespace
+
+bool is_atomic_temporary(const std::string& name) { return temporary_owner(name) >= 0; }
 
 int remove_stale_temporaries(const std::string& dir) {
   DIR* d = ::opendir(dir.c_str());
   if (!d) throw io_error("cannot list", dir);
   int removed = 0;
   while (const dirent* e = ::readdir(d)) {
-    const std::string name = e->d_name;
-    if (!is_atomic_temporary(name)) continue;
-    if (::unlink((dir + "/" + name).c_str()) == 0) ++removed;  // unlink never follows a link
+    const std::string name = e->d_name, path = dir + "/" + name;
+    const long owner = temporary_owner(name);
+    struct stat st {};
+    if (owner < 0 || ::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != ::geteuid())
+      continue;
+    // A writer that still runs (or a pid reused since) keeps its file: only a dead writer's goes.
+    if (owner == ::getpid() || ::kill(static_cast<pid_t>(owner), 0) == 0 || errno != ESRCH) continue;
+    if (::unlink(path.c_str()) == 0) ++removed;  // unlink never follows a link
   }
   ::closedir(d);
   return removed;

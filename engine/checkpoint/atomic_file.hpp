@@ -1,7 +1,8 @@
-// Crash-safe file replacement: write a uniquely named temporary `<path>.tmp.<pid>.<n>` in the same
-// folder (created with O_EXCL|O_NOFOLLOW, so it never writes through a planted link), fsync it,
-// rename it over `<path>`, fsync the folder. A process killed at any moment leaves either the
-// previous file or the new one, whole. Also checked reads of whole files and of byte ranges.
+// Crash-safe file replacement: write a uniquely named temporary `<path>.dnntrain-tmp.<pid>.<n>` in
+// the same folder (created with O_EXCL|O_NOFOLLOW, so it never writes through a planted link), fsync
+// it, rename it over `<path>`, fsync the folder. A process killed at any moment leaves either the
+// previous file or the new one, whole. Also the one way files are opened for writing (never through
+// a link), and checked reads of whole files and of byte ranges.
 #pragma once
 
 #include <cstdint>
@@ -36,10 +37,17 @@ class AtomicFile {
 // Writes `bytes` to `path` atomically (AtomicFile).
 void write_file_atomic(const std::string& path, std::span<const uint8_t> bytes);
 
-// True for names AtomicFile gives its temporaries: "<name>.tmp.<digits>.<digits>".
+// Opens `path` for writing with `flags` (O_WRONLY or O_RDWR, and O_CREAT, O_APPEND, O_EXCL as the
+// caller needs) and returns the descriptor, never writing through a link: a symbolic link, a file
+// with other names (a hard link) and anything but a regular file are refused with a
+// dnntrain::Error naming the file. Every file dnntrain writes is opened here.
+int open_for_writing(const std::string& path, int flags);
+
+// True for names AtomicFile gives its temporaries: "<name>.dnntrain-tmp.<digits>.<digits>".
 bool is_atomic_temporary(const std::string& file_name);
-// Deletes the temporaries a killed writer left in `dir` (call only while no other writer runs
-// there, e.g. holding the folder's lock). Returns how many were removed.
+// Deletes the temporaries a killed writer left in `dir`: regular files with AtomicFile's names,
+// owned by this user, whose writer process (the pid in the name) no longer runs. Returns how many
+// were removed. Anything else, a user's own "*.tmp.1.2" included, is left alone.
 int remove_stale_temporaries(const std::string& dir);
 
 // Why `path` cannot be read as a file: "does not exist", "is a directory", "is a FIFO", ...;

@@ -9,6 +9,7 @@
 #include "engine/checkpoint/json.hpp"
 #include "engine/checkpoint/safetensors.hpp"
 #include "engine/error.hpp"
+#include "engine/utf8.hpp"
 
 namespace dnntrain::engine {
 
@@ -18,6 +19,8 @@ SafetensorsLayout layout_safetensors(const std::vector<TensorRef>& tensors,
   for (const TensorRef& t : tensors) {
     DNNTRAIN_CHECK(!t.name.empty() && t.name != "__metadata__",
                    "safetensors writer: invalid tensor name '" + t.name + "'");
+    DNNTRAIN_CHECK(json::valid_utf8(t.name), "safetensors writer: a tensor name is not valid UTF-8: " +
+                                                 json::quote(printable_utf8(t.name)));
     DNNTRAIN_CHECK(names.insert(t.name).second, "safetensors writer: duplicate tensor name '" + t.name + "'");
     uint64_t bytes = dtype_size(t.dtype);
     for (int64_t d : t.shape) {
@@ -41,6 +44,10 @@ SafetensorsLayout layout_safetensors(const std::vector<TensorRef>& tensors,
     h += "\"__metadata__\":{";
     bool first = true;
     for (const auto& [k, v] : metadata) {
+      // A header that is not UTF-8 could never be read back: refused before the file is touched.
+      DNNTRAIN_CHECK(json::valid_utf8(k) && json::valid_utf8(v),
+                     "safetensors writer: metadata '" + json::quote(printable_utf8(k)) +
+                         "' is not valid UTF-8; a file holding it could not be read back");
       h += (first ? "" : ",") + json::quote(k) + ":" + json::quote(v);
       first = false;
     }

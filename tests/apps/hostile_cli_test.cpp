@@ -176,15 +176,21 @@ TEST_CASE("a fresh run into a folder with another run's checkpoint needs --resum
   CHECK(lines(dir / "summary.csv") == 2);  // started afresh
 }
 
-TEST_CASE("temporaries a killed run left are removed when the next run takes the folder") {
+TEST_CASE("temporaries a killed run left are removed when the next run takes the folder, no other file") {
   const fs::path dir = scratch_dir("hostile_stale");
-  std::ofstream(dir / "checkpoint.safetensors.tmp.123456.0") << "torn";
+  // pid 999999999 is above Linux's pid_max: its writer is surely dead. This process is alive.
+  const std::string live = "best.safetensors.dnntrain-tmp." + std::to_string(getpid()) + ".0";
+  std::ofstream(dir / "checkpoint.safetensors.dnntrain-tmp.999999999.0") << "torn";
+  std::ofstream(dir / live) << "a live writer's";
   std::ofstream(dir / "notes.tmp.txt") << "not ours";
+  std::ofstream(dir / "photo.tmp.123456.0") << "a user's file with a temporary-looking name";
   const auto r = run_cli(tiny_train(dir) + " --epochs 1");
   INFO(r.err);
   CHECK(r.code == 0);
-  CHECK(!fs::exists(dir / "checkpoint.safetensors.tmp.123456.0"));
+  CHECK(!fs::exists(dir / "checkpoint.safetensors.dnntrain-tmp.999999999.0"));
+  CHECK(fs::exists(dir / live));
   CHECK(fs::exists(dir / "notes.tmp.txt"));
+  CHECK(fs::exists(dir / "photo.tmp.123456.0"));
 }
 
 namespace {

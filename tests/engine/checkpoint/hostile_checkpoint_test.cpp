@@ -92,15 +92,15 @@ TEST_CASE("links planted at the temporary's names are skipped, never written thr
   TempDir dir;
   const std::string path = dir.file("checkpoint.safetensors"), victim = dir.file("victim");
   std::ofstream(victim) << "precious";
-  // The next names this process's writer can pick: <path>.tmp.<pid>.<n> for a range of n.
+  // The next names this process's writer can pick: <path>.dnntrain-tmp.<pid>.<n> for a range of n.
   for (int n = 0; n < 50; ++n)
-    fs::create_symlink(victim, path + ".tmp." + std::to_string(getpid()) + "." + std::to_string(n));
+    fs::create_symlink(victim, path + ".dnntrain-tmp." + std::to_string(getpid()) + "." + std::to_string(n));
   write_small(path);
   CHECK(Safetensors::read(path).at("w").shape == std::vector<int64_t>{4});
   std::ifstream in(victim);
   std::string text((std::istreambuf_iterator<char>(in)), {});
   CHECK(text == "precious");
-  CHECK(fs::is_symlink(path + ".tmp." + std::to_string(getpid()) + ".0"));
+  CHECK(fs::is_symlink(path + ".dnntrain-tmp." + std::to_string(getpid()) + ".0"));
   // A link planted at the final name is replaced, its target left alone.
   fs::remove(path);
   fs::create_symlink(victim, path);

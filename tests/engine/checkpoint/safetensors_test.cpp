@@ -240,7 +240,7 @@ TEST_CASE("atomic write: a failed or interrupted write leaves the previous file 
     const std::string elsewhere = (dir.path / "no_such_folder" / "ckpt.safetensors").string();
     const std::vector<float> v(3);
     CHECK_THROWS_WITH_AS(engine::write_safetensors(elsewhere, {{"w", DType::F32, {3}, as_bytes(v)}}, {}),
-                         doctest::Contains(".tmp."), Error);
+                         doctest::Contains(".dnntrain-tmp."), Error);
   }
   SUBCASE("folder not writable (skipped as root, who may write anyway)") {
     if (geteuid() != 0) {
