@@ -118,8 +118,10 @@ TEST_CASE("a standard output that fails (a closed pipe, a full disk) saves, then
   CHECK(read_text(pipe / "rc.txt") == "1\n");
   CHECK(contains(err, "standard output"));
   CHECK(fs::exists(pipe / "checkpoint.safetensors"));
+  const fs::path done = scratch_dir("hostile_stdout_plot");
+  REQUIRE(run_cli(tiny_train(done) + " --epochs 1").code == 0);
   const CliResult plot =
-      run_shell("{ " + std::string(DNNTRAIN_CLI) + " plot " + pipe.string() + " -o " + (pipe / "c.svg").string() +
+      run_shell("{ " + std::string(DNNTRAIN_CLI) + " plot " + done.string() + " -o " + (done / "c.svg").string() +
                 " > /dev/full; }");
   CHECK(plot.code == 1);
   CHECK(contains(plot.err, "standard output"));
