@@ -5,6 +5,7 @@
 
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <vector>
 
@@ -20,6 +21,8 @@ namespace {
 struct Outline {
   std::map<std::string, std::vector<int>> points;  // panel id -> each polyline's point count
   std::string titles;
+  double height = 0;
+  std::vector<std::pair<double, std::string>> legend;  // each row's y and colour
 };
 
 Outline outline(const fs::path& svg) {
@@ -34,6 +37,13 @@ Outline outline(const fs::path& svg) {
     words >> kind;
     if (kind == "title") {
       o.titles += line.substr(6) + "\n";
+    } else if (kind == "height") {
+      words >> o.height;
+    } else if (kind == "legend") {
+      double y = 0;
+      std::string colour;
+      words >> y >> colour;
+      o.legend.emplace_back(y, colour);
     } else if (kind == "polyline") {
       int n = 0;
       words >> panel >> n;
@@ -117,4 +127,61 @@ TEST_CASE("plot refuses a diverged or empty run with a message naming the file, 
   CHECK(missing.code == 1);
   CHECK(contains(missing.err, "no_such_run/summary.csv"));
   CHECK(run_cli("plot " + good.string()).code == 2);  // no -o
+}
+
+TEST_CASE("plot refuses a FIFO or a device as a run's file at once, naming it") {
+  const fs::path dir = train("curves_special", 1);
+  fs::remove(dir / "summary.csv");
+  REQUIRE(run_shell("mkfifo " + (dir / "summary.csv").string()).code == 0);
+  const CliResult fifo = run_shell("timeout 60 " + std::string(DNNTRAIN_CLI) + " plot " + dir.string() + " -o " +
+                                   (dir / "c.svg").string());
+  INFO(fifo.err);
+  CHECK(fifo.code == 1);  // not 124: it did not hang
+  CHECK(contains(fifo.err, "summary.csv"));
+  const fs::path zero = train("curves_zero", 1);
+  fs::remove(zero / "config");
+  fs::create_symlink("/dev/zero", zero / "config");
+  const CliResult dev = run_shell("timeout 60 " + std::string(DNNTRAIN_CLI) + " plot " + zero.string() + " -o " +
+                                  (zero / "c.svg").string());
+  INFO(dev.err);
+  CHECK(dev.code == 1);
+  CHECK(contains(dev.err, "config"));
+}
+
+TEST_CASE("plot writes well-formed SVG for run folders and titles holding control bytes or invalid UTF-8") {
+  const fs::path run = train("curves_bytes", 2);
+  const fs::path odd = run.parent_path() / "curves_bytes_\x01\xff\xfe<&>";
+  fs::remove_all(odd);
+  fs::copy(run, odd);
+  const fs::path svg = run / "odd.svg";
+  const CliResult r = run_cli("plot '" + odd.string() + "' '" + run.string() + "' --title \"$(printf 'a\\002\\303(<b>')\" -o " +
+                              svg.string());
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  outline(svg);  // requires well-formed XML
+  const CliResult one = run_cli("plot '" + odd.string() + "' -o " + svg.string());
+  REQUIRE(one.code == 0);
+  outline(svg);
+}
+
+TEST_CASE("plot of 20 runs keeps the legend on the canvas, each run in its own colour") {
+  const fs::path run = train("curves_many", 2);
+  std::string dirs;
+  for (int i = 0; i < 20; ++i) {
+    const fs::path copy = run.parent_path() / ("curves_many_" + std::to_string(i));
+    fs::remove_all(copy);
+    fs::copy(run, copy);
+    dirs += " " + copy.string();
+  }
+  const fs::path svg = run / "many.svg";
+  REQUIRE(run_cli("plot" + dirs + " -o " + svg.string()).code == 0);
+  const Outline o = outline(svg);
+  REQUIRE(o.legend.size() == 22);  // 20 runs, then train (dashed) and test (solid)
+  std::set<std::string> colours;
+  for (size_t i = 0; i < o.legend.size(); ++i) {
+    INFO("legend row " << i << " at y " << o.legend[i].first << ", canvas height " << o.height);
+    CHECK(o.legend[i].first + 10 <= o.height);
+    if (i < 20) colours.insert(o.legend[i].second);
+  }
+  CHECK(colours.size() == 20);
 }
