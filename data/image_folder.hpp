@@ -24,7 +24,7 @@ struct ImageFolderOptions {
   uint64_t max_image_pixels = kDefaultMaxImagePixels;
   // The classes in label order, when a trained model fixes them (eval takes them from the
   // checkpoint); empty: train's class folders.
-  std::vector<std::string> class_names;
+  std::vector<std::string> class_names = {};
 };
 
 class ImageFolderDataset final : public Dataset {

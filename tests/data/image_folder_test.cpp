@@ -181,6 +181,29 @@ TEST_CASE("image folder: a corrupt image throws naming it, or is skipped and cou
   CHECK(ds.bad_image_messages()[0].find("2.jpg") != std::string::npos);
 }
 
+TEST_CASE("image folder: a bad image is tried once per run, not again for every sample after it") {
+  TempDir tmp;
+  write_bytes(tmp.path() / "train" / "a" / "1.png", {});
+  write_png(tmp.path() / "train" / "b" / "2.png", 1, 1, kPngRgb, {30, 30, 30});
+  Image scratch;
+  ImageFolderDataset ds(tmp.path(), Split::train, {.skip_bad_images = true});
+  CHECK(ds.sample(0, scratch).label == 1);
+  // The file now holds a good image: a second try would read it. Known bad, it is not read again.
+  write_png(tmp.path() / "train" / "a" / "1.png", 1, 1, kPngRgb, {10, 10, 10});
+  CHECK(ds.sample(0, scratch).label == 1);
+  CHECK(ds.bad_images() == 1);
+}
+
+TEST_CASE("image folder: a class folder name that is not UTF-8 text is refused, naming the folder") {
+  for (const std::string& name : {std::string("\xff\xfe"), std::string("a\nb"), std::string("tab\there")}) {
+    TempDir tmp;
+    write_png(tmp.path() / "train" / name / "1.png", 1, 1, kPngRgb, {10, 10, 10});
+    const std::string error = error_of([&] { ImageFolderDataset(tmp.path(), Split::train); });
+    CHECK(error.find((tmp.path() / "train").string()) != std::string::npos);
+    CHECK(error.find("class folder's name") != std::string::npos);
+  }
+}
+
 TEST_CASE("image folder: an image smaller than the crop throws naming the file") {
   TempDir tmp;
   write_png(tmp.path() / "val" / "a" / "small.png", 20, 10, kPngRgb, flat(20, 10, {1, 2, 3}));
