@@ -31,7 +31,7 @@ std::vector<std::pair<std::string, std::string>> shared_options(const TrainOptio
     if (line.empty() || line[0] == '#' || eq == std::string::npos) continue;
     const std::string name = line.substr(0, eq);
     if (std::find(std::begin(kPerRank), std::end(kPerRank), name) == std::end(kPerRank))
-      out.emplace_back(name, line.substr(eq + 1));
+      out.emplace_back("--" + name, line.substr(eq + 1));
   }
   const ModelOptions& m = o.model;
   for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{
