@@ -2,6 +2,9 @@
 // standard output, and the batch source that ends at the flag.
 #include "apps/interrupt.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -15,12 +18,22 @@ volatile std::sig_atomic_t g_signal = 0;
 struct sigaction g_previous_int {
 }, g_previous_term{};
 
-extern "C" void on_signal(int sig) { g_signal = sig; }
+volatile std::sig_atomic_t g_unblock_stdout = 0;
+
+extern "C" void on_signal(int sig) {
+  g_signal = sig;
+  if (g_unblock_stdout) {  // fcntl is async-signal-safe; a write blocked on a full pipe then fails
+    const int saved = errno;
+    ::fcntl(STDOUT_FILENO, F_SETFL, ::fcntl(STDOUT_FILENO, F_GETFL) | O_NONBLOCK);
+    errno = saved;
+  }
+}
 
 }  // namespace
 
-InterruptGuard::InterruptGuard() {
+InterruptGuard::InterruptGuard(bool unblock_stdout) {
   g_signal = 0;
+  g_unblock_stdout = unblock_stdout;
   struct sigaction action {};
   action.sa_handler = on_signal;
   sigemptyset(&action.sa_mask);

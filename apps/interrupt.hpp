@@ -13,7 +13,10 @@ namespace dnntrain::apps {
 
 class InterruptGuard {
  public:
-  InterruptGuard();   // installs the handlers and clears the flag
+  // Installs the handlers and clears the flag. `unblock_stdout`: the handler also makes stdout
+  // non-blocking, for a rank whose stdout is a pipe to mpirun, which stops reading it once it has
+  // forwarded the signal: a print blocked there would otherwise keep the rank from saving.
+  explicit InterruptGuard(bool unblock_stdout = false);
   ~InterruptGuard();  // restores the previous handlers
   InterruptGuard(const InterruptGuard&) = delete;
   InterruptGuard& operator=(const InterruptGuard&) = delete;

@@ -54,7 +54,7 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
   const auto run = [&]() -> int {
     const int code = dispatch(command, args);
-    if (const auto failure = apps::stdout_failure()) throw Error(*failure);
+    if (const auto failure = apps::stdout_failure(); failure && code == 0) throw Error(*failure);
     return code;
   };
   try {

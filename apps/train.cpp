@@ -139,7 +139,7 @@ int run_train(const std::vector<std::string>& args) {
 
   Progress progress(steps_per_epoch, o.epochs, static_cast<int>(global_batch), o.print_freq,
                     isatty(STDOUT_FILENO) == 1);
-  InterruptGuard interrupt;
+  InterruptGuard interrupt(world > 1);
   engine::EpochControl control;
   control.max_steps = o.steps;
   control.stop_requested = [&] { return parallel->any(InterruptGuard::requested() || stdout_failure()); };

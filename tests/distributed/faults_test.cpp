@@ -1,6 +1,7 @@
 // A rank lost in the middle of a data-parallel run: killed (SIGKILL), the job ends in bounded time
 // with a non-zero status and a message naming it; stopped (SIGSTOP), the others abort the job after
-// --dist-timeout. Either way the last checkpoint is whole.
+// --dist-timeout. Either way the last checkpoint is whole. Also SIGTERM to mpirun (a scheduler's
+// preemption), and ranks started with different options.
 #include <doctest/doctest.h>
 #include <signal.h>
 #include <spawn.h>
@@ -46,10 +47,11 @@ struct Job {
   pid_t mpirun = -1;
   int status = 0;
 
-  Job(const std::string& name, const std::string& extra) : dir(scratch_dir(name)) {
+  Job(const std::string& name, const std::string& extra, const std::string& mpirun_options = "")
+      : dir(scratch_dir(name)) {
     checkpoint = dir / "out" / "checkpoint.safetensors";
     const std::string command =
-        "exec " + mpirun_prefix(2) + " " + dnntrain_exe() +
+        "exec " + mpirun_prefix(2) + " " + mpirun_options + " " + dnntrain_exe() +
         " train --dataset synthetic --synthetic-samples 64 --image-size 8 -b 8 --threads 1 --epochs 100000 "
         "--output-dir " +
         (dir / "out").string() + " " + extra + " >" + (dir / "stdout").string() + " 2>" +
@@ -122,4 +124,44 @@ TEST_CASE("a rank that stops answering (SIGSTOP) makes the others abort the job 
   CHECK(job.exit_code() != 0);
   CHECK(job.err().find("rank 0 waited 3 s for the other ranks") != std::string::npos);
   CHECK_NOTHROW(dnntrain::engine::Safetensors::read(job.checkpoint.string()));
+}
+
+TEST_CASE("SIGTERM to mpirun saves a checkpoint mid-epoch, also while rank 0 prints every step") {
+  // mpirun stops reading the ranks' output, waits the timeout (5 s), sends SIGTERM, waits again.
+  Job job("dist_term", "--print-freq 1", "--mca odls_base_sigkill_timeout 5");
+  job.running_rank1();
+  const auto signalled = fs::file_time_type::clock::now();
+  REQUIRE(kill(job.mpirun, SIGTERM) == 0);
+  INFO("stderr:\n" << job.err());
+  REQUIRE(job.ends_within(60));
+  CHECK(job.exit_code() != 0);
+  // mpirun no longer forwards the ranks' output by then: the file itself shows the save.
+  CHECK(fs::last_write_time(job.checkpoint) > signalled);
+  CHECK_NOTHROW(dnntrain::engine::Safetensors::read(job.checkpoint.string()));
+}
+
+TEST_CASE("ranks started with different options are refused at the start, naming the first that differs") {
+  // rank 0's options, and rank 1's with one change (an MPMD launch: "mpirun -np 1 A : -np 1 B")
+  const auto options = [](const std::string& batch, const std::string& samples, const std::string& extra) {
+    return " train --dataset synthetic --image-size 8 --threads 1 --epochs 1 -b " + batch +
+           " --synthetic-samples " + samples + " " + extra;
+  };
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {options("8", "64", "--opt adam"), "--opt"},
+      {options("8", "64", "--lr 0.2"), "--lr"},
+      {options("8", "64", "--wd 0.001"), "--wd"},
+      {options("8", "64", "--precision bf16"), "--precision"},
+      {options("4", "64", ""), "--batch-size"},
+      {options("8", "128", ""), "--synthetic-samples"},
+      {options("8", "64", "--model resnet32"), "--model"}};
+  for (const auto& [rank1, name] : cases) {
+    const fs::path dir = scratch_dir("dist_options");
+    const std::string out = " --output-dir " + (dir / "out").string();
+    const CliResult r = run_cli(mpirun_prefix(1) + " " + dnntrain_exe() + options("8", "64", "") + out +
+                                " : -np 1 " + dnntrain_exe() + rank1 + out);
+    INFO(rank1 << "\n" << r.err);
+    CHECK(r.code != 0);
+    CHECK(contains(r.err, "'" + name + "' differs on 1 of 2 ranks"));
+    CHECK(!fs::exists(dir / "out" / "checkpoint.safetensors"));
+  }
 }
