@@ -112,15 +112,7 @@ void resolve_model_from_data(ModelOptions& m, data::DatasetKind kind, const data
 }
 
 data::TransformSettings transform_settings(data::DatasetKind kind, const DataOptions& o, int image_size) {
-  data::TransformSettings t;
-  t.augment = data::parse_augment_preset(o.augment);
-  if (kind == data::DatasetKind::imagefolder) {
-    t.crop_size = image_size;
-    t.resize_size = image_size * 256 / 224;
-  } else {
-    t.image_size = image_size;  // a no-op when it is the stored size
-  }
-  return t;
+  return data::transform_settings_for(kind, data::parse_augment_preset(o.augment), image_size);
 }
 
 PipelineSource::PipelineSource(std::shared_ptr<const data::Dataset> dataset, data::DatasetKind kind,

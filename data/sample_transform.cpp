@@ -9,6 +9,18 @@
 
 namespace dnntrain::data {
 
+TransformSettings transform_settings_for(DatasetKind kind, AugmentPreset augment, int image_size) {
+  TransformSettings t;
+  t.augment = augment;
+  if (kind == DatasetKind::imagefolder) {
+    t.crop_size = image_size;
+    t.resize_size = image_size * 256 / 224;
+  } else {
+    t.image_size = image_size;  // a no-op when it is the stored size
+  }
+  return t;
+}
+
 AugmentPreset parse_augment_preset(std::string_view name) {
   if (const auto preset = engine::find_named(kAugmentNames, name)) return *preset;
   throw Error("unknown augmentation preset '" + std::string(name) + "'; expected " +

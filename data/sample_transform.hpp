@@ -37,6 +37,11 @@ struct TransformSettings {
   std::optional<Normalization> normalization;         // default: normalization_for(kind)
 };
 
+// The settings of `augment` for a model of `image_size`: image folders are cropped to image_size,
+// resized first to image_size * 256 / 224 for evaluation; other sets are resized to image_size²
+// when they differ.
+TransformSettings transform_settings_for(DatasetKind kind, AugmentPreset augment, int image_size);
+
 // Which random numbers a sample uses (CounterRng draw ids, per (seed, epoch, sample index)).
 enum Draw : uint64_t { kDrawCropTop = 0, kDrawCropLeft = 1, kDrawFlip = 2, kDrawResizedCrop = 16 };
 

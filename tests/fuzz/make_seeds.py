@@ -242,7 +242,23 @@ CONFIG = {
     "bad_binary": b"lr=\x00\xff\xfe\n[\n=\n",
 }
 
-TARGETS = {"safetensors": SAFETENSORS, "idx": IDX, "cifar": CIFAR, "png": PNG, "jpeg": JPEG, "config": CONFIG}
+# --- a run's stored config and summary.csv (run_config_fuzz.cpp), and predict's image path
+# (predict_image_fuzz.cpp: a first byte choosing kind, channels and size, then an image file).
+
+SUMMARY_HEADER = b"epoch,lr,train_loss,train_top1,test_loss,test_top1,test_top5,images_per_sec,seconds,data_wait_seconds\n"
+RUN_CONFIG = {
+    "valid": b"# dnntrain train: effective configuration (usable with --config)\nmodel=auto\nopt=sgd\nlr=0.1\n"
+             b"output-dir=runs/a\n# resolved from the data: model=resnet20 image-size=28 in-channels=1 classes=10 threads=2\n",
+    "valid_csv": b"csv:" + SUMMARY_HEADER + b"1,0.1,2,0.3,1.9,0.35,0.8,100,1,0.01\n",
+    "bad_names": b"output-dir=\x01\xff\xfe<&>\nmodel=\xc3(\n# resolved from the data: model=\x7f image-size=abc\n",
+    "bad_csv_nan": b"csv:" + SUMMARY_HEADER + b"1,nan,2,0.3,1.9,0.35,0.8,100,1,0.01\n",
+    "bad_csv_columns": b"csv:epoch,lr\n1,2\n",
+}
+PREDICT_IMAGE = {f"{choice:02x}_{name}": bytes([choice]) + data
+                 for choice in (0, 1, 2, 7, 0x1f) for name, data in list(PNG.items())[:3] + list(JPEG.items())[:3]}
+
+TARGETS = {"safetensors": SAFETENSORS, "idx": IDX, "cifar": CIFAR, "png": PNG, "jpeg": JPEG, "config": CONFIG,
+           "run_config": RUN_CONFIG, "predict_image": PREDICT_IMAGE}
 
 
 def main():
