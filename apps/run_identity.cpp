@@ -19,6 +19,14 @@ namespace {
 constexpr const char* kPerRank[] = {"output-dir", "tensorboard", "print-freq", "threads", "workers",
                                     "data-path",  "resume",      "init",       "overwrite", "dist-timeout"};
 
+// The model shape resolved from the data, as (option, value).
+std::vector<std::pair<std::string, std::string>> resolved_shape(const ModelOptions& m) {
+  return {{"model", m.model},
+          {"image-size", std::to_string(m.image_size)},
+          {"in-channels", std::to_string(m.in_channels)},
+          {"classes", std::to_string(m.classes)}};
+}
+
 }  // namespace
 
 std::vector<std::pair<std::string, std::string>> shared_options(const TrainOptions& o,
@@ -33,15 +41,9 @@ std::vector<std::pair<std::string, std::string>> shared_options(const TrainOptio
     if (std::find(std::begin(kPerRank), std::end(kPerRank), name) == std::end(kPerRank))
       out.emplace_back("--" + name, line.substr(eq + 1));
   }
-  const ModelOptions& m = o.model;
-  for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{
-           {"model", m.model},
-           {"image-size", std::to_string(m.image_size)},
-           {"in-channels", std::to_string(m.in_channels)},
-           {"classes", std::to_string(m.classes)},
-           {"training samples", std::to_string(train.size())},
-           {"test samples", std::to_string(test.size())}})
-    out.emplace_back(name + " (resolved)", value);
+  for (const auto& [name, value] : resolved_shape(o.model)) out.emplace_back("--" + name + " (resolved)", value);
+  out.emplace_back("training samples", std::to_string(train.size()));
+  out.emplace_back("test samples", std::to_string(test.size()));
   return out;
 }
 
@@ -51,14 +53,10 @@ void check_resume_shape(const TrainOptions& o) {
   const auto config = st.metadata().find("dnntrain.config");
   if (config == st.metadata().end()) return;  // not written by train: resume_checkpoint refuses it
   const auto saved = config_values(config->second);
-  const ModelOptions& m = o.model;
-  for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{
-           {"model", m.model},
-           {"image-size", std::to_string(m.image_size)},
-           {"in-channels", std::to_string(m.in_channels)},
-           {"classes", std::to_string(m.classes)},
-           {"stem", m.stem},
-           {"dataset", o.data.dataset}}) {
+  auto recorded = resolved_shape(o.model);
+  recorded.emplace_back("stem", o.model.stem);
+  recorded.emplace_back("dataset", o.data.dataset);
+  for (const auto& [name, value] : recorded) {
     const auto it = saved.find(name);
     if (it != saved.end() && it->second != value)
       throw UsageError(fmt::format(

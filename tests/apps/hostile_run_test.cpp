@@ -107,6 +107,7 @@ TEST_CASE("a standard output that fails (a closed pipe, a full disk) saves, then
   CHECK(r.code == 1);
   CHECK(contains(r.err, "standard output"));
   CHECK(fs::exists(full / "checkpoint.safetensors"));
+  CHECK(lines(full / "summary.csv") == 1);  // stopped before its first step, not after its 2 epochs
 
   const fs::path pipe = scratch_dir("hostile_stdout_pipe");
   // Enough lines to fill the pipe after head has gone, so that a write meets the closed pipe.
@@ -118,6 +119,7 @@ TEST_CASE("a standard output that fails (a closed pipe, a full disk) saves, then
   CHECK(read_text(pipe / "rc.txt") == "1\n");
   CHECK(contains(err, "standard output"));
   CHECK(fs::exists(pipe / "checkpoint.safetensors"));
+  CHECK(lines(pipe / "summary.csv") < 100);  // stopped soon after head left, not after 200 epochs
   const fs::path done = scratch_dir("hostile_stdout_plot");
   REQUIRE(run_cli(tiny_train(done) + " --epochs 1").code == 0);
   const CliResult plot =
