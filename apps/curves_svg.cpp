@@ -30,12 +30,23 @@ std::string run_colour(size_t i) {
   const double x = chroma * (1 - std::abs(std::fmod(hue, 2.0) - 1));
   double r = 0, g = 0, b = 0;
   switch (static_cast<int>(hue)) {
-    case 0: r = chroma, g = x; break;
-    case 1: r = x, g = chroma; break;
-    case 2: g = chroma, b = x; break;
-    case 3: g = x, b = chroma; break;
-    case 4: r = x, b = chroma; break;
-    default: r = chroma, b = x;
+    case 0:
+      r = chroma, g = x;
+      break;
+    case 1:
+      r = x, g = chroma;
+      break;
+    case 2:
+      g = chroma, b = x;
+      break;
+    case 3:
+      g = x, b = chroma;
+      break;
+    case 4:
+      r = x, b = chroma;
+      break;
+    default:
+      r = chroma, b = x;
   }
   const auto byte = [&](double v) { return static_cast<int>(std::lround(255 * (v + lowest))); };
   return fmt::format("#{:02x}{:02x}{:02x}", byte(r), byte(g), byte(b));
@@ -225,8 +236,8 @@ std::string curves_svg(const std::vector<RunSummary>& runs, const std::string& t
     svg += fmt::format(
         "<text x=\"560\" y=\"{:.1f}\" font-size=\"12\">epoch {:g}: test top-1 {:.2f} %, test loss "
         "{:.4f}</text>\n",
-        kLegendTop + kLegendRow * static_cast<double>(entries.size()) + 10, r.epoch.back(), 100 * r.test_top1.back(),
-        r.test_loss.back());
+        kLegendTop + kLegendRow * static_cast<double>(entries.size()) + 10, r.epoch.back(),
+        100 * r.test_top1.back(), r.test_loss.back());
   }
   svg += "</svg>\n";
   return svg;

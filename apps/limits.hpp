@@ -17,8 +17,8 @@ inline constexpr int64_t kMaxActivation = INT32_MAX;             // values in on
 inline constexpr int64_t kMaxSyntheticBytes = int64_t{4} << 30;  // --synthetic-samples × image bytes
 inline constexpr uint64_t kMaxConfigBytes = 1 << 20;             // --config, a run's config
 inline constexpr uint64_t kMaxSummaryBytes = uint64_t{64} << 20;  // a run's summary.csv (plot)
-inline constexpr double kMaxBucketMb = 1 << 20;                  // --bucket-mb (1 TiB: any model fits one)
-inline constexpr double kMaxDistTimeout = 1e7;                   // --dist-timeout seconds (~4 months)
+inline constexpr double kMaxBucketMb = 1 << 20;                   // --bucket-mb (1 TiB: any model fits one)
+inline constexpr double kMaxDistTimeout = 1e7;                    // --dist-timeout seconds (~4 months)
 
 // The threads this process may run on (its CPU affinity mask; hardware_concurrency as fallback).
 int hardware_threads();

@@ -38,7 +38,8 @@ int dispatch(const std::string& command, const std::vector<std::string>& args) {
   if (command == "eval") return apps::run_eval(args);
   if (command == "plot") return apps::run_plot(args);
   if (command == "predict") return apps::run_predict(args);
-  throw apps::UsageError(fmt::format("unknown command '{}'; choose train, eval, bench, plot or predict", command));
+  throw apps::UsageError(
+      fmt::format("unknown command '{}'; choose train, eval, bench, plot or predict", command));
 }
 
 }  // namespace

@@ -50,7 +50,8 @@ class MpiParallel final : public Parallel {
       throw Error(fmt::format(
           "the ranks were started with different options: {} differs on {} of {} ranks from rank 0's (this "
           "rank: '{}'); start every rank with the same options, which change the math or the shapes",
-          what, differ[i], world_.size(), i < options.size() ? options[i].second : std::to_string(options.size())));
+          what, differ[i], world_.size(),
+          i < options.size() ? options[i].second : std::to_string(options.size())));
     }
   }
   void synchronize(engine::Graph& graph, engine::Optimizer& optimizer,

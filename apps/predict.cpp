@@ -163,7 +163,8 @@ int run_predict(const std::vector<std::string>& args) {
       fmt::print("  {}. {:<20} {:6.2f} %\n", r + 1, names[static_cast<size_t>(order[r])],
                  100 * std::exp(static_cast<double>(log_probs[order[r]])));
   }
-  if (skipped > 0) fmt::print(stderr, "dnntrain predict: skipped {} unreadable image(s) of {}\n", skipped, files.size());
+  if (skipped > 0)
+    fmt::print(stderr, "dnntrain predict: skipped {} unreadable image(s) of {}\n", skipped, files.size());
   return 0;
 }
 

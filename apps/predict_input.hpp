@@ -15,8 +15,8 @@ namespace dnntrain::apps {
 
 struct PredictShape {
   data::DatasetKind kind = data::DatasetKind::imagefolder;
-  int channels = 3;                    // 3 (RGB) or 1 (ITU-R 601 luma, PIL's convert("L"))
-  data::TransformSettings transform;   // the evaluation transform of the checkpoint's dataset
+  int channels = 3;                   // 3 (RGB) or 1 (ITU-R 601 luma, PIL's convert("L"))
+  data::TransformSettings transform;  // the evaluation transform of the checkpoint's dataset
   uint64_t max_pixels = data::kDefaultMaxImagePixels;
 };
 

@@ -16,7 +16,7 @@ namespace dnntrain::apps {
 namespace {
 
 // Options that may differ between ranks: where files are, and how this process paces itself.
-constexpr const char* kPerRank[] = {"output-dir", "tensorboard", "print-freq", "threads", "workers",
+constexpr const char* kPerRank[] = {"output-dir", "tensorboard", "print-freq", "threads",   "workers",
                                     "data-path",  "resume",      "init",       "overwrite", "dist-timeout"};
 
 // The model shape resolved from the data, as (option, value).
@@ -30,8 +30,8 @@ std::vector<std::pair<std::string, std::string>> resolved_shape(const ModelOptio
 }  // namespace
 
 std::vector<std::pair<std::string, std::string>> shared_options(const TrainOptions& o,
-                                                                 const data::Dataset& train,
-                                                                 const data::Dataset& test) {
+                                                                const data::Dataset& train,
+                                                                const data::Dataset& test) {
   std::vector<std::pair<std::string, std::string>> out;
   std::istringstream in(o.effective_config);
   for (std::string line; std::getline(in, line);) {
@@ -41,7 +41,8 @@ std::vector<std::pair<std::string, std::string>> shared_options(const TrainOptio
     if (std::find(std::begin(kPerRank), std::end(kPerRank), name) == std::end(kPerRank))
       out.emplace_back("--" + name, line.substr(eq + 1));
   }
-  for (const auto& [name, value] : resolved_shape(o.model)) out.emplace_back("--" + name + " (resolved)", value);
+  for (const auto& [name, value] : resolved_shape(o.model))
+    out.emplace_back("--" + name + " (resolved)", value);
   out.emplace_back("training samples", std::to_string(train.size()));
   out.emplace_back("test samples", std::to_string(test.size()));
   return out;

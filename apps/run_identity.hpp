@@ -16,8 +16,8 @@ namespace dnntrain::apps {
 // those that only place files or pace this process (paths, --threads, --print-freq, ...), then
 // the model resolved from the data and both splits' sizes.
 std::vector<std::pair<std::string, std::string>> shared_options(const TrainOptions& o,
-                                                                 const data::Dataset& train,
-                                                                 const data::Dataset& test);
+                                                                const data::Dataset& train,
+                                                                const data::Dataset& test);
 
 // --resume: the checkpoint's recorded model, image size, channels, classes, stem and dataset must
 // be this run's (after resolution from the data). Throws UsageError naming the first that differs.

@@ -71,8 +71,9 @@ RunSummary read_run_summary(const std::string& dir) {
   namespace fs = std::filesystem;
   const fs::path file = fs::path(dir) / "summary.csv";
   std::error_code ec;
-  DNNTRAIN_CHECK(fs::symlink_status(file, ec).type() != fs::file_type::not_found,
-                 fmt::format("cannot read '{}'; is '{}' a dnntrain train output folder?", file.string(), dir));
+  DNNTRAIN_CHECK(
+      fs::symlink_status(file, ec).type() != fs::file_type::not_found,
+      fmt::format("cannot read '{}'; is '{}' a dnntrain train output folder?", file.string(), dir));
   std::istringstream in(read_text(file, kMaxSummaryBytes));
   RunSummary run;
   run.name = fs::path(dir).lexically_normal().filename().string();

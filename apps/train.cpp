@@ -208,9 +208,10 @@ int run_train(const std::vector<std::string>& args) {
     const bool evaluated = end != End::completed || finish_epoch(r);
     if (files) engine::save_checkpoint(checkpoint, graph.parameters(), graph.buffers(), &optimizer, state);
     if (!evaluated) {
-      fmt::print("interrupted during the evaluation of epoch {} (it has no summary row); saved {}; continue "
-                 "with --resume {}\n",
-                 epoch_shown + 1, checkpoint, checkpoint);
+      fmt::print(
+          "interrupted during the evaluation of epoch {} (it has no summary row); saved {}; continue "
+          "with --resume {}\n",
+          epoch_shown + 1, checkpoint, checkpoint);
       end = End::interrupted;
     }
     switch (end) {
@@ -234,7 +235,8 @@ int run_train(const std::vector<std::string>& args) {
   }
   if (files) files->close();
   if (end == End::interrupted) {
-    if (InterruptGuard::requested()) return 128 + InterruptGuard::signal();  // 130 for Ctrl-C, 143 for SIGTERM
+    if (InterruptGuard::requested())
+      return 128 + InterruptGuard::signal();    // 130 for Ctrl-C, 143 for SIGTERM
     if (const auto failure = stdout_failure())  // stopped for stdout: saved, now fail
       throw Error(fmt::format("{}; saved {}; continue with --resume {}", *failure, checkpoint, checkpoint));
     return 1;  // rank 0's standard output failed; it says why

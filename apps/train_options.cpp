@@ -13,8 +13,8 @@
 #include "apps/command.hpp"
 #include "apps/config_file.hpp"
 #include "apps/limits.hpp"
-#include "engine/checkpoint/atomic_file.hpp"
 #include "apps/run_views.hpp"
+#include "engine/checkpoint/atomic_file.hpp"
 #include "engine/error.hpp"
 #include "engine/names.hpp"
 #include "engine/utf8.hpp"
@@ -69,7 +69,8 @@ void check_round_trip(const po::options_description& desc, const po::variables_m
   try {
     po::store(po::parse_config_file(in, desc), back);
   } catch (const po::error& e) {
-    throw UsageError(fmt::format("the options do not read back from the config file train writes: {}", e.what()));
+    throw UsageError(
+        fmt::format("the options do not read back from the config file train writes: {}", e.what()));
   }
   for (const auto& option : desc.options()) {
     const std::string& name = option->long_name();
@@ -78,10 +79,10 @@ void check_round_trip(const po::options_description& desc, const po::variables_m
     if (!text) continue;
     const auto again = back.count(name) ? value_text(back[name].value()) : std::nullopt;
     if (again != text)
-      throw UsageError(fmt::format(
-          "--{}: '{}' does not read back from the config file train writes ('#' starts a comment "
-          "there and surrounding spaces are dropped); choose a value without them",
-          name, *text));
+      throw UsageError(
+          fmt::format("--{}: '{}' does not read back from the config file train writes ('#' starts a comment "
+                      "there and surrounding spaces are dropped); choose a value without them",
+                      name, *text));
   }
 }
 
@@ -176,10 +177,10 @@ engine::ScheduleOptions schedule_options(const TrainOptions& o) {
     const auto [end, ec] = std::from_chars(m.data(), m.data() + m.size(), epoch);
     if (ec != std::errc() || end != m.data() + m.size() || epoch < 1 ||
         (!s.milestones.empty() && epoch <= s.milestones.back()))
-      throw UsageError(fmt::format(
-          "--lr-milestones: '{}' is not an epoch number after the previous one; give increasing "
-          "positive integers separated by commas, e.g. 30,60",
-          m));
+      throw UsageError(
+          fmt::format("--lr-milestones: '{}' is not an epoch number after the previous one; give increasing "
+                      "positive integers separated by commas, e.g. 30,60",
+                      m));
     s.milestones.push_back(epoch);
   }
   s.t_max = std::max<int64_t>(1, o.epochs - o.lr_warmup_epochs);  // torchvision's T_max

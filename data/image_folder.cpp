@@ -52,7 +52,7 @@ ImageFolderDataset::ImageFolderDataset(const fs::path& root, Split split, ImageF
   DNNTRAIN_CHECK(!present.empty(), dir_.string() + ": no class folders (empty split)");
   const fs::path train_dir = root / "train";
   const bool given = !options.class_names.empty();
-  class_names_ = given                                                       ? options.class_names
+  class_names_ = given                                                 ? options.class_names
                  : split == Split::test && fs::is_directory(train_dir) ? class_folders(train_dir)
                                                                        : present;
   std::map<std::string, int32_t> index;
@@ -60,10 +60,10 @@ ImageFolderDataset::ImageFolderDataset(const fs::path& root, Split split, ImageF
   for (const std::string& name : present) {
     const auto it = index.find(name);
     const fs::path class_dir = dir_ / name;
-    DNNTRAIN_CHECK(it != index.end(),
-                   class_dir.string() + ": class '" + name + "' is not one of " +
-                       (given ? std::string("the model's classes") : "the class folders in " + train_dir.string()) +
-                       "; the classes must be those the model was trained on");
+    DNNTRAIN_CHECK(it != index.end(), class_dir.string() + ": class '" + name + "' is not one of " +
+                                          (given ? std::string("the model's classes")
+                                                 : "the class folders in " + train_dir.string()) +
+                                          "; the classes must be those the model was trained on");
     std::vector<fs::path> found;
     for (const auto& entry :
          fs::recursive_directory_iterator(class_dir, fs::directory_options::follow_directory_symlink)) {

@@ -31,8 +31,8 @@ class ImageFolderDataset final : public Dataset {
  public:
   // Lists `root`/train (Split::train) or `root`/val (Split::test). Classes are options.class_names
   // if given, else train's class folders in sorted order; val's folders take the index of the same
-  // name, so val may hold a subset (with neither, val's own folders are the classes). Throws dnntrain::Error naming the
-  // folder if it is missing, has no class folders, a class folder holds no image file, or a val
+  // name, so val may hold a subset (with neither, val's own folders are the classes). Throws dnntrain::Error
+  // naming the folder if it is missing, has no class folders, a class folder holds no image file, or a val
   // class folder has no train folder of the same name.
   ImageFolderDataset(const std::filesystem::path& root, Split split, ImageFolderOptions options = {});
 

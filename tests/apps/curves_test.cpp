@@ -133,16 +133,16 @@ TEST_CASE("plot refuses a FIFO or a device as a run's file at once, naming it") 
   const fs::path dir = train("curves_special", 1);
   fs::remove(dir / "summary.csv");
   REQUIRE(run_shell("mkfifo " + (dir / "summary.csv").string()).code == 0);
-  const CliResult fifo = run_shell("timeout 60 " + std::string(DNNTRAIN_CLI) + " plot " + dir.string() + " -o " +
-                                   (dir / "c.svg").string());
+  const CliResult fifo = run_shell("timeout 60 " + std::string(DNNTRAIN_CLI) + " plot " + dir.string() +
+                                   " -o " + (dir / "c.svg").string());
   INFO(fifo.err);
   CHECK(fifo.code == 1);  // not 124: it did not hang
   CHECK(contains(fifo.err, "summary.csv"));
   const fs::path zero = train("curves_zero", 1);
   fs::remove(zero / "config");
   fs::create_symlink("/dev/zero", zero / "config");
-  const CliResult dev = run_shell("timeout 60 " + std::string(DNNTRAIN_CLI) + " plot " + zero.string() + " -o " +
-                                  (zero / "c.svg").string());
+  const CliResult dev = run_shell("timeout 60 " + std::string(DNNTRAIN_CLI) + " plot " + zero.string() +
+                                  " -o " + (zero / "c.svg").string());
   INFO(dev.err);
   CHECK(dev.code == 1);
   CHECK(contains(dev.err, "config"));
@@ -154,8 +154,8 @@ TEST_CASE("plot writes well-formed SVG for run folders and titles holding contro
   fs::remove_all(odd);
   fs::copy(run, odd);
   const fs::path svg = run / "odd.svg";
-  const CliResult r = run_cli("plot '" + odd.string() + "' '" + run.string() + "' --title \"$(printf 'a\\002\\303(<b>')\" -o " +
-                              svg.string());
+  const CliResult r = run_cli("plot '" + odd.string() + "' '" + run.string() +
+                              "' --title \"$(printf 'a\\002\\303(<b>')\" -o " + svg.string());
   INFO(r.err);
   REQUIRE(r.code == 0);
   outline(svg);  // requires well-formed XML

@@ -24,7 +24,8 @@ std::string tiny_train(const fs::path& dir) {
 // kTinyRun without its batch and image sizes, for runs that change them.
 std::string tiny_train_sized(const fs::path& dir, int batch, int image_size) {
   return "train --dataset synthetic --synthetic-samples 128 --print-freq 1 --threads 1 -b " +
-         std::to_string(batch) + " --image-size " + std::to_string(image_size) + " --output-dir " + dir.string();
+         std::to_string(batch) + " --image-size " + std::to_string(image_size) + " --output-dir " +
+         dir.string();
 }
 
 // An image folder of two classes, `first` and "b", with two 8x8 PNGs each in train/ and val/.
@@ -102,7 +103,8 @@ TEST_CASE("weights made NaN by the update stop the run at that step, before anyt
 
 TEST_CASE("a standard output that fails (a closed pipe, a full disk) saves, then exits 1 naming stdout") {
   const fs::path full = scratch_dir("hostile_stdout_full");
-  const CliResult r = run_shell("{ " + std::string(DNNTRAIN_CLI) + " " + tiny_train(full) + " --epochs 2 > /dev/full; }");
+  const CliResult r =
+      run_shell("{ " + std::string(DNNTRAIN_CLI) + " " + tiny_train(full) + " --epochs 2 > /dev/full; }");
   INFO(r.err);
   CHECK(r.code == 1);
   CHECK(contains(r.err, "standard output"));
@@ -122,16 +124,16 @@ TEST_CASE("a standard output that fails (a closed pipe, a full disk) saves, then
   CHECK(lines(pipe / "summary.csv") < 100);  // stopped soon after head left, not after 200 epochs
   const fs::path done = scratch_dir("hostile_stdout_plot");
   REQUIRE(run_cli(tiny_train(done) + " --epochs 1").code == 0);
-  const CliResult plot =
-      run_shell("{ " + std::string(DNNTRAIN_CLI) + " plot " + done.string() + " -o " + (done / "c.svg").string() +
-                " > /dev/full; }");
+  const CliResult plot = run_shell("{ " + std::string(DNNTRAIN_CLI) + " plot " + done.string() + " -o " +
+                                   (done / "c.svg").string() + " > /dev/full; }");
   CHECK(plot.code == 1);
   CHECK(contains(plot.err, "standard output"));
 }
 
 TEST_CASE("options that would be read as something else exit 2 naming them, before any file is written") {
   const fs::path dir = scratch_dir("hostile_options");
-  const std::string train = "train --dataset synthetic --lr-scheduler multisteplr --output-dir " + dir.string();
+  const std::string train =
+      "train --dataset synthetic --lr-scheduler multisteplr --output-dir " + dir.string();
   for (const char* milestones : {"'2 3'", "1e3", "2.9", "-5", "3,2"})
     expect_error(train + " --lr-milestones " + milestones, 2, "--lr-milestones");
   expect_error(train + " --seed -1", 2, "--seed");
@@ -171,10 +173,12 @@ TEST_CASE("SIGTERM during an evaluation cuts it short: the checkpoint is saved a
   const std::string run = std::string(DNNTRAIN_CLI) + " train --dataset imagefolder --data-path " +
                           (dir / "data").string() +
                           " --model resnet20 --image-size 64 -b 2 --epochs 1 --threads 1 --workers 1 "
-                          "--print-freq 1 --output-dir " + (dir / "run").string();
-  const CliResult r = run_shell("{ " + run + " > " + (dir / "out.txt").string() + " & pid=$!; for i in $(seq 1200); do " +
-                                "grep -q '\"step\":1' " + log.string() + " 2>/dev/null && break; sleep 0.05; done; " +
-                                "kill -TERM $pid; wait $pid; }");
+                          "--print-freq 1 --output-dir " +
+                          (dir / "run").string();
+  const CliResult r =
+      run_shell("{ " + run + " > " + (dir / "out.txt").string() + " & pid=$!; for i in $(seq 1200); do " +
+                "grep -q '\"step\":1' " + log.string() + " 2>/dev/null && break; sleep 0.05; done; " +
+                "kill -TERM $pid; wait $pid; }");
   const std::string out = read_text(dir / "out.txt");
   INFO(out << r.err);
   CHECK(r.code == 143);

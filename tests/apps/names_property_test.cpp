@@ -21,15 +21,39 @@ namespace {
 // UTF-8, XML and shell specials, '#', spaces, multi-byte UTF-8, and plain letters.
 // `printable_only`: without the control bytes and invalid UTF-8, so that some runs train.
 std::string random_name(std::mt19937& rng, bool printable_only) {
-  static const std::vector<std::string> pieces = {
-      "a",    "Z",    "0",    "<",    "&",    ">",        "\"",           "'",                "\\",
-      "=",    ",",    "#",    " ",    "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\n", "\r",
-      "\t",   "\x01", "\x1b", "\x7f", "\xff",     "\xfe",         "\xc3",             "\xed\xa0\x80", "\x80"};
+  static const std::vector<std::string> pieces = {"a",
+                                                  "Z",
+                                                  "0",
+                                                  "<",
+                                                  "&",
+                                                  ">",
+                                                  "\"",
+                                                  "'",
+                                                  "\\",
+                                                  "=",
+                                                  ",",
+                                                  "#",
+                                                  " ",
+                                                  "\xc3\xa9",
+                                                  "\xe2\x82\xac",
+                                                  "\xf0\x9f\x98\x80",
+                                                  "\n",
+                                                  "\r",
+                                                  "\t",
+                                                  "\x01",
+                                                  "\x1b",
+                                                  "\x7f",
+                                                  "\xff",
+                                                  "\xfe",
+                                                  "\xc3",
+                                                  "\xed\xa0\x80",
+                                                  "\x80"};
   const size_t printable = 16;  // pieces[0, 16) are UTF-8 text without control characters
   std::string name;
   const int n = std::uniform_int_distribution<int>(1, 6)(rng);
   for (int i = 0; i < n; ++i)
-    name += pieces[std::uniform_int_distribution<size_t>(0, printable_only ? printable - 1 : pieces.size() - 1)(rng)];
+    name += pieces[std::uniform_int_distribution<size_t>(
+        0, printable_only ? printable - 1 : pieces.size() - 1)(rng)];
   if (name == "." || name == "..") name += "x";
   return name;
 }
@@ -48,16 +72,18 @@ TEST_CASE("random bytes in class and run names: refused with one line, or every 
   int trained = 0, refused = 0;
   for (int trial = 0; trial < 16; ++trial) {
     const fs::path dir = scratch_dir("names_property_" + std::to_string(trial));
-    const std::string class_name = random_name(rng, trial % 2 == 0), run_name = random_name(rng, trial % 4 == 0);
+    const std::string class_name = random_name(rng, trial % 2 == 0),
+                      run_name = random_name(rng, trial % 4 == 0);
     for (const std::string& name : {class_name, std::string("plain")})
       for (const char* split : {"train", "val"})
         for (int i = 0; i < 2; ++i)
           dt::write_png(dir / "data" / split / name / (std::to_string(i) + ".png"), 8, 8, dt::kPngRgb,
                         dt::flat(8, 8, {static_cast<uint8_t>(100 * i), 50, 150}));
     const fs::path run = dir / run_name;
-    const CliResult r = run_cli("train --dataset imagefolder --model resnet20 --image-size 8 -b 2 --epochs 1 "
-                                "--threads 1 --workers 1 --data-path " +
-                                quoted((dir / "data").string()) + " --output-dir " + quoted(run.string()));
+    const CliResult r = run_cli(
+        "train --dataset imagefolder --model resnet20 --image-size 8 -b 2 --epochs 1 "
+        "--threads 1 --workers 1 --data-path " +
+        quoted((dir / "data").string()) + " --output-dir " + quoted(run.string()));
     INFO("trial " << trial << ": class " << quoted(class_name) << ", run " << quoted(run_name) << "\n"
                   << r.out << r.err);
     if (r.code != 0) {

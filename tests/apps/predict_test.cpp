@@ -161,21 +161,24 @@ int64_t peak_rss_of(const std::string& command) {
 
 TEST_CASE("predict holds one image at a time: 40 large photos take about the memory of one") {
   const fs::path dir = scratch_dir("predict_memory");
-  REQUIRE(run_cli(std::string("train ") + kTinyRun + " --steps 1 --threads 1 --output-dir " + dir.string()).code == 0);
+  REQUIRE(run_cli(std::string("train ") + kTinyRun + " --steps 1 --threads 1 --output-dir " + dir.string())
+              .code == 0);
   for (int i = 0; i < 40; ++i)
     dt::write_png(dir / "photos" / ("p" + std::to_string(i) + ".png"), 1500, 1500, dt::kPngRgb,
                   dt::flat(1500, 1500, {static_cast<uint8_t>(i), 80, 160}));
-  const std::string predict =
-      std::string(DNNTRAIN_CLI) + " predict --threads 1 --checkpoint " + (dir / "checkpoint.safetensors").string();
+  const std::string predict = std::string(DNNTRAIN_CLI) + " predict --threads 1 --checkpoint " +
+                              (dir / "checkpoint.safetensors").string();
   const int64_t one = peak_rss_of(predict + " " + (dir / "photos" / "p0.png").string());
   const int64_t forty = peak_rss_of(predict + " " + (dir / "photos").string());
   INFO("peak RSS: one photo " << one << " MiB, forty photos " << forty << " MiB");
   CHECK(forty <= one + 60);  // each decoded photo is 6.4 MiB: keeping them all would add 260 MiB
 }
 
-TEST_CASE("predict reads a file raw (a gzip stream named .png is not inflated), skips bad images on request") {
+TEST_CASE(
+    "predict reads a file raw (a gzip stream named .png is not inflated), skips bad images on request") {
   const fs::path dir = scratch_dir("predict_bad");
-  REQUIRE(run_cli(std::string("train ") + kTinyRun + " --steps 1 --threads 1 --output-dir " + dir.string()).code == 0);
+  REQUIRE(run_cli(std::string("train ") + kTinyRun + " --steps 1 --threads 1 --output-dir " + dir.string())
+              .code == 0);
   dt::write_gzip_bomb(dir / "photos" / "a_bomb.png", {}, uint64_t{960} << 20);
   dt::write_png(dir / "photos" / "b_ok.png", 8, 8, dt::kPngRgb, dt::flat(8, 8, {1, 2, 3}));
   const std::string predict = std::string(DNNTRAIN_CLI) + " predict --threads 1 --checkpoint " +
@@ -195,16 +198,17 @@ TEST_CASE("predict reads a file raw (a gzip stream named .png is not inflated), 
 
 TEST_CASE("predict names a damaged stored config value instead of failing in a number parser") {
   const fs::path dir = scratch_dir("predict_config_value");
-  REQUIRE(run_cli(std::string("train ") + kTinyRun + " --steps 1 --threads 1 --output-dir " + dir.string()).code == 0);
-  dnntrain::test::rewrite_checkpoint((dir / "checkpoint.safetensors").string(), (dir / "bad.safetensors").string(),
-                                     [](dnntrain::test::Metadata& m) {
+  REQUIRE(run_cli(std::string("train ") + kTinyRun + " --steps 1 --threads 1 --output-dir " + dir.string())
+              .code == 0);
+  dnntrain::test::rewrite_checkpoint((dir / "checkpoint.safetensors").string(),
+                                     (dir / "bad.safetensors").string(), [](dnntrain::test::Metadata& m) {
                                        std::string& c = m["dnntrain.config"];
                                        for (size_t at; (at = c.find("image-size=8")) != std::string::npos;)
                                          c.replace(at, 12, "image-size=abc");
                                      });
   dt::write_png(dir / "ok.png", 8, 8, dt::kPngRgb, dt::flat(8, 8, {1, 2, 3}));
-  const CliResult r = run_cli("predict --checkpoint " + (dir / "bad.safetensors").string() + " " +
-                              (dir / "ok.png").string());
+  const CliResult r =
+      run_cli("predict --checkpoint " + (dir / "bad.safetensors").string() + " " + (dir / "ok.png").string());
   INFO(r.err);
   CHECK(r.code == 1);
   CHECK(contains(r.err, "image-size=abc"));
@@ -225,8 +229,10 @@ TEST_CASE("eval numbers an image folder's classes as the checkpoint does, also w
       fs::copy(dir / "images" / "val" / name, dir / root / "val" / name, fs::copy_options::recursive);
     }
   fs::copy(dir / "images" / "train", dir / "with_train" / "train", fs::copy_options::recursive);
-  const std::string eval = "eval --dataset imagefolder --model resnet20 --image-size 8 --threads 1 --workers 1 "
-                           "--checkpoint " + (dir / "run" / "checkpoint.safetensors").string() + " --data-path ";
+  const std::string eval =
+      "eval --dataset imagefolder --model resnet20 --image-size 8 --threads 1 --workers 1 "
+      "--checkpoint " +
+      (dir / "run" / "checkpoint.safetensors").string() + " --data-path ";
   const CliResult reference = run_cli(eval + (dir / "with_train").string());
   const CliResult alone = run_cli(eval + (dir / "alone").string());
   INFO(reference.out << reference.err << alone.out << alone.err);

@@ -18,7 +18,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint8_t choice = data[0];
   apps::PredictShape shape;
   // The kinds train writes: image folders (RGB), CIFAR-10 (RGB) and MNIST (grayscale).
-  shape.kind = choice & 1 ? data::DatasetKind::imagefolder
+  shape.kind = choice & 1   ? data::DatasetKind::imagefolder
                : choice & 2 ? data::DatasetKind::cifar10
                             : data::DatasetKind::mnist;
   shape.channels = shape.kind == data::DatasetKind::mnist ? 1 : 3;

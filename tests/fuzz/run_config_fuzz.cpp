@@ -19,7 +19,8 @@ constexpr const char* kSummary =
     "1,0.1,2.0,0.3,1.9,0.35,0.8,100.0,1.0,0.01\n2,0.05,1.5,0.5,1.6,0.45,0.9,100.0,1.0,0.01\n";
 
 void require_printable(const std::string& svg) {
-  for (const char c : svg) dnntrain::fuzz::require(c == '\n' || !dnntrain::engine::is_control(static_cast<unsigned char>(c)));
+  for (const char c : svg)
+    dnntrain::fuzz::require(c == '\n' || !dnntrain::engine::is_control(static_cast<unsigned char>(c)));
   size_t i = 0;
   while (i < svg.size()) {
     const size_t len = dnntrain::engine::utf8_sequence_length(svg, i);
@@ -36,7 +37,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto dir = fuzz::scratch_dir() / "run";
   const bool csv = text.rfind("csv:", 0) == 0;
   const std::string summary = csv ? text.substr(4) : kSummary;
-  fuzz::write_file(dir / "summary.csv", reinterpret_cast<const uint8_t*>(summary.data()), summary.size(), false);
+  fuzz::write_file(dir / "summary.csv", reinterpret_cast<const uint8_t*>(summary.data()), summary.size(),
+                   false);
   fuzz::write_file(dir / "config", data, csv ? 0 : size, false);
   apps::config_values(text);
   try {
