@@ -88,8 +88,8 @@ void mark_gradient_liveness(GraphState& s) {
     // The graph input's sums are planned as if by the first node.
     Planner planner(s, t.producer >= 0 ? t.producer : 0);
     std::vector<dnnl::memory::desc> mds(sources.size(), t.md);
-    auto pd = dnnl::sum::primitive_desc(t.md, std::vector<float>(sources.size(), 1.f), mds,
-                                        s.context.engine(), planner.attr());
+    auto pd = dnnl::sum::primitive_desc(s.context.engine(), t.md, std::vector<float>(sources.size(), 1.f), mds,
+                                        planner.attr());
     std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_DST, t.diff}};
     for (size_t k = 0; k < sources.size(); ++k) args[DNNL_ARG_MULTIPLE_SRC + static_cast<int>(k)] = sources[k];
     Op sum = planner.op(pd, std::move(args));
