@@ -25,31 +25,15 @@ constexpr const char* kRunColours[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd
 // counts a chart can show), alternating two lightnesses.
 std::string run_colour(size_t i) {
   if (i < std::size(kRunColours)) return kRunColours[i];
-  const double hue = std::fmod(static_cast<double>(i) * 137.50776405, 360.0) / 60.0;
-  const double value = i % 2 ? 0.55 : 0.8, chroma = value * 0.75, lowest = value - chroma;
-  const double x = chroma * (1 - std::abs(std::fmod(hue, 2.0) - 1));
-  double r = 0, g = 0, b = 0;
-  switch (static_cast<int>(hue)) {
-    case 0:
-      r = chroma, g = x;
-      break;
-    case 1:
-      r = x, g = chroma;
-      break;
-    case 2:
-      g = chroma, b = x;
-      break;
-    case 3:
-      g = x, b = chroma;
-      break;
-    case 4:
-      r = x, b = chroma;
-      break;
-    default:
-      r = chroma, b = x;
-  }
-  const auto byte = [&](double v) { return static_cast<int>(std::lround(255 * (v + lowest))); };
-  return fmt::format("#{:02x}{:02x}{:02x}", byte(r), byte(g), byte(b));
+  const double hue = std::fmod(static_cast<double>(i) * 137.50776405, 360.0) / 60.0;  // in [0, 6)
+  const double value = i % 2 ? 0.55 : 0.8, saturation = 0.75;
+  // HSV to RGB: channel n (5 red, 3 green, 1 blue) falls from `value` where the hue is far from it.
+  const auto byte = [&](double n) {
+    const double k = std::fmod(n + hue, 6.0);
+    return static_cast<int>(
+        std::lround(255 * (value - value * saturation * std::clamp(std::min(k, 4 - k), 0.0, 1.0))));
+  };
+  return fmt::format("#{:02x}{:02x}{:02x}", byte(5), byte(3), byte(1));
 }
 
 struct Series {
