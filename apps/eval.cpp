@@ -60,7 +60,7 @@ int run_eval(const std::vector<std::string>& args) {
   resolve_model_from_data(m, kind, *test_set);
   check_model_options(m);
 
-  engine::Context context(compute_threads(m.threads, *test_set));
+  engine::Context context(compute_threads(m.threads));
   layers::Model model(context, resnet_config(m));
   engine::Graph& graph = model.graph();
   graph.initialize(0);
