@@ -66,7 +66,7 @@ int run_eval(const std::vector<std::string>& args) {
   graph.initialize(0);
   engine::load_weights(checkpoint, graph.parameters(), graph.buffers());
   PipelineSource source(test_set, kind, d, m.image_size, m.batch, false, 0);
-  const engine::EvalResult r = engine::evaluate(graph, loss_readout(model), source);
+  const engine::EvalResult r = engine::evaluate(graph, model.readout(), source);
   fmt::print("{} on {} test split ({} samples): loss {:.4f} top-1 {:.2f}% top-5 {:.2f}%\n", m.model,
              d.dataset, r.samples, r.loss, 100 * r.top1, 100 * r.top5);
   if (const std::string skipped = data::skipped_images_report(*test_set); !skipped.empty())

@@ -1,4 +1,4 @@
-// Compute threads and the loss readout.
+// Compute threads.
 #include "apps/model_setup.hpp"
 
 #include <algorithm>
@@ -12,9 +12,5 @@ int compute_threads(int requested, const data::Dataset& train) {
   return train.in_memory() ? cores : std::max(1, cores - 1);
 }
 
-engine::LossReadout loss_readout(layers::Model& model) {
-  layers::SoftmaxCrossEntropy& loss = model.loss();
-  return {[&loss] { return loss.loss(); }, [&loss] { return loss.log_probs(); }, loss.classes()};
-}
 
 }  // namespace dnntrain::apps

@@ -163,7 +163,7 @@ int run_predict(const std::vector<std::string>& args) {
   engine::Graph& graph = model.graph();
   graph.initialize(0);
   engine::load_weights(checkpoint, graph.parameters(), graph.buffers());
-  const engine::LossReadout readout = loss_readout(model);
+  const engine::LossReadout readout = model.readout();
   std::vector<float> input(static_cast<size_t>(transform.output_elements()));  // [1, C, H, W]
   const int32_t label = 0;
   data::SampleTransform::Scratch scratch;
