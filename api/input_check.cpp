@@ -44,16 +44,17 @@ void check_finite_input(std::span<const float> images, int channels, int image_s
     const size_t image = i / (plane * static_cast<size_t>(channels));
     const size_t channel = i / plane % static_cast<size_t>(channels), y = i % plane / image_size,
                  x = i % static_cast<size_t>(image_size);
-    throw Error(fmt::format("{}: image {} holds {} at channel {}, y {}, x {} (value {} of the input); the "
-                            "input must be finite (the check is the check_finite_input option)",
-                            call, image, images[i], channel, y, x, i));
+    throw Error(
+        fmt::format("{}: image {} holds {} at channel {}, y {}, x {} (value {} of the input); the "
+                    "input must be finite (the check is the check_finite_input option)",
+                    call, image, images[i], channel, y, x, i));
   }
 }
 
 void check_label_count(std::span<const int32_t> labels, int images, const char* call) {
-  DNNTRAIN_CHECK(labels.size() == static_cast<size_t>(images),
-                 fmt::format("{}: {} labels for {} images; pass one label per image", call, labels.size(),
-                             images));
+  DNNTRAIN_CHECK(
+      labels.size() == static_cast<size_t>(images),
+      fmt::format("{}: {} labels for {} images; pass one label per image", call, labels.size(), images));
 }
 
 }  // namespace dnntrain::api

@@ -7,8 +7,10 @@
 
 namespace dnntrain::api {
 
-PlanCache::PlanCache(layers::ResNetConfig config, int max_plans) : config_(std::move(config)), max_plans_(max_plans) {
-  DNNTRAIN_CHECK(max_plans >= 1, fmt::format("PredictorOptions::max_plans must be at least 1, got {}", max_plans));
+PlanCache::PlanCache(layers::ResNetConfig config, int max_plans)
+    : config_(std::move(config)), max_plans_(max_plans) {
+  DNNTRAIN_CHECK(max_plans >= 1,
+                 fmt::format("PredictorOptions::max_plans must be at least 1, got {}", max_plans));
 }
 
 layers::Model& PlanCache::get(engine::Context& context, int batch, const Weights& weights) {

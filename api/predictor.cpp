@@ -1,11 +1,10 @@
 // dnntrain::Predictor: eval-mode forwards on plans made per batch size, logits read from the
 // model's last linear layer and log-probabilities from its loss layer, which needs no labels there.
-#include <dnntrain/predictor.hpp>
-
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cstring>
+#include <dnntrain/predictor.hpp>
 
 #include "api/input_check.hpp"
 #include "api/predictor_state.hpp"
@@ -17,7 +16,10 @@
 namespace dnntrain {
 
 Predictor::State::State(const ModelSpec& s, const PredictorOptions& o)
-    : spec(s), options(o), shape{s.in_channels, s.image_size}, context(o.threads),
+    : spec(s),
+      options(o),
+      shape{s.in_channels, s.image_size},
+      context(o.threads),
       plans(api::resnet_config(s, 1), o.max_plans) {
   DNNTRAIN_CHECK(o.eval_batch >= 1,
                  fmt::format("PredictorOptions::eval_batch must be at least 1, got {}", o.eval_batch));
@@ -46,7 +48,8 @@ Predictions Predictor::predict(std::span<const float> images) {
   DNNTRAIN_CHECK(state_, "predict() on a moved-from Predictor");
   State& s = *state_;
   const int n = api::count_images(images, s.shape.image_elements(), "predict");
-  if (s.options.check_finite_input) api::check_finite_input(images, s.shape.channels, s.shape.image_size, "predict");
+  if (s.options.check_finite_input)
+    api::check_finite_input(images, s.shape.channels, s.shape.image_size, "predict");
   layers::Model& model = s.plans.get(s.context, n, s.weights);
   model.graph().forward(engine::Mode::eval, images.data(), nullptr);
   Predictions p;
@@ -61,7 +64,8 @@ Predictions Predictor::predict(std::span<const float> images) {
 
 Evaluation Predictor::evaluate(std::span<const float> images, std::span<const int32_t> labels) {
   DNNTRAIN_CHECK(state_, "evaluate() on a moved-from Predictor");
-  return evaluate(api::span_reader(images, labels, state_->shape.image_elements(), state_->options.eval_batch));
+  return evaluate(
+      api::span_reader(images, labels, state_->shape.image_elements(), state_->options.eval_batch));
 }
 
 Evaluation Predictor::evaluate(const BatchReader& read) {

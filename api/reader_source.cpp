@@ -12,7 +12,11 @@ namespace dnntrain::api {
 
 ReaderSource::ReaderSource(const BatchReader& read, LabelledBatch first, int capacity, InputShape shape,
                            bool check_finite)
-    : read_(read), pending_(first), has_pending_(true), capacity_(capacity), shape_(shape),
+    : read_(read),
+      pending_(first),
+      has_pending_(true),
+      capacity_(capacity),
+      shape_(shape),
       check_finite_(check_finite) {}
 
 void ReaderSource::start_epoch(int64_t epoch, int64_t first_batch) {

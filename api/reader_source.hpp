@@ -17,7 +17,8 @@ class ReaderSource final : public engine::BatchSource {
  public:
   // `first` was already read from `read` (its size chose the plan); batches may hold up to
   // `capacity` images.
-  ReaderSource(const BatchReader& read, LabelledBatch first, int capacity, InputShape shape, bool check_finite);
+  ReaderSource(const BatchReader& read, LabelledBatch first, int capacity, InputShape shape,
+               bool check_finite);
   void start_epoch(int64_t epoch, int64_t first_batch) override;
   bool next(engine::BatchRef& batch) override;
   int64_t batches_per_epoch() const override { return 0; }  // unknown: the reader ends the epoch

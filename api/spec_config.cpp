@@ -15,8 +15,8 @@ layers::ResNetConfig resnet_config(const ModelSpec& spec, int batch, float label
                  fmt::format("ModelSpec::model: unknown model '{}'; choose one of {}", spec.model,
                              engine::name_list(layers::resnet_models())));
   const auto stem = engine::find_named(layers::kStemNames, spec.stem);
-  DNNTRAIN_CHECK(stem, fmt::format("ModelSpec::stem must be {}, got '{}'", engine::name_list(layers::kStemNames),
-                                   spec.stem));
+  DNNTRAIN_CHECK(stem, fmt::format("ModelSpec::stem must be {}, got '{}'",
+                                   engine::name_list(layers::kStemNames), spec.stem));
   const auto precision = engine::find_named(engine::kPrecisionNames, spec.precision);
   DNNTRAIN_CHECK(precision, fmt::format("ModelSpec::precision must be {}, got '{}'",
                                         engine::name_list(engine::kPrecisionNames), spec.precision));

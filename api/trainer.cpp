@@ -1,10 +1,9 @@
 // dnntrain::Trainer: one ResNet planned for training at a fixed batch, its optimizer, and a record
 // of the last call, so that a call out of order is an error naming it instead of silent garbage.
-#include <dnntrain/trainer.hpp>
-
 #include <fmt/format.h>
 
 #include <cmath>
+#include <dnntrain/trainer.hpp>
 
 #include "api/input_check.hpp"
 #include "api/predictor_state.hpp"
@@ -34,9 +33,13 @@ engine::OptimizerOptions optimizer_options(const TrainerOptions& o) {
 
 struct Trainer::State {
   State(const ModelSpec& s, const TrainerOptions& o)
-      : spec(s), options(o), shape{s.in_channels, s.image_size}, context(o.threads),
+      : spec(s),
+        options(o),
+        shape{s.in_channels, s.image_size},
+        context(o.threads),
         model(context, api::resnet_config(s, o.batch, o.label_smoothing)),
-        optimizer(model.graph().parameters(), optimizer_options(o)), lr(o.lr) {}
+        optimizer(model.graph().parameters(), optimizer_options(o)),
+        lr(o.lr) {}
   ModelSpec spec;
   TrainerOptions options;
   api::InputShape shape;
@@ -63,7 +66,7 @@ Trainer::Trainer(Trainer&&) noexcept = default;
 Trainer& Trainer::operator=(Trainer&&) noexcept = default;
 
 // Every public call starts here: a moved-from trainer has no state.
-#define DNNTRAIN_STATE(call)                                                   \
+#define DNNTRAIN_STATE(call)                                                            \
   DNNTRAIN_CHECK(state_, call " on a moved-from Trainer; use the one it was moved to"); \
   State& s = *state_
 
@@ -91,20 +94,22 @@ void Trainer::resume(const std::string& path) {
 double Trainer::forward(std::span<const float> images, std::span<const int32_t> labels) {
   DNNTRAIN_STATE("forward()");
   s.require_weights("forward()");
+  s.phase = Phase::ready;  // a forward that throws leaves no gradients to use
   const int n = api::count_images(images, s.shape.image_elements(), "forward");
   DNNTRAIN_CHECK(n == s.options.batch,
                  fmt::format("forward: {} images for a trainer planned for batches of {} "
                              "(TrainerOptions::batch); pass exactly that many",
                              n, s.options.batch));
   api::check_label_count(labels, n, "forward");
-  if (s.options.check_finite_input) api::check_finite_input(images, s.shape.channels, s.shape.image_size, "forward");
-  s.phase = Phase::ready;  // a forward that throws leaves no gradients to use
+  if (s.options.check_finite_input)
+    api::check_finite_input(images, s.shape.channels, s.shape.image_size, "forward");
   s.graph().forward(engine::Mode::train, images.data(), labels.data());
   const double loss = s.model.loss().loss();
-  DNNTRAIN_CHECK(std::isfinite(loss),
-                 fmt::format("forward: the loss is {} after {} steps (finite images); lower the learning rate "
-                             "({}) or check the labels; the weights are unchanged since the last step",
-                             loss, s.optimizer.steps(), s.lr));
+  DNNTRAIN_CHECK(
+      std::isfinite(loss),
+      fmt::format("forward: the loss is {} after {} steps (finite images); lower the learning rate "
+                  "({}) or check the labels; the weights are unchanged since the last step",
+                  loss, s.optimizer.steps(), s.lr));
   s.phase = Phase::trained_forward;
   return loss;
 }
@@ -115,7 +120,8 @@ void Trainer::backward() {
   DNNTRAIN_CHECK(s.phase != Phase::eval_forward,
                  "backward() after an eval-mode forward (evaluate()): it computed no gradients; call "
                  "forward(images, labels) first");
-  DNNTRAIN_CHECK(s.phase != Phase::gradients, "backward() twice for one forward(); call step() or forward() next");
+  DNNTRAIN_CHECK(s.phase != Phase::gradients,
+                 "backward() twice for one forward(); call step() or forward() next");
   DNNTRAIN_CHECK(s.phase == Phase::trained_forward,
                  "backward() without a forward(): there is no loss to differentiate; call forward(images, "
                  "labels) first");
@@ -182,7 +188,8 @@ double Trainer::lr() const {
 
 void Trainer::set_lr(double lr) {
   DNNTRAIN_STATE("set_lr()");
-  DNNTRAIN_CHECK(std::isfinite(lr) && lr >= 0, fmt::format("set_lr: the rate must be finite and >= 0, got {}", lr));
+  DNNTRAIN_CHECK(std::isfinite(lr) && lr >= 0,
+                 fmt::format("set_lr: the rate must be finite and >= 0, got {}", lr));
   s.lr = lr;
 }
 

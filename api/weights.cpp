@@ -11,7 +11,8 @@ namespace dnntrain::api {
 
 Weights copy_weights(engine::Graph& graph) {
   Weights w;
-  for (const engine::Parameter* p : graph.parameters()) w.parameters.push_back(engine::to_plain(*p, p->weight));
+  for (const engine::Parameter* p : graph.parameters())
+    w.parameters.push_back(engine::to_plain(*p, p->weight));
   for (const engine::Buffer* b : graph.buffers()) {
     const std::span<const uint8_t> bytes = b->bytes();
     w.buffers.emplace_back(bytes.begin(), bytes.end());

@@ -22,11 +22,12 @@ struct ModelSpec {
   std::string precision = "f32";
   bool zero_init_residual = false;
   // Blocks per stage, replacing the model's own (e.g. {1, 1, 1, 1}); empty: the model's.
-  std::vector<int> stage_blocks;
+  std::vector<int> stage_blocks = {};
 
   // Floats in one image: in_channels × image_size × image_size. Inputs are NCHW f32, row-major.
   size_t image_elements() const {
-    return static_cast<size_t>(in_channels) * static_cast<size_t>(image_size) * static_cast<size_t>(image_size);
+    return static_cast<size_t>(in_channels) * static_cast<size_t>(image_size) *
+           static_cast<size_t>(image_size);
   }
 };
 

@@ -19,16 +19,16 @@ struct PredictorOptions {
   // Refuse NaN or infinite input values with a dnntrain::Error naming the first one (one pass over
   // the input; see docs/architecture.md, "The public library").
   bool check_finite_input = true;
-  int max_plans = 4;  // batch sizes kept planned; the least recently used one is dropped beyond
+  int max_plans = 4;    // batch sizes kept planned; the least recently used one is dropped beyond
   int eval_batch = 64;  // images per forward in evaluate(images, labels)
 };
 
 // Outputs for n images, row-major [n, classes].
 struct Predictions {
   int samples = 0, classes = 0;
-  std::vector<float> logits;
-  std::vector<float> log_probs;  // log-softmax of each row of logits
-  int top1(int sample) const;  // the first maximum of the row
+  std::vector<float> logits = {};
+  std::vector<float> log_probs = {};  // log-softmax of each row of logits
+  int top1(int sample) const;    // the first maximum of the row
 };
 
 class Predictor {

@@ -16,7 +16,7 @@
 namespace dnntrain {
 
 struct TrainerOptions {
-  int batch = 32;  // images per training step
+  int batch = 32;   // images per training step
   int threads = 0;  // compute threads; 0: OpenMP's default (all cores)
   // torch.optim's semantics: "sgd", "adam" or "adamw".
   std::string optimizer = "sgd";
