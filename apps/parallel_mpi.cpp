@@ -24,30 +24,30 @@ class MpiParallel final : public Parallel {
   }
   void synchronize(engine::Graph& graph, engine::Optimizer& optimizer,
                    engine::TrainingState& state) override {
-    dist::broadcast_state(world_, graph, optimizer, state);
+    distributed::broadcast_state(world_, graph, optimizer, state);
   }
   std::function<void()> average_gradients(engine::Graph& graph, engine::Optimizer& optimizer,
                                           double bucket_mb) override {
     buckets_ =
-        std::make_unique<dist::GradientBuckets>(world_, graph, static_cast<size_t>(bucket_mb * (1 << 20)));
+        std::make_unique<distributed::GradientBuckets>(world_, graph, static_cast<size_t>(bucket_mb * (1 << 20)));
     optimizer.set_gradient_wait([this](engine::Parameter& p) { buckets_->wait_for(p); });
     return [this] { buckets_->backward_done(); };
   }
-  bool any(bool flag) override { return dist::any(world_, flag); }
-  void reduce(engine::StepStats& s) override { dist::reduce(world_, s); }
-  void reduce(engine::EpochResult& r) override { dist::reduce(world_, r); }
-  void reduce(engine::EvalResult& r) override { dist::reduce(world_, r); }
-  void average_running_statistics(engine::Graph& graph) override { dist::average_buffers(world_, graph); }
+  bool any(bool flag) override { return distributed::any(world_, flag); }
+  void reduce(engine::StepStats& s) override { distributed::reduce(world_, s); }
+  void reduce(engine::EpochResult& r) override { distributed::reduce(world_, r); }
+  void reduce(engine::EvalResult& r) override { distributed::reduce(world_, r); }
+  void average_running_statistics(engine::Graph& graph) override { distributed::average_buffers(world_, graph); }
 
  private:
-  dist::World world_;
-  std::unique_ptr<dist::GradientBuckets> buckets_;
+  distributed::World world_;
+  std::unique_ptr<distributed::GradientBuckets> buckets_;
 };
 
 }  // namespace
 
 std::unique_ptr<Parallel> make_mpi_parallel(double timeout_seconds) {
-  if (!dist::launched_by_mpi()) return nullptr;
+  if (!distributed::launched_by_mpi()) return nullptr;
   return std::make_unique<MpiParallel>(timeout_seconds);
 }
 

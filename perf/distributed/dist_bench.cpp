@@ -39,7 +39,7 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-void allreduce(dist::World& world, int argc, char** argv) {
+void allreduce(distributed::World& world, int argc, char** argv) {
   const double max_mb = std::stod(option(argc, argv, "max-mb", "64"));
   const size_t min_bytes = std::stoul(option(argc, argv, "min-bytes", "8"));
   const int min_reps = std::stoi(option(argc, argv, "reps", "20"));
@@ -75,7 +75,7 @@ struct ComputeProfile {
   std::vector<std::vector<double>> ready;  // [step][k-th gradient ready]
 };
 
-void step(dist::World& world, int argc, char** argv) {
+void step(distributed::World& world, int argc, char** argv) {
   layers::ResNetConfig config;
   config.model = option(argc, argv, "model", "resnet50");
   config.batch = std::stoi(option(argc, argv, "batch", "32"));
@@ -130,7 +130,7 @@ void step(dist::World& world, int argc, char** argv) {
   }
 
   // With gradient averaging, as train does it (the buckets take over the gradient-ready callback).
-  dist::GradientBuckets buckets(world, graph, static_cast<size_t>(bucket_mb * (1 << 20)));
+  distributed::GradientBuckets buckets(world, graph, static_cast<size_t>(bucket_mb * (1 << 20)));
   optimizer.set_gradient_wait([&](engine::Parameter& p) { buckets.wait_for(p); });
   std::vector<double> step_s, exposed_s, alone_s;
   for (int s = 0; s <= steps; ++s) {
@@ -202,7 +202,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
-    dist::World world;
+    distributed::World world;
     if (mode == "allreduce")
       allreduce(world, argc, argv);
     else
