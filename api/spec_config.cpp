@@ -20,6 +20,9 @@ layers::ResNetConfig resnet_config(const ModelSpec& spec, int batch, float label
   const auto precision = engine::find_named(engine::kPrecisionNames, spec.precision);
   DNNTRAIN_CHECK(precision, fmt::format("ModelSpec::precision must be {}, got '{}'",
                                         engine::name_list(engine::kPrecisionNames), spec.precision));
+  const auto algorithm = engine::find_named(layers::kConvAlgorithmNames, spec.conv_algorithm);
+  DNNTRAIN_CHECK(algorithm, fmt::format("ModelSpec::conv_algorithm must be {}, got '{}'",
+                                        engine::name_list(layers::kConvAlgorithmNames), spec.conv_algorithm));
   layers::ResNetConfig c;
   c.model = spec.model;
   c.classes = spec.classes;
@@ -31,6 +34,7 @@ layers::ResNetConfig resnet_config(const ModelSpec& spec, int batch, float label
   c.label_smoothing = label_smoothing;
   c.stage_blocks = spec.stage_blocks;
   c.precision = engine::resolve(*precision);
+  c.conv_algorithm = *algorithm;
   const int min_size = layers::min_image_size(c);
   DNNTRAIN_CHECK(spec.image_size >= min_size,
                  fmt::format("ModelSpec::image_size must be at least {} for {} with the {} stem, got {}",

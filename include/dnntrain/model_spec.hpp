@@ -20,6 +20,8 @@ struct ModelSpec {
   // "f32", "bf16" (mixed precision: bf16 activations, f32 master weights) or "auto" (bf16 where
   // the CPU runs it natively).
   std::string precision = "f32";
+  // Convolution kernels: "auto" (oneDNN's choice, direct on CPUs), "direct" or "winograd".
+  std::string conv_algorithm = "auto";
   bool zero_init_residual = false;
   // Blocks per stage, replacing the model's own (e.g. {1, 1, 1, 1}); empty: the model's.
   std::vector<int> stage_blocks = {};

@@ -28,7 +28,7 @@ struct Predictions {
   int samples = 0, classes = 0;
   std::vector<float> logits = {};
   std::vector<float> log_probs = {};  // log-softmax of each row of logits
-  int top1(int sample) const;    // the first maximum of the row
+  int top1(int sample) const;         // the first maximum of the row
 };
 
 class Predictor {

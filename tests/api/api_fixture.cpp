@@ -3,6 +3,7 @@
 
 #include <random>
 
+#include "api/spec_config.hpp"
 #include "engine/checkpoint/checkpoint.hpp"
 #include "engine/context.hpp"
 #include "layers/resnet.hpp"
@@ -32,13 +33,7 @@ std::vector<float> engine_eval_logits(const ModelSpec& spec, const std::string& 
                                       const std::vector<float>& images) {
   const int n = static_cast<int>(images.size() / spec.image_elements());
   engine::Context context;
-  layers::ResNetConfig config;
-  config.model = spec.model;
-  config.classes = spec.classes;
-  config.in_channels = spec.in_channels;
-  config.image_size = spec.image_size;
-  config.batch = n;
-  layers::Model model(context, config);
+  layers::Model model(context, api::resnet_config(spec, n));
   model.graph().initialize(0);
   engine::load_weights(path, model.graph().parameters(), model.graph().buffers());
   const std::vector<int32_t> labels(static_cast<size_t>(n), 0);
