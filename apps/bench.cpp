@@ -137,7 +137,7 @@ int run_bench(const std::vector<std::string>& args) {
   }
   const double train_s = median(train), infer_s = median(infer);
   BenchReport report{model.config(), context.threads(), train_s, infer_s, median(update), graph.memory_report(),
-                     peak_rss_bytes(), layers, measure_peak_flops(context.threads())};
+                     peak_rss_bytes(), layers, measure_peak_flops(context.threads()), engine::runtime_info()};
   std::string out = o.json ? bench_json(report) : bench_text(report);
   if (const auto wait = measure_data_wait(data, model, optimizer, o.warmup, o.steps))
     out = o.json ? add_data_wait_json(out, *wait) : out + data_wait_text(*wait);

@@ -59,6 +59,7 @@ std::string bench_text(const BenchReport& r) {
   std::string out = fmt::format("{} batch {} input {}x{}x{} classes {} threads {} precision {}\n", c.model,
                                 c.batch, c.in_channels, c.image_size, c.image_size, c.classes, r.threads,
                                 engine::precision_name(c.precision));
+  out += describe(r.runtime) + "\n";
   out += fmt::format(
       "train  {:9.2f} images/s  ({:.1f} ms/step: forward + backward + optimizer update, {:.1f} ms of it)\n",
                      c.batch / r.train_step_seconds, 1e3 * r.train_step_seconds, 1e3 * r.update_seconds);
@@ -142,11 +143,11 @@ std::string bench_json(const BenchReport& r) {
       share(s.backward_gflops), s.train_gflops, share(s.train_gflops));
   return fmt::format(
       "{{\"model\":\"{}\",\"precision\":\"{}\",\"batch\":{},\"image_size\":{},\"in_channels\":{},"
-      "\"classes\":{},\"threads\":{},"
+      "\"classes\":{},\"threads\":{},\"onednn\":{{\"version\":\"{}\",\"runtime\":\"{}\",\"isa\":\"{}\"}},"
       "\"train_images_per_sec\":{:.4f},\"infer_images_per_sec\":{:.4f},\"train_step_ms\":{:.3f},"
       "\"infer_step_ms\":{:.3f},\"update_ms\":{:.3f},\"planned_bytes\":{},\"peak_rss_bytes\":{},{},\"layers\":[{}]}}\n",
       c.model, engine::precision_name(c.precision), c.batch, c.image_size, c.in_channels, c.classes, r.threads,
-      c.batch / r.train_step_seconds,
+      r.runtime.onednn_version, r.runtime.threading, r.runtime.isa, c.batch / r.train_step_seconds,
       c.batch / r.infer_step_seconds, 1e3 * r.train_step_seconds, 1e3 * r.infer_step_seconds,
       1e3 * r.update_seconds, r.memory.total(), r.peak_rss_bytes, roof, layers);
 }

@@ -8,6 +8,7 @@
 
 #include "apps/peak_flops.hpp"
 #include "engine/graph.hpp"
+#include "engine/runtime_info.hpp"
 #include "layers/resnet.hpp"
 
 namespace dnntrain::apps {
@@ -21,6 +22,7 @@ struct BenchReport {
   size_t peak_rss_bytes = 0;
   std::vector<engine::LayerTime> layers;  // empty when not profiled
   PeakFlops peak;                         // f32_gflops 0: not measured
+  engine::RuntimeInfo runtime;            // oneDNN version, threading runtime, dispatched ISA
 };
 
 std::string bench_text(const BenchReport& r);

@@ -43,7 +43,7 @@ void add_model_options(po::options_description& desc, ModelOptions& o) {
       "imagenet (7x7/2 conv + max pool) or cifar (3x3/1 conv); ImageNet ResNets only")(
       "conv-algorithm", po::value(&o.conv_algorithm)->default_value(o.conv_algorithm),
       "auto (direct: the most exact), direct, or winograd (3x3 stride-1 layers where oneDNN has "
-      "it: faster, but ~3x the rounding error of direct)")(
+      "it for training, which oneDNN 3 on x86 does not: there it falls back to direct)")(
       "precision", po::value(&o.precision)->default_value(o.precision),
       "f32, bf16 (bf16 activations, gradients and weight copies; f32 master weights, optimizer state, "
       "classifier and loss), or auto (bf16 where the CPU has native bf16 instructions)")(

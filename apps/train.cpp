@@ -20,6 +20,7 @@
 #include "engine/checkpoint/checkpoint.hpp"
 #include "engine/error.hpp"
 #include "engine/evaluate.hpp"
+#include "engine/runtime_info.hpp"
 
 namespace dnntrain::apps {
 
@@ -123,6 +124,7 @@ int run_train(const std::vector<std::string>& args) {
       o.model.model, o.data.dataset, train_set->size(), test_set->size(), o.model.in_channels, image_size,
       image_size, o.model.classes, batch, steps_per_epoch, context.threads());
   fmt::print("{}; {}; output in {}\n", optimizer.describe(), schedule.describe(), o.output_dir);
+  fmt::print("{}\n", describe(engine::runtime_info()));
   if (world > 1)
     fmt::print("data-parallel: {} ranks x batch {} = global batch {}; BN statistics per rank{}\n", world,
                batch, global_batch, o.dist_bn == "reduce" ? ", running statistics averaged each epoch" : "");

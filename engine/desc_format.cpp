@@ -10,28 +10,27 @@
 namespace dnntrain::engine {
 
 std::string layout_of(const dnnl::memory::desc& md) {
-  const dnnl_memory_desc_t& c = md.data;
-  if (c.format_kind != dnnl_blocked) return "any";
-  const int nd = c.ndims;
-  const auto& blk = c.format_desc.blocking;
+  if (md.get_format_kind() != dnnl::memory::format_kind::blocked) return "any";
+  const int nd = md.get_ndims();
+  const dnnl::memory::dims strides = md.get_strides(), inner_blks = md.get_inner_blks(),
+                           inner_idxs = md.get_inner_idxs();
   std::vector<bool> blocked(nd, false);
-  for (int i = 0; i < blk.inner_nblks; ++i) blocked[blk.inner_idxs[i]] = true;
+  for (auto i : inner_idxs) blocked[i] = true;
   std::vector<int> order(nd);
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](int a, int b) { return blk.strides[a] > blk.strides[b]; });
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return strides[a] > strides[b]; });
   std::string tag;
   for (int d : order) tag += static_cast<char>((blocked[d] ? 'A' : 'a') + d);
-  for (int i = 0; i < blk.inner_nblks; ++i)
-    tag += fmt::format("{}{}", blk.inner_blks[i], static_cast<char>('a' + blk.inner_idxs[i]));
+  for (size_t i = 0; i < inner_blks.size(); ++i)
+    tag += fmt::format("{}{}", inner_blks[i], static_cast<char>('a' + inner_idxs[i]));
   return tag;
 }
 
 std::string describe(const dnnl::memory::desc& md) {
   std::string dims;
-  for (auto d : md.dims()) dims += (dims.empty() ? "" : "x") + std::to_string(d);
+  for (auto d : md.get_dims()) dims += (dims.empty() ? "" : "x") + std::to_string(d);
   const char* type = "?";
-  switch (md.data_type()) {
+  switch (md.get_data_type()) {
     case dnnl::memory::data_type::f32: type = "f32"; break;
     case dnnl::memory::data_type::bf16: type = "bf16"; break;
     case dnnl::memory::data_type::s32: type = "s32"; break;

@@ -121,7 +121,7 @@ void Graph::forward(Mode mode, const float* images, const int32_t* labels) {
       t.forward_flops = s.nodes[n].layer->forward_flops();
       t.backward_flops = s.nodes[n].layer->backward_flops();
       const int out = s.nodes[n].output;
-      t.bf16 = out >= 0 && s.tensors[out].md.data_type() == dnnl::memory::data_type::bf16;
+      t.bf16 = out >= 0 && s.tensors[out].md.get_data_type() == dnnl::memory::data_type::bf16;
     }
   }
   step.stream.wait();
@@ -174,7 +174,7 @@ const dnnl::memory& Graph::value(TensorId t) const { return state_->tensors.at(t
 
 const dnnl::memory& Graph::diff(TensorId t) const { return state_->tensors.at(t.index).diff; }
 
-dnnl::memory::dims Graph::input_dims() const { return state_->tensors.at(0).md.dims(); }
+dnnl::memory::dims Graph::input_dims() const { return state_->tensors.at(0).md.get_dims(); }
 
 int Graph::batch() const { return static_cast<int>(input_dims()[0]); }
 

@@ -84,21 +84,17 @@ void mark_gradient_liveness(GraphState& s) {
       sources.push_back(consumer.diff_slots[slot]);
     }
     if (sources.size() < 2) continue;
-    // In place: the first consumer's slot is the tensor's gradient and the sum's destination.
-    // The graph input's sums are planned as if by the first node.
+    // In place: the first consumer's slot is the tensor's gradient, and each other slot is added
+    // into it in consumer order by a binary add (oneDNN 3.2's `sum` of two tensors, simple:any,
+    // took twice as long). The graph input's sums are planned as if by the first node.
     Planner planner(s, t.producer >= 0 ? t.producer : 0);
-    std::vector<dnnl::memory::desc> mds(sources.size(), t.md);
-    auto pd = dnnl::sum::primitive_desc(t.md, std::vector<float>(sources.size(), 1.f), mds,
-                                        s.context.engine(), planner.attr());
-    std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_DST, t.diff}};
-    for (size_t k = 0; k < sources.size(); ++k) args[DNNL_ARG_MULTIPLE_SRC + static_cast<int>(k)] = sources[k];
-    Op sum = planner.op(pd, std::move(args));
-    if (t.producer >= 0) {
-      s.nodes[t.producer].sums_before_backward.push_back(std::move(sum));
+    const auto pd =
+        dnnl::binary::primitive_desc(s.context.engine(), dnnl::algorithm::binary_add, t.md, t.md, t.md, planner.attr());
+    std::vector<Op>& sums = t.producer >= 0 ? s.nodes[t.producer].sums_before_backward : s.input_sums;
+    for (size_t k = 1; k < sources.size(); ++k)
+      sums.push_back(planner.op(pd, {{DNNL_ARG_SRC_0, t.diff}, {DNNL_ARG_SRC_1, sources[k]}, {DNNL_ARG_DST, t.diff}}));
+    if (t.producer >= 0)
       s.nodes[t.producer].notes.push_back(fmt::format("gradient sum of {} consumers", sources.size()));
-    } else {
-      s.input_sums.push_back(std::move(sum));
-    }
   }
 }
 

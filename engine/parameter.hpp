@@ -77,7 +77,7 @@ struct Buffer {
   std::span<uint8_t> bytes() const;
   void reset() const;  // f32: every element = initial; i64: 0
   // The memory desc of a buffer: f32 `x` of `shape`, or 8 bytes (u8) for an i64 scalar, which
-  // oneDNN 2.6 has no data type for.
+  // oneDNN has no data type for (it has s32, not s64).
   static dnnl::memory::desc desc(Type type, const std::vector<int64_t>& shape);
 };
 

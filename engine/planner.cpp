@@ -19,7 +19,7 @@ std::string layer_name(const GraphState& s, int node) {
 
 const dnnl::engine& Planner::engine() const { return state_.context.engine(); }
 
-int Planner::batch() const { return static_cast<int>(state_.tensors[0].md.dims()[0]); }
+int Planner::batch() const { return static_cast<int>(state_.tensors[0].md.get_dims()[0]); }
 
 bool Planner::inference() const { return state_.options.inference; }
 
@@ -59,12 +59,6 @@ const dnnl::memory& Planner::output(const dnnl::memory::desc& md) {
 
 bool Planner::can_output_in_place(int i) const {
   const TensorState& source = state_.tensors[state_.nodes[node_].inputs.at(i)];
-  // oneDNN 2.6.3's binary add computed dst = src0 when run in place on a padded blocked layout
-  // (5 channels in nChw16c; measured in tests/layers/relu_add_test.cpp), so padded tensors are
-  // never overwritten in place.
-  const dnnl_memory_desc_t& md = source.md.data;
-  for (int d = 0; d < md.ndims; ++d)
-    if (md.padded_dims[d] != md.dims[d]) return false;
   return source.producer >= 0 && source.consumers.size() == 1 && !source.producer_reads_output;
 }
 

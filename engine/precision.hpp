@@ -24,7 +24,7 @@ std::string_view precision_name(Precision p);
 dnnl::memory::data_type activation_type(Precision p);
 
 // The same desc in another data type: dimensions, layout and padding unchanged.
-dnnl::memory::desc with_data_type(dnnl::memory::desc md, dnnl::memory::data_type type);
+dnnl::memory::desc with_data_type(const dnnl::memory::desc& md, dnnl::memory::data_type type);
 
 // Whether oneDNN's effective ISA on this CPU includes `isa` (its ISA values are feature masks).
 bool cpu_has_isa(dnnl::cpu_isa isa);

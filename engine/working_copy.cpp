@@ -57,8 +57,8 @@ bool compress(const std::vector<int32_t>& offsets, int64_t period, WorkingCopy& 
 WorkingCopy make_working_copy(const dnnl::memory::desc& weight_md, dnnl::memory bf16, const dnnl::engine& engine) {
   using dt = dnnl::memory::data_type;
   const dnnl::memory::desc& copy_md = bf16.get_desc();
-  DNNTRAIN_CHECK(weight_md.data_type() == dt::f32 && copy_md.data_type() == dt::bf16 &&
-                     weight_md.dims() == copy_md.dims(),
+  DNNTRAIN_CHECK(weight_md.get_data_type() == dt::f32 && copy_md.get_data_type() == dt::bf16 &&
+                     weight_md.get_dims() == copy_md.get_dims(),
                  "a working copy is a bf16 tensor of its f32 weight's dimensions");
   WorkingCopy copy{std::move(bf16)};
   if (with_data_type(copy_md, dt::f32) == weight_md) return copy;  // same offsets: no map

@@ -11,16 +11,15 @@ namespace dnntrain::layers {
 void Add::plan(engine::Planner& p) {
   DNNTRAIN_CHECK(p.num_inputs() == 2, fmt::format("add {}: needs two inputs", name()));
   const dnnl::memory::desc& md = p.input_desc(0);
-  DNNTRAIN_CHECK(md.dims() == p.input_desc(1).dims(),
+  DNNTRAIN_CHECK(md.get_dims() == p.input_desc(1).get_dims(),
                  fmt::format("add {}: the two summands differ in shape", name()));
   dnnl::primitive_attr attr = p.attr();
   if (relu_) {
     dnnl::post_ops ops;
-    ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+    ops.append_eltwise(dnnl::algorithm::eltwise_relu, 0.f, 0.f);
     attr.set_post_ops(ops);
   }
-  auto fwd_pd = dnnl::binary::primitive_desc(
-      dnnl::binary::desc(dnnl::algorithm::binary_add, md, p.input_desc(1), md), attr, p.engine());
+  auto fwd_pd = dnnl::binary::primitive_desc(p.engine(), dnnl::algorithm::binary_add, md, p.input_desc(1), md, attr);
   const dnnl::memory dst = p.can_output_in_place(0) ? p.output_in_place(0) : p.output(md);
   if (relu_) p.backward_reads_output();
   p.backward_ignores_inputs();
@@ -34,10 +33,9 @@ void Add::plan(engine::Planner& p) {
   const dnnl::memory& diff_src = p.diff_input(first);
   if (relu_) {
     const auto alg = dnnl::algorithm::eltwise_relu_use_dst_for_bwd;
-    auto hint = dnnl::eltwise_forward::primitive_desc(
-        dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_training, alg, md, 0.f), p.attr(), p.engine());
-    auto bwd_pd = dnnl::eltwise_backward::primitive_desc(dnnl::eltwise_backward::desc(alg, md, md, 0.f), p.attr(),
-                                                         p.engine(), hint);
+    auto hint = dnnl::eltwise_forward::primitive_desc(p.engine(), dnnl::prop_kind::forward_training, alg, md, md,
+                                                      0.f, 0.f, p.attr());
+    auto bwd_pd = dnnl::eltwise_backward::primitive_desc(p.engine(), alg, md, md, md, 0.f, 0.f, hint, p.attr());
     backward_ = p.op(bwd_pd, {{DNNL_ARG_DST, dst}, {DNNL_ARG_DIFF_DST, p.diff_output()},
                               {DNNL_ARG_DIFF_SRC, diff_src}});
   } else {

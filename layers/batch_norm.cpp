@@ -41,12 +41,12 @@ BatchNorm::BatchNorm(std::string name, BatchNormOptions options) : Layer(std::mo
 
 void BatchNorm::plan(engine::Planner& p) {
   const memory::desc& md = p.input_desc(0);
-  const memory::dims d = md.dims();
+  const memory::dims d = md.get_dims();
   const int c = options_.channels;
   DNNTRAIN_CHECK(d.size() == 4 && d[1] == c, fmt::format("batch norm {}: expects {} channels", name(), c));
-  bf16_ = md.data_type() == memory::data_type::bf16;
+  bf16_ = md.get_data_type() == memory::data_type::bf16;
   DNNTRAIN_CHECK(
-      bf16_ || md.data_type() == memory::data_type::f32,
+      bf16_ || md.get_data_type() == memory::data_type::f32,
       fmt::format("batch norm {}: activations must be f32 or bf16, not {}; convert them before this "
                   "layer",
                   name(), engine::describe(md)));

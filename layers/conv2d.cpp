@@ -24,8 +24,10 @@ dnnl::algorithm preferred_algorithm(const Conv2dOptions& o) {
   return o.algorithm == A::winograd ? dnnl::algorithm::convolution_winograd : dnnl::algorithm::convolution_direct;
 }
 
-const char* name_of(dnnl::algorithm a) {
-  return a == dnnl::algorithm::convolution_winograd ? "winograd" : "direct";
+// The algorithm's name for the plan, with the fact that a request for another one fell back.
+std::string name_of(dnnl::algorithm chosen, dnnl::algorithm preferred) {
+  if (chosen == dnnl::algorithm::convolution_winograd) return "winograd";
+  return preferred == chosen ? "direct" : "direct (winograd unavailable)";
 }
 
 // Creates a primitive descriptor with `preferred`, or with direct when oneDNN has no
@@ -53,7 +55,7 @@ Conv2d::Conv2d(std::string name, Conv2dOptions options) : Layer(std::move(name))
 
 void Conv2d::plan(engine::Planner& p) {
   const memory::desc& src_md = p.input_desc(0);
-  const memory::dims in = src_md.dims();
+  const memory::dims in = src_md.get_dims();
   const auto& o = options_;
   DNNTRAIN_CHECK(in.size() == 4 && in[1] == o.in_channels,
                  fmt::format("conv {}: expects {} input channels, got a tensor of {} channels", name(),
@@ -71,7 +73,7 @@ void Conv2d::plan(engine::Planner& p) {
   const memory::desc no_bias;
   // bf16 inputs make a bf16 convolution: bf16 weights (working copies of f32 weights), output and
   // gradients; the weight gradient and the bias stay f32.
-  const dt type = src_md.data_type();
+  const dt type = src_md.get_data_type();
   DNNTRAIN_CHECK(type == dt::f32 || type == dt::bf16,
                  fmt::format("conv {}: takes f32 or bf16 input, not {}", name(), engine::describe(src_md)));
   const bool bf16 = type == dt::bf16;
@@ -79,11 +81,10 @@ void Conv2d::plan(engine::Planner& p) {
   dnnl::algorithm alg;
   auto fwd_pd = with_fallback(alg, preferred, [&](dnnl::algorithm a) {
     return dnnl::convolution_forward::primitive_desc(
-        dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, a, src_md, any(weights_dims, type),
-                                        o.bias ? any(bias_dims) : no_bias, any(dst_dims, type), strides, pad, pad),
-        p.attr(), p.engine());
+        p.engine(), dnnl::prop_kind::forward_training, a, src_md, any(weights_dims, type),
+        o.bias ? any(bias_dims) : no_bias, any(dst_dims, type), strides, pad, pad, p.attr());
   });
-  p.note(fmt::format("fwd {} {}", name_of(alg), fwd_pd.impl_info_str()));
+  p.note(fmt::format("fwd {} {}", name_of(alg, preferred), fwd_pd.impl_info_str()));
   const memory& dst = p.output(fwd_pd.dst_desc());
   const memory& diff_dst = p.diff_output();
 
@@ -91,17 +92,16 @@ void Conv2d::plan(engine::Planner& p) {
   // the forward's layout (`any` usually chooses it; otherwise it is forced); in bf16 it is the
   // layout backward-weights chooses, and the forward reads a working copy.
   auto bwd_w_pd_for = [&](dnnl::algorithm a, const memory::desc& dw) {
-    return dnnl::convolution_backward_weights::primitive_desc(
-        dnnl::convolution_backward_weights::desc(a, src_md, dw, o.bias ? fwd_pd.bias_desc() : no_bias,
-                                                 fwd_pd.dst_desc(), strides, pad, pad),
-        p.attr(), p.engine(), fwd_pd);
+    return dnnl::convolution_backward_weights::primitive_desc(p.engine(), a, src_md, dw,
+                                                              o.bias ? fwd_pd.bias_desc() : no_bias,
+                                                              fwd_pd.dst_desc(), strides, pad, pad, fwd_pd, p.attr());
   };
   dnnl::algorithm bwd_w_alg;
   auto bwd_w_pd = with_fallback(bwd_w_alg, alg, [&](dnnl::algorithm a) {
     auto pd = bwd_w_pd_for(a, any(weights_dims, dt::f32));
     return bf16 || pd.diff_weights_desc() == fwd_pd.weights_desc() ? pd : bwd_w_pd_for(a, fwd_pd.weights_desc());
   });
-  p.note(fmt::format("bwd_w {} {}", name_of(bwd_w_alg), bwd_w_pd.impl_info_str()));
+  p.note(fmt::format("bwd_w {} {}", name_of(bwd_w_alg, preferred), bwd_w_pd.impl_info_str()));
 
   const float fan_out = static_cast<float>(o.out_channels * o.kernel * o.kernel);
   const float fan_in = static_cast<float>(o.in_channels * o.kernel * o.kernel);
@@ -127,12 +127,10 @@ void Conv2d::plan(engine::Planner& p) {
   if (p.needs_diff_input(0)) {
     dnnl::algorithm bwd_d_alg;
     auto bwd_d_pd = with_fallback(bwd_d_alg, alg, [&](dnnl::algorithm a) {
-      return dnnl::convolution_backward_data::primitive_desc(
-          dnnl::convolution_backward_data::desc(a, src_md, any(weights_dims, type), fwd_pd.dst_desc(), strides,
-                                                pad, pad),
-          p.attr(), p.engine(), fwd_pd);
+      return dnnl::convolution_backward_data::primitive_desc(p.engine(), a, src_md, any(weights_dims, type),
+                                                             fwd_pd.dst_desc(), strides, pad, pad, fwd_pd, p.attr());
     });
-    p.note(fmt::format("bwd_d {} {}", name_of(bwd_d_alg), bwd_d_pd.impl_info_str()));
+    p.note(fmt::format("bwd_d {} {}", name_of(bwd_d_alg, preferred), bwd_d_pd.impl_info_str()));
     // bf16: a second working copy where backward-data's layout differs, written by the optimizer;
     // f32: a reorder of the weights before each backward-data.
     memory weights_for_data = forward_weights;

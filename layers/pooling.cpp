@@ -20,11 +20,11 @@ struct Pool {
 // Plans forward (with workspace for max) and, when the input needs it, backward.
 void plan_pool(engine::Planner& p, const Pool& pool, engine::Op& forward, engine::Op& backward) {
   const memory::desc& src_md = p.input_desc(0);
-  const memory::desc dst_any(pool.dst_dims, src_md.data_type(), memory::format_tag::any);
-  auto fwd_pd = dnnl::pooling_forward::primitive_desc(
-      dnnl::pooling_forward::desc(dnnl::prop_kind::forward_training, pool.algorithm, src_md, dst_any, pool.strides,
-                                  pool.kernel, pool.padding, pool.padding),
-      p.attr(), p.engine());
+  const memory::desc dst_any(pool.dst_dims, src_md.get_data_type(), memory::format_tag::any);
+  const memory::dims no_dilation(pool.kernel.size(), 0);
+  auto fwd_pd = dnnl::pooling_forward::primitive_desc(p.engine(), dnnl::prop_kind::forward_training, pool.algorithm,
+                                                      src_md, dst_any, pool.strides, pool.kernel, no_dilation,
+                                                      pool.padding, pool.padding, p.attr());
   p.note(fmt::format("fwd {}", fwd_pd.impl_info_str()));
   const memory& dst = p.output(fwd_pd.dst_desc());
   p.backward_ignores_inputs();  // max: the workspace; average: only the shapes
@@ -37,10 +37,9 @@ void plan_pool(engine::Planner& p, const Pool& pool, engine::Op& forward, engine
   }
   forward = p.op(fwd_pd, fwd_args);
   if (!p.needs_diff_input(0)) return;
-  auto bwd_pd = dnnl::pooling_backward::primitive_desc(
-      dnnl::pooling_backward::desc(pool.algorithm, src_md, fwd_pd.dst_desc(), pool.strides, pool.kernel,
-                                   pool.padding, pool.padding),
-      p.attr(), p.engine(), fwd_pd);
+  auto bwd_pd = dnnl::pooling_backward::primitive_desc(p.engine(), pool.algorithm, src_md, fwd_pd.dst_desc(),
+                                                       pool.strides, pool.kernel, no_dilation, pool.padding,
+                                                       pool.padding, fwd_pd, p.attr());
   bwd_args[DNNL_ARG_DIFF_DST] = p.diff_output();
   bwd_args[DNNL_ARG_DIFF_SRC] = p.diff_input(0);
   backward = p.op(bwd_pd, bwd_args);
@@ -56,7 +55,7 @@ MaxPool::MaxPool(std::string name, MaxPoolOptions options)
 }
 
 void MaxPool::plan(engine::Planner& p) {
-  const memory::dims in = p.input_desc(0).dims();
+  const memory::dims in = p.input_desc(0).get_dims();
   DNNTRAIN_CHECK(in[2] + 2 * padding_ >= kernel_ && in[3] + 2 * padding_ >= kernel_,
                  fmt::format("max pool {}: input {}x{} is smaller than its {}x{} window; use larger images",
                              name(), in[2], in[3], kernel_, kernel_));
@@ -70,7 +69,7 @@ void MaxPool::plan(engine::Planner& p) {
 }
 
 void GlobalAvgPool::plan(engine::Planner& p) {
-  const memory::dims in = p.input_desc(0).dims();
+  const memory::dims in = p.input_desc(0).get_dims();
   Pool pool{dnnl::algorithm::pooling_avg_exclude_padding, {in[2], in[3]}, {1, 1}, {0, 0}, {in[0], in[1], 1, 1}};
   plan_pool(p, pool, forward_, backward_);
 }

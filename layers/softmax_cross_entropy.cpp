@@ -24,7 +24,7 @@ SoftmaxCrossEntropy::SoftmaxCrossEntropy(std::string name, SoftmaxCrossEntropyOp
 
 void SoftmaxCrossEntropy::plan(engine::Planner& p) {
   const memory::desc& md = p.input_desc(0);
-  const memory::dims d = md.dims();
+  const memory::dims d = md.get_dims();
   DNNTRAIN_CHECK(d.size() == 2 && md == memory::desc(d, memory::data_type::f32, memory::format_tag::nc),
                  fmt::format("loss {}: expects (N, classes) logits in plain layout", name()));
   batch_ = static_cast<int>(d[0]);

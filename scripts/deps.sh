@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages dnntrain needs to build, test and run, only when one is missing
-# (so it is quick on a machine that has them). Run as root.
+# Installs the Debian packages dnntrain needs to build, test and run, and oneDNN 3
+# (scripts/onednn.sh), only when one is missing (so it is quick on a machine that has them).
+# Run as root.
 set -euo pipefail
 packages=(
   cmake g++ make pkg-config
-  libdnnl-dev ocl-icd-opencl-dev     # oneDNN 2.6 (its CMake config requires OpenCL headers)
+  python3-pip                        # scripts/onednn.sh fetches oneDNN 3's wheels on Debian 12
   libtbb-dev libboost-program-options-dev libfmt-dev doctest-dev
   zlib1g-dev libjpeg62-turbo-dev libpng-dev
   dataset-fashion-mnist              # the real dataset the main job trains on
@@ -23,3 +24,4 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -q
   apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
+bash "$(dirname "$0")/onednn.sh"

@@ -62,15 +62,18 @@ void bench(int n, int c, int h, int reps) {
   const bool streaming = streams_outputs(l, sizeof(T));
   const auto nothing = [](int64_t, int64_t) {};
 
-  const auto flags = dnnl::normalization_flags::use_scale_shift | dnnl::normalization_flags::fuse_norm_relu;
-  const dnnl::batch_normalization_forward::primitive_desc fpd(
-      dnnl::batch_normalization_forward::desc(dnnl::prop_kind::forward_training, md, 1e-5f, flags), eng);
-  const dnnl::batch_normalization_backward::primitive_desc bpd(
-      dnnl::batch_normalization_backward::desc(dnnl::prop_kind::backward, md, md, 1e-5f, flags), eng, fpd);
+  const auto flags = dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift |
+                     dnnl::normalization_flags::fuse_norm_relu;
+  const dnnl::batch_normalization_forward::primitive_desc fpd(eng, dnnl::prop_kind::forward_training, md, md,
+                                                              1e-5f, flags);
+  const dnnl::batch_normalization_backward::primitive_desc bpd(eng, dnnl::prop_kind::backward, md, md, md, 1e-5f,
+                                                               flags, fpd);
   memory X(md, eng, x.p), Y(md, eng, y.p), DY(md, eng, dy.p), DX(md, eng, dx.p);
-  memory ss(fpd.weights_desc(), eng), dss(bpd.diff_weights_desc(), eng), m(fpd.mean_desc(), eng),
-      v(fpd.variance_desc(), eng), ws(fpd.workspace_desc(), eng);
-  std::fill_n(static_cast<float*>(ss.get_data_handle()), 2 * c, 1.f);
+  const memory::desc channel_md({c}, memory::data_type::f32, memory::format_tag::x);
+  memory scale_mem(channel_md, eng), shift_mem(channel_md, eng), diff_scale(channel_md, eng),
+      diff_shift(channel_md, eng), m(fpd.mean_desc(), eng), v(fpd.variance_desc(), eng), ws(fpd.workspace_desc(), eng);
+  std::fill_n(static_cast<float*>(scale_mem.get_data_handle()), c, 1.f);
+  std::fill_n(static_cast<float*>(shift_mem.get_data_handle()), c, 0.f);
   dnnl::batch_normalization_forward fwd(fpd);
   dnnl::batch_normalization_backward bwd(bpd);
 
@@ -84,7 +87,8 @@ void bench(int n, int c, int h, int reps) {
     const double t2 = now_ms();
     fwd.execute(s, {{DNNL_ARG_SRC, X},
                     {DNNL_ARG_DST, Y},
-                    {DNNL_ARG_SCALE_SHIFT, ss},
+                    {DNNL_ARG_SCALE, scale_mem},
+                    {DNNL_ARG_SHIFT, shift_mem},
                     {DNNL_ARG_MEAN, m},
                     {DNNL_ARG_VARIANCE, v},
                     {DNNL_ARG_WORKSPACE, ws}});
@@ -92,12 +96,14 @@ void bench(int n, int c, int h, int reps) {
     const double t3 = now_ms();
     bwd.execute(s, {{DNNL_ARG_SRC, X},
                     {DNNL_ARG_DIFF_DST, DY},
-                    {DNNL_ARG_SCALE_SHIFT, ss},
+                    {DNNL_ARG_SCALE, scale_mem},
+                    {DNNL_ARG_SHIFT, shift_mem},
                     {DNNL_ARG_MEAN, m},
                     {DNNL_ARG_VARIANCE, v},
                     {DNNL_ARG_WORKSPACE, ws},
                     {DNNL_ARG_DIFF_SRC, DX},
-                    {DNNL_ARG_DIFF_SCALE_SHIFT, dss}});
+                    {DNNL_ARG_DIFF_SCALE, diff_scale},
+                    {DNNL_ARG_DIFF_SHIFT, diff_shift}});
     s.wait();
     const double t4 = now_ms();
     const double t[4] = {t1 - t0, t2 - t1, t3 - t2, t4 - t3};

@@ -1,5 +1,5 @@
 // The graph's contract: after plan() a training step creates no primitive and allocates no buffer
-// (oneDNN 2.6's execute() itself makes a few small bookkeeping allocations per call, which must
+// (oneDNN's execute() itself makes a few small bookkeeping allocations per call, which must
 // not grow from step to step); gradient-ready fires once per parameter, after its gradient is
 // final; padding of blocked parameters stays zero; bad configurations and unknown layer names are
 // refused by name.

@@ -17,6 +17,9 @@ using tag = dnnl::memory::format_tag;
 using dt = dnnl::memory::data_type;
 
 TEST_CASE("to_bf16 rounds to nearest even, denormals to zero, as oneDNN's reorder does") {
+  // Where oneDNN has no native bf16 (ONEDNN_MAX_CPU_ISA=AVX2), its reorder writes +0 for -0 and
+  // negative denormals; bf16 training runs only where it is native (engine/precision.hpp).
+  if (!testing::bf16_available()) return;
   const float inf = std::numeric_limits<float>::infinity();
   const std::vector<float> values = {
       0.f, -0.f, 1.f, -1.f, inf, -inf, std::numeric_limits<float>::max(), -std::numeric_limits<float>::max(),

@@ -16,7 +16,7 @@ namespace {
 
 // The same dimensions, plain and f32 (reorders convert bf16 tensors on the way).
 memory::desc plain_desc(const memory::desc& md) {
-  const memory::dims d = md.dims();
+  const memory::dims d = md.get_dims();
   static const memory::format_tag tags[] = {memory::format_tag::undef, memory::format_tag::a,
                                             memory::format_tag::ab, memory::format_tag::abc,
                                             memory::format_tag::abcd};
@@ -32,7 +32,7 @@ void round_to_bf16(reference::Tensor& t) {
 }
 
 void Relayout::plan(engine::Planner& p) {
-  const memory::desc md(p.input_desc(0).dims(), options_.type, options_.tag);
+  const memory::desc md(p.input_desc(0).get_dims(), options_.type, options_.tag);
   const memory& out = p.output(md);
   p.backward_ignores_inputs();
   forward_ = p.reorder(p.input(0), out);
@@ -46,7 +46,7 @@ void DotLoss::plan(engine::Planner& p) {
   plain_g_ = p.persistent(plain);
   to_plain_ = p.reorder(p.input(0), plain_y_);
   if (p.needs_diff_input(0)) to_diff_ = p.reorder(plain_g_, p.diff_input(0));
-  const memory::dims d = plain.dims();
+  const memory::dims d = plain.get_dims();
   output_ = reference::make_tensor(std::vector<int64_t>(d.begin(), d.end()));
 }
 
@@ -67,7 +67,7 @@ void DotLoss::forward(engine::Step& step) {
 
 reference::Tensor download(const memory& m, engine::Context& context) {
   const memory::desc plain = plain_desc(m.get_desc());
-  const memory::dims d = plain.dims();
+  const memory::dims d = plain.get_dims();
   reference::Tensor t = reference::make_tensor(std::vector<int64_t>(d.begin(), d.end()));
   memory dst(plain, context.engine(), t.data.data());
   dnnl::reorder(m, dst).execute(context.stream(), const_cast<memory&>(m), dst);
