@@ -4,6 +4,7 @@
 
 #include "dnntrain/error.hpp"
 #include "dnntrain/evaluation.hpp"
+#include "dnntrain/metadata.hpp"
 #include "dnntrain/model_spec.hpp"
 #include "dnntrain/predictor.hpp"
 #include "dnntrain/trainer.hpp"

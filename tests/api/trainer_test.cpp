@@ -82,6 +82,7 @@ TEST_CASE("save_checkpoint then resume continues bit for bit") {
   };
   for (int s = 0; s < 2; ++s) a.train_step(batch(s).first, batch(s).second);
   a.save_checkpoint(dir.file("ckpt.safetensors"));
+  CHECK(read_metadata(dir.file("ckpt.safetensors")).at("dnntrain.step") == "2");
   std::vector<double> want;
   for (int s = 2; s < 4; ++s) want.push_back(a.train_step(batch(s).first, batch(s).second));
   Trainer b(kSpec, kOptions);
