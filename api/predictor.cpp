@@ -11,7 +11,6 @@
 #include "api/spec_config.hpp"
 #include "engine/checkpoint/checkpoint.hpp"
 #include "engine/error.hpp"
-#include "engine/evaluate.hpp"
 
 namespace dnntrain {
 
@@ -33,6 +32,11 @@ Predictor::Predictor(const ModelSpec& spec, const std::string& weights_path, con
 }
 
 Predictor::Predictor(std::unique_ptr<State> state) : state_(std::move(state)) {}
+
+Predictor::State& Predictor::checked(const char* call) const {
+  DNNTRAIN_CHECK(state_, fmt::format("{} on a moved-from Predictor; use the one it was moved to", call));
+  return *state_;
+}
 Predictor::~Predictor() = default;
 Predictor::Predictor(Predictor&&) noexcept = default;
 Predictor& Predictor::operator=(Predictor&&) noexcept = default;
@@ -45,8 +49,7 @@ int Predictions::top1(int sample) const {
 }
 
 Predictions Predictor::predict(std::span<const float> images) {
-  DNNTRAIN_CHECK(state_, "predict() on a moved-from Predictor");
-  State& s = *state_;
+  State& s = checked("predict()");
   const int n = api::count_images(images, s.shape.image_elements(), "predict");
   if (s.options.check_finite_input)
     api::check_finite_input(images, s.shape.channels, s.shape.image_size, "predict");
@@ -63,31 +66,23 @@ Predictions Predictor::predict(std::span<const float> images) {
 }
 
 Evaluation Predictor::evaluate(std::span<const float> images, std::span<const int32_t> labels) {
-  DNNTRAIN_CHECK(state_, "evaluate() on a moved-from Predictor");
-  return evaluate(
-      api::span_reader(images, labels, state_->shape.image_elements(), state_->options.eval_batch));
+  const State& s = checked("evaluate()");
+  return evaluate(api::span_reader(images, labels, s.shape.image_elements(), s.options.eval_batch));
 }
 
 Evaluation Predictor::evaluate(const BatchReader& read) {
-  DNNTRAIN_CHECK(state_, "evaluate() on a moved-from Predictor");
-  State& s = *state_;
+  State& s = checked("evaluate()");
   LabelledBatch first;
   DNNTRAIN_CHECK(read(first), "evaluate: the batch reader gave no batch");
   const int n = api::count_images(first.images, s.shape.image_elements(), "evaluate");
-  layers::Model& model = s.plans.get(s.context, n, s.weights);
-  api::ReaderSource source(read, first, n, s.shape, s.options.check_finite_input);
-  engine::EvalResult r = engine::evaluate(model.graph(), model.readout(), source);
-  return {r.loss, r.top1, r.top5, r.samples, r.classes, std::move(r.confusion)};
+  return api::evaluate(s.plans.get(s.context, n, s.weights), read, first, s.shape,
+                       s.options.check_finite_input);
 }
 
-const ModelSpec& Predictor::spec() const {
-  DNNTRAIN_CHECK(state_, "spec() on a moved-from Predictor");
-  return state_->spec;
-}
+const ModelSpec& Predictor::spec() const { return checked("spec()").spec; }
 
 std::vector<int> Predictor::planned_batch_sizes() const {
-  DNNTRAIN_CHECK(state_, "planned_batch_sizes() on a moved-from Predictor");
-  return state_->plans.batch_sizes();
+  return checked("planned_batch_sizes()").plans.batch_sizes();
 }
 
 }  // namespace dnntrain

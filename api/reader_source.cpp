@@ -7,6 +7,7 @@
 
 #include "api/input_check.hpp"
 #include "engine/error.hpp"
+#include "engine/evaluate.hpp"
 
 namespace dnntrain::api {
 
@@ -40,6 +41,13 @@ bool ReaderSource::next(engine::BatchRef& batch) {
   if (check_finite_) check_finite_input(b.images, shape_.channels, shape_.image_size, call);
   batch = {b.images.data(), b.labels.data(), n};
   return true;
+}
+
+Evaluation evaluate(layers::Model& model, const BatchReader& read, LabelledBatch first, InputShape shape,
+                    bool check_finite) {
+  ReaderSource source(read, first, model.config().batch, shape, check_finite);
+  engine::EvalResult r = engine::evaluate(model.graph(), model.readout(), source);
+  return {r.loss, r.top1, r.top5, r.samples, r.classes, std::move(r.confusion)};
 }
 
 BatchReader span_reader(std::span<const float> images, std::span<const int32_t> labels, size_t image_elements,

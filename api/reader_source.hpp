@@ -5,6 +5,7 @@
 #include <dnntrain/evaluation.hpp>
 
 #include "engine/batch_source.hpp"
+#include "layers/resnet.hpp"
 
 namespace dnntrain::api {
 
@@ -31,6 +32,11 @@ class ReaderSource final : public engine::BatchSource {
   InputShape shape_;
   bool check_finite_;
 };
+
+// engine::evaluate of `model` over `first` and the rest of `read`'s batches, each checked; batches
+// may hold up to the model's planned batch.
+Evaluation evaluate(layers::Model& model, const BatchReader& read, LabelledBatch first, InputShape shape,
+                    bool check_finite);
 
 // A reader over images and labels in memory, `batch` images at a time.
 BatchReader span_reader(std::span<const float> images, std::span<const int32_t> labels, size_t image_elements,

@@ -11,7 +11,6 @@
 #include "api/spec_config.hpp"
 #include "engine/checkpoint/checkpoint.hpp"
 #include "engine/error.hpp"
-#include "engine/evaluate.hpp"
 #include "engine/optim/optimizer.hpp"
 
 namespace dnntrain {
@@ -65,19 +64,19 @@ Trainer::~Trainer() = default;
 Trainer::Trainer(Trainer&&) noexcept = default;
 Trainer& Trainer::operator=(Trainer&&) noexcept = default;
 
-// Every public call starts here: a moved-from trainer has no state.
-#define DNNTRAIN_STATE(call)                                                            \
-  DNNTRAIN_CHECK(state_, call " on a moved-from Trainer; use the one it was moved to"); \
-  State& s = *state_
+Trainer::State& Trainer::checked(const char* call) const {
+  DNNTRAIN_CHECK(state_, fmt::format("{} on a moved-from Trainer; use the one it was moved to", call));
+  return *state_;
+}
 
 void Trainer::initialize(uint64_t seed) {
-  DNNTRAIN_STATE("initialize()");
+  State& s = checked("initialize()");
   s.graph().initialize(seed);
   s.phase = Phase::ready;
 }
 
 void Trainer::load_weights(const std::string& path, const std::vector<std::string>& skip_prefixes) {
-  DNNTRAIN_STATE("load_weights()");
+  State& s = checked("load_weights()");
   DNNTRAIN_CHECK(skip_prefixes.empty() || s.phase != Phase::uninitialized,
                  "load_weights() with skipped prefixes before initialize(): the skipped tensors would keep "
                  "no values; call initialize(seed) first");
@@ -86,13 +85,13 @@ void Trainer::load_weights(const std::string& path, const std::vector<std::strin
 }
 
 void Trainer::resume(const std::string& path) {
-  DNNTRAIN_STATE("resume()");
+  State& s = checked("resume()");
   engine::resume_checkpoint(path, s.graph().parameters(), s.graph().buffers(), s.optimizer);
   s.phase = Phase::ready;
 }
 
 double Trainer::forward(std::span<const float> images, std::span<const int32_t> labels) {
-  DNNTRAIN_STATE("forward()");
+  State& s = checked("forward()");
   s.require_weights("forward()");
   s.phase = Phase::ready;  // a forward that throws leaves no gradients to use
   const int n = api::count_images(images, s.shape.image_elements(), "forward");
@@ -115,7 +114,7 @@ double Trainer::forward(std::span<const float> images, std::span<const int32_t> 
 }
 
 void Trainer::backward() {
-  DNNTRAIN_STATE("backward()");
+  State& s = checked("backward()");
   s.require_weights("backward()");
   DNNTRAIN_CHECK(s.phase != Phase::eval_forward,
                  "backward() after an eval-mode forward (evaluate()): it computed no gradients; call "
@@ -130,7 +129,7 @@ void Trainer::backward() {
 }
 
 void Trainer::step() {
-  DNNTRAIN_STATE("step()");
+  State& s = checked("step()");
   s.require_weights("step()");
   DNNTRAIN_CHECK(s.phase == Phase::gradients,
                  "step() without backward(): there are no gradients of the last forward to apply; call "
@@ -147,25 +146,23 @@ double Trainer::train_step(std::span<const float> images, std::span<const int32_
 }
 
 Evaluation Trainer::evaluate(std::span<const float> images, std::span<const int32_t> labels) {
-  DNNTRAIN_STATE("evaluate()");
+  State& s = checked("evaluate()");
   s.require_weights("evaluate()");
   const BatchReader read = api::span_reader(images, labels, s.shape.image_elements(), s.options.batch);
   LabelledBatch first;
   read(first);
-  api::ReaderSource source(read, first, s.options.batch, s.shape, s.options.check_finite_input);
   s.phase = Phase::eval_forward;
-  engine::EvalResult r = engine::evaluate(s.graph(), s.model.readout(), source);
-  return {r.loss, r.top1, r.top5, r.samples, r.classes, std::move(r.confusion)};
+  return api::evaluate(s.model, read, first, s.shape, s.options.check_finite_input);
 }
 
 void Trainer::save_weights(const std::string& path) const {
-  DNNTRAIN_STATE("save_weights()");
+  State& s = checked("save_weights()");
   s.require_weights("save_weights()");
   engine::save_weights(path, s.graph().parameters(), s.graph().buffers());
 }
 
 void Trainer::save_checkpoint(const std::string& path) const {
-  DNNTRAIN_STATE("save_checkpoint()");
+  State& s = checked("save_checkpoint()");
   s.require_weights("save_checkpoint()");
   engine::TrainingState position;
   position.step = s.optimizer.steps();
@@ -174,38 +171,26 @@ void Trainer::save_checkpoint(const std::string& path) const {
 }
 
 Predictor Trainer::predictor(const PredictorOptions& options) const {
-  DNNTRAIN_STATE("predictor()");
+  State& s = checked("predictor()");
   s.require_weights("predictor()");
   auto p = std::make_unique<Predictor::State>(s.spec, options);
   p->weights = api::copy_weights(s.graph());
   return Predictor(std::move(p));
 }
 
-double Trainer::lr() const {
-  DNNTRAIN_STATE("lr()");
-  return s.lr;
-}
+double Trainer::lr() const { return checked("lr()").lr; }
 
 void Trainer::set_lr(double lr) {
-  DNNTRAIN_STATE("set_lr()");
+  State& s = checked("set_lr()");
   DNNTRAIN_CHECK(std::isfinite(lr) && lr >= 0,
                  fmt::format("set_lr: the rate must be finite and >= 0, got {}", lr));
   s.lr = lr;
 }
 
-int64_t Trainer::steps() const {
-  DNNTRAIN_STATE("steps()");
-  return s.optimizer.steps();
-}
+int64_t Trainer::steps() const { return checked("steps()").optimizer.steps(); }
 
-const ModelSpec& Trainer::spec() const {
-  DNNTRAIN_STATE("spec()");
-  return s.spec;
-}
+const ModelSpec& Trainer::spec() const { return checked("spec()").spec; }
 
-const TrainerOptions& Trainer::options() const {
-  DNNTRAIN_STATE("options()");
-  return s.options;
-}
+const TrainerOptions& Trainer::options() const { return checked("options()").options; }
 
 }  // namespace dnntrain

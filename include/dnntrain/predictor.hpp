@@ -35,6 +35,7 @@ class Predictor {
  public:
   // Loads model weights and batch-norm statistics from a safetensors file (save_weights or
   // save_checkpoint of a Trainer, dnntrain train, or torch's state_dict): every key is checked.
+  // The file is loaded into a plan for batch 1, which stays among the planned sizes.
   // throws: dnntrain::Error naming the file and every missing, unexpected or mis-shaped key.
   Predictor(const ModelSpec& spec, const std::string& weights_path, const PredictorOptions& options = {});
   ~Predictor();
@@ -59,6 +60,7 @@ class Predictor {
   friend class Trainer;
   struct State;
   explicit Predictor(std::unique_ptr<State> state);
+  State& checked(const char* call) const;  // throws on a moved-from predictor
   std::unique_ptr<State> state_;
 };
 

@@ -73,6 +73,7 @@ class Trainer {
 
  private:
   struct State;
+  State& checked(const char* call) const;  // throws on a moved-from trainer
   std::unique_ptr<State> state_;
 };
 
