@@ -59,7 +59,9 @@ struct Trainer::State {
 };
 
 Trainer::Trainer(const ModelSpec& spec, const TrainerOptions& options)
-    : state_(std::make_unique<State>(spec, options)) {}
+    : state_(std::make_unique<State>(spec, options)) {
+  set_lr(options.lr);  // the same check
+}
 Trainer::~Trainer() = default;
 Trainer::Trainer(Trainer&&) noexcept = default;
 Trainer& Trainer::operator=(Trainer&&) noexcept = default;

@@ -129,6 +129,7 @@ TEST_CASE("load_weights fine-tunes: skipped keys keep initialize's values and ne
   CHECK(testing::values<float>(tuned, "conv1.weight") == testing::values<float>(file, "conv1.weight"));
   CHECK(testing::values<float>(tuned, "bn1.running_var") == testing::values<float>(file, "bn1.running_var"));
   CHECK_THROWS_WITH_AS(Trainer(kSpec, {.optimizer = "sdg"}), doctest::Contains("sdg"), Error);
+  CHECK_THROWS_WITH_AS(Trainer(kSpec, {.lr = NAN}), doctest::Contains("set_lr: the rate must be finite"), Error);
 }
 
 TEST_CASE("a Trainer moves and the moved-from one says so") {
