@@ -60,7 +60,7 @@ int run_eval(const std::vector<std::string>& args) {
   resolve_model_from_data(m, kind, *test_set);
   check_model_options(m);
 
-  Predictor predictor(model_spec(m), checkpoint, {.threads = compute_threads(m.threads, *test_set)});
+  Predictor predictor(model_spec(m), checkpoint, {.threads = compute_threads(m.threads)});
   PipelineSource source(test_set, kind, d, m.image_size, m.batch, false, 0);
   source.start_epoch(0, 0);
   const size_t image = model_spec(m).image_elements();

@@ -6,10 +6,8 @@
 
 namespace dnntrain::apps {
 
-int compute_threads(int requested, const data::Dataset& train) {
-  if (requested > 0) return requested;
-  const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  return train.in_memory() ? cores : std::max(1, cores - 1);
+int compute_threads(int requested) {
+  return requested > 0 ? requested : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
 }
 
 

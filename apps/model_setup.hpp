@@ -8,8 +8,9 @@
 
 namespace dnntrain::apps {
 
-// --threads 0: all cores for in-memory data (the pipeline works between steps), cores - 1 when an
-// image folder is decoded in the background (data/pipeline.hpp, CoreSharing).
-int compute_threads(int requested, const data::Dataset& train);
+// --threads 0: all cores, also when an image folder is decoded in the background by cores - 1
+// pipeline threads (data/pipeline.hpp, CoreSharing): the decodes take a small share of a step, and
+// leaving a core to them halved the step rate (docs/architecture.md, "Threads").
+int compute_threads(int requested);
 
 }  // namespace dnntrain::apps

@@ -61,7 +61,7 @@ int run_train(const std::vector<std::string>& args) {
   config.label_smoothing = static_cast<float>(o.label_smoothing);
   config.freeze_bn = o.freeze_bn;
 
-  engine::Context context(compute_threads(parallel->threads(o.model.threads), *train_set));
+  engine::Context context(compute_threads(parallel->threads(o.model.threads)));
   layers::Model model(context, config);
   engine::Graph& graph = model.graph();
   graph.initialize(o.seed);
