@@ -1,8 +1,10 @@
-// dnntrain eval: loads a checkpoint's model weights (ours or torch's) into a ResNet and evaluates it
-// on a dataset's test split: loss, top-1, top-5, and a confusion matrix for up to 20 classes.
+// dnntrain eval: loads a checkpoint's model weights (ours or torch's) into a dnntrain::Predictor and
+// evaluates it on a dataset's test split: loss, top-1, top-5, and a confusion matrix for up to 20
+// classes. The data pipeline feeds the predictor batch by batch.
 #include <fmt/format.h>
 
 #include <boost/program_options.hpp>
+#include <dnntrain/predictor.hpp>
 #include <filesystem>
 #include <iostream>
 
@@ -10,8 +12,6 @@
 #include "apps/data_setup.hpp"
 #include "apps/model_setup.hpp"
 #include "engine/checkpoint/atomic_file.hpp"
-#include "engine/checkpoint/checkpoint.hpp"
-#include "engine/evaluate.hpp"
 
 namespace dnntrain::apps {
 
@@ -19,7 +19,7 @@ namespace po = boost::program_options;
 
 namespace {
 
-void print_confusion(const engine::EvalResult& r) {
+void print_confusion(const Evaluation& r) {
   const int c = r.classes;
   fmt::print("confusion matrix (rows: true class, columns: predicted):\n{:>6}", "");
   for (int j = 0; j < c; ++j) fmt::print("{:>6}", j);
@@ -60,13 +60,17 @@ int run_eval(const std::vector<std::string>& args) {
   resolve_model_from_data(m, kind, *test_set);
   check_model_options(m);
 
-  engine::Context context(compute_threads(m.threads));
-  layers::Model model(context, resnet_config(m));
-  engine::Graph& graph = model.graph();
-  graph.initialize(0);
-  engine::load_weights(checkpoint, graph.parameters(), graph.buffers());
+  Predictor predictor(model_spec(m), checkpoint, {.threads = compute_threads(m.threads)});
   PipelineSource source(test_set, kind, d, m.image_size, m.batch, false, 0);
-  const engine::EvalResult r = engine::evaluate(graph, loss_readout(model), source);
+  source.start_epoch(0, 0);
+  const size_t image = model_spec(m).image_elements();
+  const Evaluation r = predictor.evaluate([&](LabelledBatch& b) {
+    engine::BatchRef batch;
+    if (!source.next(batch)) return false;
+    b.images = {batch.images, image * static_cast<size_t>(batch.n)};
+    b.labels = {batch.labels, static_cast<size_t>(batch.n)};
+    return true;
+  });
   fmt::print("{} on {} test split ({} samples): loss {:.4f} top-1 {:.2f}% top-5 {:.2f}%\n", m.model,
              d.dataset, r.samples, r.loss, 100 * r.top1, 100 * r.top5);
   if (const std::string skipped = data::skipped_images_report(*test_set); !skipped.empty())

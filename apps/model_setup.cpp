@@ -1,4 +1,4 @@
-// Compute threads and the loss readout.
+// Compute threads.
 #include "apps/model_setup.hpp"
 
 #include <algorithm>
@@ -10,9 +10,5 @@ int compute_threads(int requested) {
   return requested > 0 ? requested : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
 }
 
-engine::LossReadout loss_readout(layers::Model& model) {
-  layers::SoftmaxCrossEntropy& loss = model.loss();
-  return {[&loss] { return loss.loss(); }, [&loss] { return loss.log_probs(); }, loss.classes()};
-}
 
 }  // namespace dnntrain::apps

@@ -1,5 +1,5 @@
 // What train and eval share once the options are parsed: the compute thread count beside the data
-// pipeline, and the trainer's view of a ResNet's loss layer.
+// pipeline.
 #pragma once
 
 #include "data/dataset.hpp"
@@ -12,7 +12,5 @@ namespace dnntrain::apps {
 // pipeline threads (data/pipeline.hpp, CoreSharing): the decodes take a small share of a step, and
 // leaving a core to them halved the step rate (docs/architecture.md, "Threads").
 int compute_threads(int requested);
-
-engine::LossReadout loss_readout(layers::Model& model);
 
 }  // namespace dnntrain::apps

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <boost/program_options.hpp>
 #include <cmath>
+#include <dnntrain/metadata.hpp>
+#include <dnntrain/predictor.hpp>
 #include <filesystem>
 #include <numeric>
 
@@ -17,8 +19,6 @@
 #include "data/file_io.hpp"
 #include "data/image_decode.hpp"
 #include "data/image_folder.hpp"
-#include "engine/checkpoint/checkpoint.hpp"
-#include "engine/checkpoint/safetensors.hpp"
 #include "engine/error.hpp"
 
 namespace dnntrain::apps {
@@ -126,9 +126,9 @@ int run_predict(const std::vector<std::string>& args) {
   if (top < 1) throw UsageError(fmt::format("--top must be at least 1, got {}", top));
   const std::vector<std::string> files = list_images(inputs);
 
-  const engine::Safetensors st = engine::Safetensors::read(checkpoint);
-  const auto config_it = st.metadata().find("dnntrain.config");
-  if (config_it == st.metadata().end())
+  const std::map<std::string, std::string> metadata = read_metadata(checkpoint);
+  const auto config_it = metadata.find("dnntrain.config");
+  if (config_it == metadata.end())
     throw Error(
         fmt::format("{}: no dnntrain.config in its metadata (a weights-only file?); predict needs "
                     "checkpoint.safetensors or best.safetensors from dnntrain train",
@@ -145,7 +145,7 @@ int run_predict(const std::vector<std::string>& args) {
   check_model_options(m);
   const data::DatasetKind kind =
       data::parse_dataset_kind(config.count("dataset") ? config.at("dataset") : "");
-  const std::vector<std::string> names = class_names(st.metadata(), kind, m.classes);
+  const std::vector<std::string> names = class_names(metadata, kind, m.classes);
 
   std::vector<data::Image> images;
   for (const std::string& file : files) {
@@ -158,20 +158,14 @@ int run_predict(const std::vector<std::string>& args) {
   const data::SampleTransform transform(kind, dataset, transform_settings(kind, DataOptions{}, m.image_size),
                                         false);
 
-  engine::Context context(threads);
-  layers::Model model(context, resnet_config(m));
-  engine::Graph& graph = model.graph();
-  graph.initialize(0);
-  engine::load_weights(checkpoint, graph.parameters(), graph.buffers());
-  const engine::LossReadout readout = loss_readout(model);
+  Predictor predictor(model_spec(m), checkpoint, {.threads = threads});
   std::vector<float> input(static_cast<size_t>(transform.output_elements()));  // [1, C, H, W]
-  const int32_t label = 0;
   data::SampleTransform::Scratch scratch;
   const int k = std::min(top, m.classes);
   for (int64_t i = 0; i < dataset.size(); ++i) {
     transform.apply(dataset, i, 0, 0, input.data(), scratch);
-    graph.forward(engine::Mode::eval, input.data(), &label);
-    const float* log_probs = readout.log_probs();  // [1, classes]
+    const Predictions prediction = predictor.predict(input);
+    const float* log_probs = prediction.log_probs.data();  // [1, classes]
     std::vector<int> order(static_cast<size_t>(m.classes));
     std::iota(order.begin(), order.end(), 0);
     std::partial_sort(order.begin(), order.begin() + k, order.end(),

@@ -116,7 +116,7 @@ int run_train(const std::vector<std::string>& args) {
         fmt::format("{}: metadata key 'dnntrain.extra.best_top1' is not a fraction: '{}'", o.resume, text));
   }
 
-  const engine::LossReadout readout = loss_readout(model);
+  const engine::LossReadout readout = model.readout();
   engine::Trainer trainer(graph, readout, optimizer, schedule, state);
   trainer.set_before_update(parallel->average_gradients(graph, optimizer, o.bucket_mb));
   fmt::print(
