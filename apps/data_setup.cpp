@@ -22,7 +22,7 @@ void add_data_options(po::options_description& desc, DataOptions& o, bool traini
       "data-path", po::value(&o.data_path)->default_value(o.data_path),
       "dataset folder (fashion-mnist: /usr/share/datasets/fashion-mnist when empty)")(
       "workers,j", po::value(&o.workers)->default_value(o.workers),
-      "data pipeline threads (0: 1 for in-memory data, cores - 1 for image folders)")(
+      "data pipeline threads (0: 1 for in-memory data, cores - 1 for image folders; compute keeps every core)")(
       "synthetic-samples", po::value(&o.synthetic_samples)->default_value(o.synthetic_samples),
       "synthetic: training samples (the test split has a quarter as many)")(
       "skip-bad-images", po::bool_switch(&o.skip_bad_images),

@@ -1,8 +1,11 @@
-// dnntrain eval: loads a checkpoint's model weights (ours or torch's) into a ResNet and evaluates it
-// on a dataset's test split: loss, top-1, top-5, and a confusion matrix for up to 20 classes.
+// dnntrain eval: loads a checkpoint's model weights (ours or torch's) into a dnntrain::Predictor and
+// evaluates it on a dataset's test split: loss, top-1, top-5, and a confusion matrix for up to 20
+// classes. The data pipeline feeds the predictor batch by batch.
 #include <fmt/format.h>
 
 #include <boost/program_options.hpp>
+#include <dnntrain/metadata.hpp>
+#include <dnntrain/predictor.hpp>
 #include <filesystem>
 #include <iostream>
 
@@ -11,9 +14,6 @@
 #include "apps/data_setup.hpp"
 #include "apps/model_setup.hpp"
 #include "engine/checkpoint/atomic_file.hpp"
-#include "engine/checkpoint/checkpoint.hpp"
-#include "engine/checkpoint/safetensors.hpp"
-#include "engine/evaluate.hpp"
 
 namespace dnntrain::apps {
 
@@ -21,7 +21,7 @@ namespace po = boost::program_options;
 
 namespace {
 
-void print_confusion(const engine::EvalResult& r) {
+void print_confusion(const Evaluation& r) {
   const int c = r.classes;
   fmt::print("confusion matrix (rows: true class, columns: predicted):\n{:>6}", "");
   for (int j = 0; j < c; ++j) fmt::print("{:>6}", j);
@@ -37,7 +37,7 @@ void print_confusion(const engine::EvalResult& r) {
 // or else the folders of the data's train/ split; without either the command is refused, since
 // numbering only the folders present would silently shift every label after a missing class.
 std::vector<std::string> trained_classes(const std::string& checkpoint, const std::string& root) {
-  std::vector<std::string> names = stored_class_names(engine::Safetensors::open(checkpoint).metadata());
+  std::vector<std::string> names = stored_class_names(read_metadata(checkpoint));
   if (!names.empty()) return names;
   if (std::filesystem::is_directory(std::filesystem::path(root) / "train")) return {};
   throw UsageError(fmt::format(
@@ -76,13 +76,17 @@ int run_eval(const std::vector<std::string>& args) {
   resolve_model_from_data(m, kind, *test_set);
   check_model_options(m);
 
-  engine::Context context(compute_threads(m.threads, *test_set));
-  layers::Model model(context, resnet_config(m));
-  engine::Graph& graph = model.graph();
-  graph.initialize(0);
-  engine::load_weights(checkpoint, graph.parameters(), graph.buffers());
+  Predictor predictor(model_spec(m), checkpoint, {.threads = compute_threads(m.threads)});
   PipelineSource source(test_set, kind, d, m.image_size, m.batch, false, 0);
-  const engine::EvalResult r = engine::evaluate(graph, loss_readout(model), source);
+  source.start_epoch(0, 0);
+  const size_t image = model_spec(m).image_elements();
+  const Evaluation r = predictor.evaluate([&](LabelledBatch& b) {
+    engine::BatchRef batch;
+    if (!source.next(batch)) return false;
+    b.images = {batch.images, image * static_cast<size_t>(batch.n)};
+    b.labels = {batch.labels, static_cast<size_t>(batch.n)};
+    return true;
+  });
   fmt::print("{} on {} test split ({} samples): loss {:.4f} top-1 {:.2f}% top-5 {:.2f}%\n", m.model,
              d.dataset, r.samples, r.loss, 100 * r.top1, 100 * r.top5);
   if (const std::string skipped = data::skipped_images_report(*test_set); !skipped.empty())

@@ -1,4 +1,4 @@
-// Compute threads and the loss readout.
+// Compute threads.
 #include "apps/model_setup.hpp"
 
 #include <algorithm>
@@ -6,15 +6,9 @@
 
 namespace dnntrain::apps {
 
-int compute_threads(int requested, const data::Dataset& train) {
-  if (requested > 0) return requested;
-  const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  return train.in_memory() ? cores : std::max(1, cores - 1);
+int compute_threads(int requested) {
+  return requested > 0 ? requested : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
 }
 
-engine::LossReadout loss_readout(layers::Model& model) {
-  layers::SoftmaxCrossEntropy& loss = model.loss();
-  return {[&loss] { return loss.loss(); }, [&loss] { return loss.log_probs(); }, loss.classes()};
-}
 
 }  // namespace dnntrain::apps

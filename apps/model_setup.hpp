@@ -1,5 +1,5 @@
 // What train and eval share once the options are parsed: the compute thread count beside the data
-// pipeline, and the trainer's view of a ResNet's loss layer.
+// pipeline.
 #pragma once
 
 #include "data/dataset.hpp"
@@ -8,10 +8,9 @@
 
 namespace dnntrain::apps {
 
-// --threads 0: all cores for in-memory data (the pipeline works between steps), cores - 1 when an
-// image folder is decoded in the background (data/pipeline.hpp, CoreSharing).
-int compute_threads(int requested, const data::Dataset& train);
-
-engine::LossReadout loss_readout(layers::Model& model);
+// --threads 0: all cores, also when an image folder is decoded in the background by cores - 1
+// pipeline threads (data/pipeline.hpp, CoreSharing): the decodes take a small share of a step, and
+// leaving a core to them halved the step rate (docs/architecture.md, "Threads").
+int compute_threads(int requested);
 
 }  // namespace dnntrain::apps

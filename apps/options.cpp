@@ -123,4 +123,14 @@ layers::ResNetConfig resnet_config(const ModelOptions& o) {
   return c;
 }
 
+ModelSpec model_spec(const ModelOptions& o) {
+  return {.model = o.model,
+          .classes = o.classes,
+          .in_channels = o.in_channels,
+          .image_size = o.image_size,
+          .stem = o.stem,
+          .precision = o.precision,
+          .conv_algorithm = o.conv_algorithm};
+}
+
 }  // namespace dnntrain::apps

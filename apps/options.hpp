@@ -8,6 +8,8 @@
 #include <boost/program_options/positional_options.hpp>
 #include <boost/program_options/variables_map.hpp>
 
+#include <dnntrain/model_spec.hpp>
+
 #include "layers/resnet.hpp"
 
 namespace dnntrain::apps {
@@ -39,5 +41,7 @@ void check_model_options_before_data(const ModelOptions& o);
 // --threads: 0 (all) up to the hardware threads this process may use; more only oversubscribes.
 void check_threads(int threads);
 layers::ResNetConfig resnet_config(const ModelOptions& o);
+// The same model for the public library (eval and predict run on a dnntrain::Predictor).
+ModelSpec model_spec(const ModelOptions& o);
 
 }  // namespace dnntrain::apps

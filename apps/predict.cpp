@@ -7,6 +7,8 @@
 #include <boost/program_options.hpp>
 #include <charconv>
 #include <cmath>
+#include <dnntrain/metadata.hpp>
+#include <dnntrain/predictor.hpp>
 #include <filesystem>
 #include <numeric>
 
@@ -18,8 +20,6 @@
 #include "apps/run_summary.hpp"
 #include "data/file_io.hpp"
 #include "data/image_folder.hpp"
-#include "engine/checkpoint/checkpoint.hpp"
-#include "engine/checkpoint/safetensors.hpp"
 #include "engine/error.hpp"
 #include "engine/utf8.hpp"
 
@@ -98,9 +98,9 @@ int run_predict(const std::vector<std::string>& args) {
   if (top < 1) throw UsageError(fmt::format("--top must be at least 1, got {}", top));
   const std::vector<std::string> files = list_images(inputs);
 
-  const engine::Safetensors st = engine::Safetensors::read(checkpoint);
-  const auto config_it = st.metadata().find("dnntrain.config");
-  if (config_it == st.metadata().end())
+  const std::map<std::string, std::string> metadata = read_metadata(checkpoint);
+  const auto config_it = metadata.find("dnntrain.config");
+  if (config_it == metadata.end())
     throw Error(
         fmt::format("{}: no dnntrain.config in its metadata (a weights-only file?); predict needs "
                     "checkpoint.safetensors or best.safetensors from dnntrain train",
@@ -117,7 +117,7 @@ int run_predict(const std::vector<std::string>& args) {
   check_model_options(m);
   const data::DatasetKind kind =
       data::parse_dataset_kind(config.count("dataset") ? config.at("dataset") : "");
-  std::vector<std::string> names = class_names(st.metadata(), kind, m.classes);
+  std::vector<std::string> names = class_names(metadata, kind, m.classes);
   for (std::string& name : names) name = engine::printable_utf8(name);  // one line per class, always
 
   PredictShape shape;
@@ -125,13 +125,7 @@ int run_predict(const std::vector<std::string>& args) {
   shape.channels = m.in_channels;
   shape.transform = transform_settings(kind, DataOptions{}, m.image_size);
 
-  engine::Context context(threads);
-  layers::Model model(context, resnet_config(m));
-  engine::Graph& graph = model.graph();
-  graph.initialize(0);
-  engine::load_weights(checkpoint, graph.parameters(), graph.buffers());
-  const engine::LossReadout readout = loss_readout(model);
-  const int32_t label = 0;
+  Predictor predictor(model_spec(m), checkpoint, {.threads = threads});
   const int k = std::min(top, m.classes);
   const size_t input_elements = static_cast<size_t>(m.in_channels) * m.image_size * m.image_size;
   std::vector<uint8_t> bytes;
@@ -153,8 +147,8 @@ int run_predict(const std::vector<std::string>& args) {
     DNNTRAIN_CHECK(input.size() == input_elements,
                    fmt::format("{}: the transform made {} values, the model takes {}", file, input.size(),
                                input_elements));
-    graph.forward(engine::Mode::eval, input.data(), &label);
-    const float* log_probs = readout.log_probs();  // [1, classes]
+    const Predictions prediction = predictor.predict(input);
+    const float* log_probs = prediction.log_probs.data();  // [1, classes]
     std::iota(order.begin(), order.end(), 0);
     std::partial_sort(order.begin(), order.begin() + k, order.end(),
                       [&](int a, int b) { return log_probs[a] > log_probs[b]; });

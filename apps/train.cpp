@@ -65,7 +65,7 @@ int run_train(const std::vector<std::string>& args) {
   config.label_smoothing = static_cast<float>(o.label_smoothing);
   config.freeze_bn = o.freeze_bn;
 
-  engine::Context context(compute_threads(parallel->threads(o.model.threads), *train_set));
+  engine::Context context(compute_threads(parallel->threads(o.model.threads)));
   layers::Model model(context, config);
   engine::Graph& graph = model.graph();
   graph.initialize(o.seed);
@@ -122,7 +122,7 @@ int run_train(const std::vector<std::string>& args) {
         fmt::format("{}: metadata key 'dnntrain.extra.best_top1' is not a fraction: '{}'", o.resume, text));
   }
 
-  const engine::LossReadout readout = loss_readout(model);
+  const engine::LossReadout readout = model.readout();
   engine::Trainer trainer(graph, readout, optimizer, schedule, state);
   trainer.set_before_update(parallel->average_gradients(graph, optimizer, o.bucket_mb));
   fmt::print(

@@ -1,20 +1,8 @@
-// dnntrain::Error, the one exception type of the library, and DNNTRAIN_CHECK.
-// Header-only so that data/, which never links the engine, throws the same type.
+// DNNTRAIN_CHECK, which throws the public dnntrain::Error. Header-only so that data/, which never
+// links the engine, throws the same type.
 #pragma once
 
-#include <stdexcept>
-#include <string>
-
-namespace dnntrain {
-
-// Thrown for every expected failure: bad input, bad configuration, a corrupt file.
-// The message names the thing (file, key, layer, option) and what to do about it.
-class Error : public std::runtime_error {
- public:
-  explicit Error(const std::string& what) : std::runtime_error(what) {}
-};
-
-}  // namespace dnntrain
+#include <dnntrain/error.hpp>
 
 // DNNTRAIN_CHECK(cond, message): throws dnntrain::Error(message) when cond is false.
 // `message` is any expression convertible to std::string; it is only evaluated on failure.

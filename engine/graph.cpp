@@ -100,6 +100,9 @@ void Graph::forward(Mode mode, const float* images, const int32_t* labels) {
   GraphState& s = *state_;
   DNNTRAIN_CHECK(s.planned, "forward() needs a planned graph: call plan() first");
   DNNTRAIN_CHECK(images != nullptr, "forward(): no images given");
+  DNNTRAIN_CHECK(mode == Mode::eval || !s.options.inference,
+                 "forward(Mode::train) on a graph planned for inference (GraphOptions::inference); plan "
+                 "a graph without it to train");
   dnnl::memory& in = s.tensors[0].value;
   if (in.get_data_handle() != images) in.set_data_handle(const_cast<float*>(images));
   Step step{s.context.stream(), mode, labels, batch()};
@@ -127,6 +130,9 @@ void Graph::forward(Mode mode, const float* images, const int32_t* labels) {
 void Graph::backward() {
   GraphState& s = *state_;
   DNNTRAIN_CHECK(s.planned, "backward() needs a planned graph: call plan() first");
+  DNNTRAIN_CHECK(!s.options.inference,
+                 "backward() on a graph planned for inference (GraphOptions::inference) has no gradients "
+                 "to compute; plan a graph without it to train");
   Step step{s.context.stream(), Mode::train, nullptr, batch()};
   for (int n = static_cast<int>(s.nodes.size()) - 1; n >= 0; --n) {
     NodeState& node = s.nodes[n];

@@ -28,6 +28,10 @@ struct TensorId {
 
 struct GraphOptions {
   bool input_gradient = false;  // compute d(loss)/d(input) (tests; adversarial uses)
+  // Planned for eval-mode forwards only (dnntrain::Predictor): backward() and train-mode forwards
+  // are refused, so a layer may accept shapes only training rejects (batch norm at one value per
+  // channel, e.g. ResNet-18 at 32 px with batch 1).
+  bool inference = false;
 };
 
 // Bytes per arena after plan(); bench reports them.

@@ -21,6 +21,8 @@ const dnnl::engine& Planner::engine() const { return state_.context.engine(); }
 
 int Planner::batch() const { return static_cast<int>(state_.tensors[0].md.get_dims()[0]); }
 
+bool Planner::inference() const { return state_.options.inference; }
+
 int Planner::num_inputs() const { return static_cast<int>(state_.nodes[node_].inputs.size()); }
 
 const dnnl::memory::desc& Planner::input_desc(int i) const {

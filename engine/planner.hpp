@@ -22,6 +22,7 @@ class Planner {
 
   const dnnl::engine& engine() const;
   int batch() const;                       // N of the graph input
+  bool inference() const;                  // GraphOptions::inference: eval-mode forwards only
   int num_inputs() const;
   const dnnl::memory::desc& input_desc(int i) const;
   const dnnl::memory& input(int i) const;  // this step's value of input i

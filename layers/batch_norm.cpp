@@ -52,7 +52,7 @@ void BatchNorm::plan(engine::Planner& p) {
                   name(), engine::describe(md)));
   layout_ = channel_layout(md, std::string(name()).c_str());
   DNNTRAIN_CHECK(
-      layout_.per_channel() > 1,
+      p.inference() || layout_.per_channel() > 1,
       fmt::format("batch norm {}: training needs more than one value per channel (batch {} of {}x{}); "
                   "use a larger batch or larger images",
                   name(), d[0], d[2], d[3]));

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/batch_source.hpp"
 #include "engine/graph.hpp"
 #include "engine/names.hpp"
 #include "engine/precision.hpp"
@@ -52,6 +53,10 @@ class Model {
   engine::TensorId logits() const { return logits_; }
   engine::TensorId input() const { return input_; }
   const ResNetConfig& config() const { return config_; }
+  // How training and evaluation read the loss layer (valid while the model lives).
+  engine::LossReadout readout() {
+    return {[this] { return loss_->loss(); }, [this] { return loss_->log_probs(); }, loss_->classes()};
+  }
 
  private:
   ResNetConfig config_;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -37,7 +38,8 @@ void SoftmaxCrossEntropy::plan(engine::Planner& p) {
 }
 
 void SoftmaxCrossEntropy::forward(engine::Step& step) {
-  DNNTRAIN_CHECK(step.labels != nullptr, fmt::format("loss {}: no labels given for the batch", name()));
+  DNNTRAIN_CHECK(step.labels != nullptr || step.mode == engine::Mode::eval,
+                 fmt::format("loss {}: no labels given for a training batch", name()));
   const float* logits = static_cast<const float*>(logits_.get_data_handle());
   float* lp = static_cast<float*>(log_probs_.get_data_handle());
   const bool gradient = diff_logits_ && step.mode == engine::Mode::train;
@@ -45,7 +47,7 @@ void SoftmaxCrossEntropy::forward(engine::Step& step) {
   const double on_label = 1.0 - smoothing_, uniform = static_cast<double>(smoothing_) / classes_;
   double total = 0;
   for (int n = 0; n < batch_; ++n) {
-    const int32_t y = step.labels[n];
+    const int32_t y = step.labels ? step.labels[n] : 0;  // no labels (inference): log-probs only
     DNNTRAIN_CHECK(y >= 0 && y < classes_,
                    fmt::format("loss {}: label {} of sample {} is outside [0, {})", name(), y, n, classes_));
     const size_t row = static_cast<size_t>(n) * classes_;
@@ -64,7 +66,7 @@ void SoftmaxCrossEntropy::forward(engine::Step& step) {
     }
     total -= on_label * (logits[row + y] - log_sum) + uniform * row_sum;
   }
-  loss_ = total / batch_;
+  loss_ = step.labels ? total / batch_ : std::numeric_limits<double>::quiet_NaN();
 }
 
 void SoftmaxCrossEntropy::backward(engine::Step& step) {

@@ -20,7 +20,8 @@ class SoftmaxCrossEntropy : public engine::Layer {
   SoftmaxCrossEntropy(std::string name, SoftmaxCrossEntropyOptions options);
   bool is_sink() const override { return true; }
   void plan(engine::Planner& p) override;
-  // Computes the loss of the batch (requires valid labels; a label out of range throws).
+  // Computes the log-probabilities and the loss of the batch (a label out of range throws). In eval
+  // mode the labels may be absent (inference): then only the log-probabilities, and loss() is NaN.
   void forward(engine::Step& step) override;
   void backward(engine::Step& step) override;
 

@@ -1,37 +1,38 @@
-// dnntrain as a library: build a ResNet-20 for 1x28x28 images, train it a few steps on tensors of
-// our own, and save a safetensors checkpoint that PyTorch's load_state_dict also reads.
+// dnntrain as a library: train a ResNet-18 for 10 classes on in-memory batches, evaluate it, save
+// its weights, load them into a predictor and predict at batch 1 and batch 7.
 #include <cstdio>
+#include <dnntrain/dnntrain.hpp>
 #include <random>
 #include <vector>
 
-#include "engine/checkpoint/checkpoint.hpp"
-#include "engine/error.hpp"
-#include "engine/optim/optimizer.hpp"
-#include "layers/resnet.hpp"
-
 int main(int argc, char** argv) try {
-  using namespace dnntrain;
-  engine::Context context(/*threads=*/0);
-  layers::ResNetConfig config{.model = "resnet20", .classes = 10, .in_channels = 1, .image_size = 28, .batch = 16};
-  layers::Model model(context, config);  // plans the graph: every primitive and buffer, once
-  engine::Graph& graph = model.graph();
-  graph.initialize(/*seed=*/1);
-  engine::Optimizer sgd(graph.parameters(), {.momentum = 0.9, .weight_decay = 5e-4});
-
-  std::mt19937 rng(0);  // our own data: [16, 1, 28, 28] images (NCHW) and labels in [0, 10)
+  const dnntrain::ModelSpec spec{.model = "resnet18", .classes = 10, .in_channels = 3, .image_size = 32};
+  dnntrain::Trainer trainer(spec, {.batch = 8, .lr = 0.05, .momentum = 0.9});
+  trainer.initialize(/*seed=*/1);
+  std::mt19937 rng(0);  // our own data: 16 images (NCHW floats) and labels in [0, 10)
   std::normal_distribution<float> pixel;
-  std::vector<float> images(16 * 28 * 28);
+  std::vector<float> images(16 * spec.image_elements());
   std::vector<int32_t> labels(16);
   for (float& v : images) v = pixel(rng);
   for (int32_t& y : labels) y = static_cast<int32_t>(rng() % 10);
-
-  for (int step = 1; step <= 5; ++step) {
-    graph.forward(engine::Mode::train, images.data(), labels.data());
-    graph.backward();
-    sgd.step(/*lr=*/0.05);
-    std::printf("step %d loss %.4f\n", step, model.loss().loss());
+  const size_t batch = 8 * spec.image_elements();
+  for (int step = 0; step < 4; ++step) {  // two batches, twice
+    const int b = step % 2;
+    const double loss =
+        trainer.train_step(std::span(images).subspan(b * batch, batch), std::span(labels).subspan(b * 8, 8));
+    std::printf("step %d loss %.4f\n", step + 1, loss);
   }
-  engine::save_weights(argc > 1 ? argv[1] : "embedded.safetensors", graph.parameters(), graph.buffers());
+  const dnntrain::Evaluation e = trainer.evaluate(images, labels);
+  std::printf("evaluated %lld images: loss %.4f top-1 %.2f\n", static_cast<long long>(e.samples), e.loss,
+              e.top1);
+  const std::string path = argc > 1 ? argv[1] : "resnet18.safetensors";
+  trainer.save_weights(path);
+  dnntrain::Predictor predictor(spec, path);
+  const dnntrain::Predictions one = predictor.predict(std::span(images).first(spec.image_elements()));
+  const dnntrain::Predictions seven = predictor.predict(std::span(images).first(7 * spec.image_elements()));
+  std::printf("image 0: class %d; images 0-6: classes", one.top1(0));
+  for (int i = 0; i < seven.samples; ++i) std::printf(" %d", seven.top1(i));
+  std::printf("\n");
   return 0;
 } catch (const dnntrain::Error& e) {
   std::fprintf(stderr, "embed: %s\n", e.what());

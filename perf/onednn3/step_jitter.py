@@ -14,9 +14,10 @@ def main():
     ap.add_argument("dnntrain")
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--batch", type=int, required=True, help="the -b given in TRAIN_ARGS")
-    ap.add_argument("train_args", nargs=argparse.REMAINDER)
-    a = ap.parse_args()
-    args = [x for x in a.train_args if x != "--"]
+    argv = sys.argv[1:]
+    split = argv.index("--") if "--" in argv else len(argv)
+    a = ap.parse_args(argv[:split])
+    args = argv[split + 1:]
     lock = open("/var/lock/dnntrain-perf.lock", "w")
     fcntl.flock(lock, fcntl.LOCK_EX)
     with tempfile.TemporaryDirectory() as out:

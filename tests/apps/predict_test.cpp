@@ -240,3 +240,19 @@ TEST_CASE("eval numbers an image folder's classes as the checkpoint does, also w
   CHECK(alone.code == 0);
   CHECK(alone.out == reference.out);
 }
+
+TEST_CASE("predict runs ResNet-18 at 32 px, whose last stage is 1x1 at batch 1 (training refuses that)") {
+  const fs::path dir = scratch_dir("predict_resnet18");
+  const CliResult t = run_cli(
+      "train --model resnet18 --dataset synthetic --synthetic-samples 16 --image-size 32 --classes 10 -b 4 "
+      "--steps 1 --threads 1 --output-dir " +
+      dir.string());
+  INFO(t.out << t.err);
+  REQUIRE(t.code == 0);
+  dt::write_png(dir / "a.png", 32, 32, dt::kPngRgb, dt::flat(32, 32, {10, 200, 90}));
+  const CliResult p =
+      run_cli("predict --checkpoint " + (dir / "checkpoint.safetensors").string() + " " + (dir / "a.png").string());
+  INFO(p.out << p.err);
+  REQUIRE(p.code == 0);
+  CHECK(parse(p.out).at((dir / "a.png").string()).names.size() == 5);
+}

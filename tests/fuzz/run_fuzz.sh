@@ -31,7 +31,7 @@ if [ "$stale" = 1 ]; then
   echo "building $bin with $cxx"
   # shellcheck disable=SC2086
   "$cxx" -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-    -I"$root" $src -o "$bin" $libs
+    -I"$root" -I"$root/include" $src -o "$bin" $libs
 fi
 mkdir -p "$out/scratch_corpus_$name"
 "$bin" -max_total_time="$seconds" -timeout=5 -rss_limit_mb=2048 -print_final_stats=1 \
