@@ -36,4 +36,6 @@ mkdir -p "$prefix.partial"
 for d in "$tmp"/unpacked/*.data/data; do
   cp -a "$d"/. "$prefix.partial"/
 done
+# The wheels hold libdnnl.so, .so.3 and .so.3.2 as three copies of one file: keep one, link the rest.
+(cd "$prefix.partial/lib" && ln -sf libdnnl.so.3.2 libdnnl.so.3 && ln -sf libdnnl.so.3 libdnnl.so)
 mv "$prefix.partial" "$prefix"
