@@ -10,5 +10,4 @@ int compute_threads(int requested) {
   return requested > 0 ? requested : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
 }
 
-
 }  // namespace dnntrain::apps

@@ -2,10 +2,6 @@
 // pipeline.
 #pragma once
 
-#include "data/dataset.hpp"
-#include "engine/batch_source.hpp"
-#include "layers/resnet.hpp"
-
 namespace dnntrain::apps {
 
 // --threads 0: all cores, also when an image folder is decoded in the background by cores - 1
