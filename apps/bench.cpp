@@ -8,12 +8,12 @@
 #include <iostream>
 #include <random>
 
-#include <boost/program_options.hpp>
 #include <fmt/format.h>
 
 #include "apps/command.hpp"
 #include "apps/bench_data.hpp"
 #include "apps/bench_report.hpp"
+#include "apps/option_table.hpp"
 #include "apps/options.hpp"
 #include "apps/peak_flops.hpp"
 #include "engine/context.hpp"
@@ -21,8 +21,6 @@
 #include "layers/resnet.hpp"
 
 namespace dnntrain::apps {
-
-namespace po = boost::program_options;
 
 namespace {
 
@@ -60,30 +58,25 @@ std::vector<double> time_steps(int warmup, int steps, F&& step) {
 
 int run_bench(const std::vector<std::string>& args) {
   BenchOptions o;
-  po::options_description desc("dnntrain bench: throughput on synthetic data\noptions");
-  add_model_options(desc, o.model);
+  OptionTable t("dnntrain bench: throughput on synthetic data");
+  declare_model_options(t, o.model);
+  t.option("model").choices(names_of(layers::resnet_models()));
   DataOptions data;  // --dataset: also measure the time a step waits for data (bench_data.cpp)
-  add_data_wait_options(desc, data);
-  desc.add_options()("help,h", "show this help")(
-      "steps", po::value(&o.steps)->default_value(o.steps), "timed steps (the median is reported)")(
-      "warmup", po::value(&o.warmup)->default_value(o.warmup), "untimed steps first")(
-      "profile-steps", po::value(&o.profile_steps)->default_value(o.profile_steps),
-      "steps of the per-layer profile (each layer waits for the previous; 0: no table)")(
-      "opt", po::value(&o.opt)->default_value(o.opt),
-      ("the optimizer of the train step: " + engine::name_list(engine::kOptimizerNames) +
-       " (SGD with momentum 0.9, Adam and AdamW with torch's defaults; weight decay 1e-4)").c_str())(
-      "json", po::bool_switch(&o.json), "print one JSON object instead of the text report")(
-      "plan", po::bool_switch(&o.plan), "print the plan: each layer's output layout and the kernels chosen");
-  po::variables_map vm;
-  if (!parse_command_line(desc, args, vm)) return 0;
-  po::notify(vm);
+  declare_data_wait_options(t, data);
+  t.add("steps", o.steps).help("timed steps (the median is reported)").range(1, INT32_MAX);
+  t.add("warmup", o.warmup).help("untimed steps first");
+  t.add("profile-steps", o.profile_steps)
+      .help("steps of the per-layer profile (each layer waits for the previous; 0: no table)");
+  t.add("opt", o.opt)
+      .help("the optimizer of the train step (SGD with momentum 0.9, Adam and AdamW with torch's defaults; "
+            "weight decay 1e-4)")
+      .choices(names_of(engine::kOptimizerNames));
+  t.flag("json", o.json).help("print one JSON object instead of the text report");
+  t.flag("plan", o.plan).help("print the plan: each layer's output layout and the kernels chosen");
+  if (!t.parse(args)) return 0;
   check_model_options(o.model);
   if (!data.dataset.empty()) check_data_options(data);
-  if (o.steps < 1) throw UsageError("--steps must be at least 1");
   const auto kind = engine::find_named(engine::kOptimizerNames, o.opt);
-  if (!kind)
-    throw UsageError(fmt::format("--opt must be {}, got '{}'", engine::name_list(engine::kOptimizerNames), o.opt));
-  if (o.warmup < 0 || o.profile_steps < 0) throw UsageError("--warmup and --profile-steps must be >= 0");
 
   engine::Context context(o.model.threads);
   layers::Model model(context, resnet_config(o.model));

@@ -7,15 +7,14 @@
 #include <fmt/format.h>
 
 #include "apps/command.hpp"
+#include "apps/option_table.hpp"
 #include "engine/error.hpp"
 
 namespace dnntrain::apps {
 
-namespace po = boost::program_options;
-
-void add_data_wait_options(po::options_description& desc, DataOptions& o) {
+void declare_data_wait_options(OptionTable& t, DataOptions& o) {
   o.dataset.clear();
-  add_data_options(desc, o, true);
+  declare_data_options(t, o, DataUse::bench);
 }
 
 std::optional<DataWaitReport> measure_data_wait(const DataOptions& o, layers::Model& model,

@@ -6,8 +6,6 @@
 #include <optional>
 #include <string>
 
-#include <boost/program_options/options_description.hpp>
-
 #include "apps/data_setup.hpp"
 #include "engine/optim/optimizer.hpp"
 #include "layers/resnet.hpp"
@@ -20,8 +18,8 @@ struct DataWaitReport {
   double step_ms_pipeline = 0, step_ms_buffer = 0, wait_ms_per_step = 0;
 };
 
-// Registers --dataset (default empty: no measurement), --data-path, --workers, --augment.
-void add_data_wait_options(boost::program_options::options_description& desc, DataOptions& o);
+// Declares --dataset (default empty: no measurement), --data-path, --workers, --augment.
+void declare_data_wait_options(OptionTable& t, DataOptions& o);
 
 // Runs `warmup` + `steps` steps each way on `model`; nothing when o.dataset is empty. Throws
 // UsageError when the data's shape differs from the model's (naming the options to pass).

@@ -1,38 +1,81 @@
-// Dataset options, their checks, model defaults from the data, and the pipeline adapter.
+// Dataset options (declarations), the data path check, model defaults from the data, and the pipeline adapter.
 #include "apps/data_setup.hpp"
 
 #include <fmt/format.h>
 
-#include <boost/program_options.hpp>
 #include <filesystem>
 
 #include "apps/command.hpp"
 #include "apps/limits.hpp"
+#include "apps/option_table.hpp"
 #include "data/idx.hpp"
 #include "engine/error.hpp"
 #include "engine/names.hpp"
 
 namespace dnntrain::apps {
 
-namespace po = boost::program_options;
-
-void add_data_options(po::options_description& desc, DataOptions& o, bool training) {
-  const std::string datasets = engine::name_list(data::kDatasetNames);
-  desc.add_options()("dataset", po::value(&o.dataset)->default_value(o.dataset), datasets.c_str())(
-      "data-path", po::value(&o.data_path)->default_value(o.data_path),
-      "dataset folder (fashion-mnist: /usr/share/datasets/fashion-mnist when empty)")(
-      "workers,j", po::value(&o.workers)->default_value(o.workers),
-      "data pipeline threads (0: 1 for in-memory data, cores - 1 for image folders; compute keeps every core)")(
-      "synthetic-samples", po::value(&o.synthetic_samples)->default_value(o.synthetic_samples),
-      "synthetic: training samples (the test split has a quarter as many)")(
-      "skip-bad-images", po::bool_switch(&o.skip_bad_images),
-      "imagefolder: count corrupt images instead of failing")(
-      "max-image-pixels", po::value(&o.max_image_pixels)->default_value(o.max_image_pixels),
-      "imagefolder: larger images are bad images, as PIL's MAX_IMAGE_PIXELS (0: no limit)");
+void declare_data_options(OptionTable& t, DataOptions& o, DataUse use) {
+  const bool training = use == DataUse::training;
+  Option& dataset = t.add("dataset", o.dataset).from_checkpoint(FromCheckpoint::preprocessing);
+  if (use == DataUse::bench)  // empty: no measurement; check_data_options names the choices
+    dataset.help("also measure the time a step waits for this dataset: " + engine::name_list(data::kDatasetNames));
+  else
+    dataset.help("the dataset; its --data-path may hold torchvision's layouts (README, Datasets)")
+        .choices(names_of(data::kDatasetNames));
+  t.add("data-path", o.data_path)
+      .help("dataset folder (fashion-mnist: /usr/share/datasets/fashion-mnist when empty)")
+      .on_resume(OnResume::may_change)
+      .per_rank();
+  t.add("workers", o.workers)
+      .alias("j")
+      .help("data pipeline threads (0: 1 for in-memory data, cores - 1 for image folders; compute keeps "
+            "every core)")
+      .torchvision("16")
+      .range(0, 4 * hardware_threads())  // decoding may wait on storage: up to 4 per hardware thread
+      .on_resume(OnResume::may_change)
+      .per_rank();
+  t.flag("gray-to-rgb", o.gray_to_rgb)
+      .help("repeat a gray image's channel three times (torchvision's Grayscale(num_output_channels=3)), "
+            "so MNIST feeds a 3-channel model")
+      .from_checkpoint(FromCheckpoint::preprocessing);
   if (training)
-    desc.add_options()("augment", po::value(&o.augment)->default_value(o.augment),
-                       "standard (pad 4 + crop + flip; image folders: random resized crop + flip) or none")(
-        "no-shuffle", po::bool_switch(&o.no_shuffle), "keep the file order instead of a per-epoch shuffle");
+    t.add("train-crop-size", o.train_crop_size)
+        .help("image folders: the side of the random resized crop (0: --image-size); sets --image-size when "
+              "that is 0")
+        .torchvision("224")
+        .range(0, kMaxImageSize);
+  t.add("val-resize-size", o.val_resize_size)
+      .help("image folders, evaluation: the shorter side is resized to this first (0: val crop * 256 / 224)")
+      .torchvision("256")
+      .range(0, kMaxImageSize)
+      .from_checkpoint(FromCheckpoint::preprocessing);
+  t.add("val-crop-size", o.val_crop_size)
+      .help("image folders, evaluation: the centre crop (0: the training crop); it must equal the training "
+            "crop, since the model is planned for one input size")
+      .torchvision("224")
+      .range(0, kMaxImageSize)
+      .from_checkpoint(FromCheckpoint::preprocessing);
+  if (use != DataUse::bench)
+    t.add("synthetic-samples", o.synthetic_samples)
+        .help("synthetic: training samples (the test split has a quarter as many)")
+        .range(1, INFINITY);
+  t.flag("skip-bad-images", o.skip_bad_images)
+      .help("imagefolder: count corrupt images instead of failing")
+      .on_resume(OnResume::may_change);
+  t.add("max-image-pixels", o.max_image_pixels)
+      .help("imagefolder: larger images are bad images, as PIL's MAX_IMAGE_PIXELS (0: no limit)")
+      .on_resume(OnResume::may_change);
+  if (use == DataUse::evaluation) return;
+  t.add("augment", o.augment)
+      .help("standard (pad 4 + crop + flip; image folders: random resized crop + flip) or none")
+      .choices(names_of(data::kAugmentNames));
+  if (!training) return;
+  t.flag("no-shuffle", o.no_shuffle).help("keep the file order instead of a per-epoch shuffle");
+  t.flag("ra-sampler", o.ra_sampler)
+      .help("repeated augmentation (torchvision's RASampler): each sample appears --ra-reps times per epoch "
+            "with different augmentation draws; the epoch keeps the dataset's length (torchvision rounds it "
+            "down to a multiple of 256)");
+  t.add("ra-reps", o.ra_reps).help("--ra-sampler: repetitions of each sample").range(1, 64);
 }
 
 data::DatasetKind check_data_options(const DataOptions& o) {
@@ -41,19 +84,6 @@ data::DatasetKind check_data_options(const DataOptions& o) {
     throw UsageError(fmt::format("--dataset: unknown dataset '{}'; choose {}", o.dataset,
                                  engine::name_list(data::kDatasetNames)));
   const data::DatasetKind kind = *found;
-  if (!engine::find_named(data::kAugmentNames, o.augment))
-    throw UsageError(
-        fmt::format("--augment must be {}, got '{}'", engine::name_list(data::kAugmentNames), o.augment));
-  if (o.max_image_pixels < 0)
-    throw UsageError(
-        fmt::format("--max-image-pixels must be >= 0 (0: no limit), got {}", o.max_image_pixels));
-  // Decoding may wait on storage, so workers may exceed the hardware threads, within reason.
-  const int max_workers = 4 * hardware_threads();
-  if (o.workers < 0 || o.workers > max_workers)
-    throw UsageError(
-        fmt::format("--workers must be in [0, {}] (4 per hardware thread), got {}", max_workers, o.workers));
-  if (o.synthetic_samples < 1)
-    throw UsageError(fmt::format("--synthetic-samples must be at least 1, got {}", o.synthetic_samples));
   if (kind == data::DatasetKind::synthetic) return kind;
   std::string path = o.data_path;
   if (path.empty() && kind == data::DatasetKind::fashion_mnist) path = data::kFashionMnistDefaultPath;
@@ -94,14 +124,16 @@ std::shared_ptr<const data::Dataset> open_split(data::DatasetKind kind, const Da
   return data::open_dataset(kind, d);
 }
 
-void resolve_model_from_data(ModelOptions& m, data::DatasetKind kind, const data::Dataset& train) {
+void resolve_model_from_data(ModelOptions& m, data::DatasetKind kind, const data::Dataset& train,
+                             const DataOptions& o) {
   const data::Dataset::Shape shape = train.shape();
   const bool fixed = train.in_memory() && shape.channels > 0;
-  const int channels = fixed ? shape.channels : 3;
+  const int channels = !fixed || (o.gray_to_rgb && shape.channels == 1) ? 3 : shape.channels;
   if (m.in_channels == 0) m.in_channels = channels;
   if (m.in_channels != channels)
     throw UsageError(
-        fmt::format("--in-channels {} differs from the data's {} channels", m.in_channels, channels));
+        fmt::format("--in-channels {} differs from the data's {} channels{}", m.in_channels, channels,
+                    channels == 1 ? " (--gray-to-rgb repeats a gray channel three times)" : ""));
   if (m.image_size == 0) m.image_size = fixed ? shape.height : 224;
   if (m.classes == 0) m.classes = train.classes();
   if (m.classes < train.classes())
@@ -111,15 +143,22 @@ void resolve_model_from_data(ModelOptions& m, data::DatasetKind kind, const data
     m.model = fixed && m.image_size <= 32 && kind != data::DatasetKind::imagefolder ? "resnet20" : "resnet18";
 }
 
-data::TransformSettings transform_settings(data::DatasetKind kind, const DataOptions& o, int image_size) {
-  return data::transform_settings_for(kind, data::parse_augment_preset(o.augment), image_size);
+data::TransformSettings transform_settings(data::DatasetKind kind, const DataOptions& o, int image_size,
+                                           bool training) {
+  data::TransformSettings t = data::transform_settings_for(kind, data::parse_augment_preset(o.augment), image_size);
+  t.gray_to_rgb = o.gray_to_rgb;
+  if (kind == data::DatasetKind::imagefolder && !training) {
+    if (o.val_crop_size > 0) t.crop_size = o.val_crop_size;
+    t.resize_size = o.val_resize_size > 0 ? o.val_resize_size : t.crop_size * 256 / 224;
+  }
+  return t;
 }
 
 PipelineSource::PipelineSource(std::shared_ptr<const data::Dataset> dataset, data::DatasetKind kind,
                                const DataOptions& o, int image_size, int batch, bool training, uint64_t seed,
                                data::ShardSpec shard)
     : samples_(dataset->size()), batch_(batch), training_(training), shard_(shard) {
-  data::SampleTransform transform(kind, *dataset, transform_settings(kind, o, image_size), training);
+  data::SampleTransform transform(kind, *dataset, transform_settings(kind, o, image_size, training), training);
   data::PipelineSettings s;
   s.batch_size = batch;
   s.training = training;
@@ -128,6 +167,7 @@ PipelineSource::PipelineSource(std::shared_ptr<const data::Dataset> dataset, dat
   s.threads = o.workers;
   s.rank = shard.rank;
   s.world_size = shard.world_size;
+  s.repeats = training && o.ra_sampler ? o.ra_reps : 1;
   pipeline_ = std::make_unique<data::Pipeline>(std::move(dataset), std::move(transform), s);
 }
 

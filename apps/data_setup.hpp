@@ -3,7 +3,6 @@
 // engine's trainer pull batches from data::Pipeline (engine and data never include each other).
 #pragma once
 
-#include <boost/program_options/options_description.hpp>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -28,11 +27,18 @@ struct DataOptions {
   bool skip_bad_images = false;
   int64_t max_image_pixels = static_cast<int64_t>(data::kDefaultMaxImagePixels);  // 0: no limit
   std::vector<std::string> class_names;  // image folders: the classes in label order; empty: train's folders
+  bool gray_to_rgb = false;              // torchvision's Grayscale(num_output_channels=3)
+  // Image folders: the training crop and the evaluation resize and crop (0: from --image-size).
+  int train_crop_size = 0, val_resize_size = 0, val_crop_size = 0;
+  bool ra_sampler = false;  // repeated augmentation: each sample ra_reps times per epoch
+  int ra_reps = 3;
 };
 
-// Registers --dataset, --data-path, --workers and, when `training`, --augment, --no-shuffle.
-void add_data_options(boost::program_options::options_description& desc, DataOptions& o, bool training);
-// Throws UsageError naming the option (unknown dataset, missing data path, ...).
+enum class DataUse { evaluation, training, bench };
+// Declares --dataset, --data-path, --workers/-j, --gray-to-rgb, the evaluation sizes and the image
+// folder options; for training also --augment, --no-shuffle, --train-crop-size and the sampler.
+void declare_data_options(OptionTable& t, DataOptions& o, DataUse use);
+// Throws UsageError naming the option (missing data path, ...).
 data::DatasetKind check_data_options(const DataOptions& o);
 
 // Synthetic data is held in memory: its size (samples × image bytes) has a limit. UsageError above it.
@@ -43,11 +49,15 @@ std::shared_ptr<const data::Dataset> open_split(data::DatasetKind kind, const Da
 
 // Fills the model options left at 0/"auto" from the data: channels, image size, classes, and the
 // model (resnet20 for in-memory sets of 28/32-pixel images, resnet18 otherwise).
-void resolve_model_from_data(ModelOptions& model, data::DatasetKind kind, const data::Dataset& train);
+// --gray-to-rgb makes one-channel data three channels.
+void resolve_model_from_data(ModelOptions& model, data::DatasetKind kind, const data::Dataset& train,
+                             const DataOptions& o);
 
-// The transform settings of --augment for a model of `image_size` (image folders: the crop side,
-// resized first to image_size * 256 / 224; other sets: resized to image_size² when they differ).
-data::TransformSettings transform_settings(data::DatasetKind kind, const DataOptions& o, int image_size);
+// The transform settings of --augment for a model of `image_size` (image folders: the crop side;
+// evaluation resizes first to --val-resize-size, else crop * 256 / 224, and crops --val-crop-size;
+// other sets: resized to image_size² when they differ), with --gray-to-rgb.
+data::TransformSettings transform_settings(data::DatasetKind kind, const DataOptions& o, int image_size,
+                                           bool training);
 
 // data::Pipeline seen as the engine's BatchSource.
 class PipelineSource final : public engine::BatchSource {

@@ -12,6 +12,7 @@
 #include "apps/command.hpp"
 #include "apps/interrupt.hpp"
 #include "engine/error.hpp"
+#include "engine/runtime_info.hpp"
 
 namespace {
 
@@ -25,12 +26,18 @@ constexpr const char* kUsage =
     "  plot    draw training runs' curves (summary.csv) into one SVG to compare them\n"
     "  predict top-5 classes of images with a trained checkpoint\n"
     "\n"
-    "'dnntrain <command> --help' lists the options of a command with their defaults.\n";
+    "'dnntrain <command> --help' lists the options of a command with their defaults;\n"
+    "'dnntrain --version' prints the version, oneDNN's and the instruction set used.\n";
 
 int dispatch(const std::string& command, const std::vector<std::string>& args) {
   using namespace dnntrain;
   if (command == "--help" || command == "-h" || command == "help") {
     std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (command == "--version" || command == "version") {
+    if (!args.empty()) throw apps::UsageError("--version takes no arguments");
+    fmt::print("dnntrain {}\n{}\n", DNNTRAIN_VERSION, engine::describe(engine::runtime_info()));
     return 0;
   }
   if (command == "bench") return apps::run_bench(args);

@@ -1,71 +1,70 @@
-// Model options: registration with Boost.Program_options and range checks.
+// Model options: their declarations, and the checks that involve more than one of them.
 #include "apps/options.hpp"
 
 #include <fmt/format.h>
 
-#include <boost/program_options.hpp>
-#include <iostream>
 
 #include "apps/command.hpp"
 #include "apps/limits.hpp"
+#include "apps/option_table.hpp"
 #include "engine/names.hpp"
 
 namespace dnntrain::apps {
 
 namespace po = boost::program_options;
 
-bool parse_command_line(const po::options_description& desc, const std::vector<std::string>& args,
-                        po::variables_map& vm, const po::positional_options_description& positional) {
-  po::command_line_parser parser(args);
-  parser.options(desc);
-  if (positional.max_total_count() > 0) parser.positional(positional);
-  const po::parsed_options parsed = parser.run();
-  for (const auto& option : parsed.options)
-    if (option.string_key.empty() || (option.position_key >= 0 && positional.max_total_count() == 0))
-      throw UsageError(fmt::format("unexpected argument '{}'; every value follows its --option",
-                                   option.value.empty() ? "" : option.value.front()));
-  po::store(parsed, vm);
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return false;
-  }
-  return true;
-}
-
-void add_model_options(po::options_description& desc, ModelOptions& o) {
-  const std::string models = "model: " + engine::name_list(layers::resnet_models());
-  desc.add_options()("model", po::value(&o.model)->default_value(o.model), models.c_str())(
-      "batch-size,b", po::value(&o.batch)->default_value(o.batch), "images per step")(
-      "image-size", po::value(&o.image_size)->default_value(o.image_size), "input height and width")(
-      "in-channels", po::value(&o.in_channels)->default_value(o.in_channels), "input channels (1: grayscale)")(
-      "classes", po::value(&o.classes)->default_value(o.classes), "number of classes")(
-      "stem", po::value(&o.stem)->default_value(o.stem),
-      "imagenet (7x7/2 conv + max pool) or cifar (3x3/1 conv); ImageNet ResNets only")(
-      "conv-algorithm", po::value(&o.conv_algorithm)->default_value(o.conv_algorithm),
-      "auto (direct: the most exact), direct, or winograd (3x3 stride-1 layers where oneDNN has "
-      "it for training, which oneDNN 3 on x86 does not: there it falls back to direct)")(
-      "precision", po::value(&o.precision)->default_value(o.precision),
-      "f32, bf16 (bf16 activations, gradients and weight copies; f32 master weights, optimizer state, "
-      "classifier and loss), or auto (bf16 where the CPU has native bf16 instructions)")(
-      "threads", po::value(&o.threads)->default_value(o.threads), "compute threads (0: all cores)");
+void declare_model_options(OptionTable& t, ModelOptions& o) {
+  t.add("model", o.model)
+      .help("the ResNet (auto: resnet20 for 28/32-pixel in-memory sets, resnet18 otherwise)")
+      .choices([] {
+        std::vector<std::string> names{"auto"};
+        for (const auto& row : layers::resnet_models()) names.emplace_back(row.name);
+        return names;
+      }())
+      .from_checkpoint(FromCheckpoint::model);
+  t.add("batch-size", o.batch).alias("b").help("images per step (per rank under mpirun)").range(1, kMaxActivation);
+  t.add("image-size", o.image_size)
+      .help("the model's input height and width (0: from the dataset; image folders: 224)")
+      .range(0, kMaxImageSize)
+      .from_checkpoint(FromCheckpoint::model);
+  t.add("in-channels", o.in_channels)
+      .help("input channels (0: from the dataset)")
+      .range(0, kMaxInChannels)
+      .from_checkpoint(FromCheckpoint::model);
+  t.add("classes", o.classes)
+      .help("number of classes (0: from the dataset)")
+      .range(0, kMaxClasses)
+      .from_checkpoint(FromCheckpoint::model);
+  t.add("stem", o.stem)
+      .help("imagenet (7x7/2 conv + max pool) or cifar (3x3/1 conv); ImageNet ResNets only")
+      .choices(names_of(layers::kStemNames))
+      .from_checkpoint(FromCheckpoint::model);
+  t.add("conv-algorithm", o.conv_algorithm)
+      .help("auto (direct: the most exact), direct, or winograd (3x3 stride-1 layers where oneDNN has it for "
+            "training, which oneDNN 3 on x86 does not: there it falls back to direct)")
+      .choices(names_of(layers::kConvAlgorithmNames));
+  t.add("precision", o.precision)
+      .help("f32, bf16 (bf16 activations, gradients and weight copies; f32 master weights, optimizer state, "
+            "classifier and loss), or auto (bf16 where the CPU has native bf16 instructions)")
+      .choices(names_of(engine::kPrecisionNames));
+  t.add("threads", o.threads)
+      .help("compute threads (0: all cores)")
+      .range(0, hardware_threads())
+      .on_resume(OnResume::may_change, "resume is bitwise exact with the same count")
+      .per_rank();
 }
 
 void check_model_options(const ModelOptions& o) {
   if (!engine::find_row(layers::resnet_models(), o.model))
     throw UsageError(fmt::format("--model: unknown model '{}'; choose one of {}", o.model,
                                  engine::name_list(layers::resnet_models())));
-  if (o.batch < 1) throw UsageError(fmt::format("--batch-size must be at least 1, got {}", o.batch));
-  if (!engine::find_named(layers::kStemNames, o.stem))
-    throw UsageError(
-        fmt::format("--stem must be {}, got '{}'", engine::name_list(layers::kStemNames), o.stem));
   const int min_size = layers::min_image_size(resnet_config(o));
   if (o.image_size < min_size || o.image_size > kMaxImageSize)
     throw UsageError(fmt::format("--image-size must be in [{}, {}] for {} with the {} stem, got {}", min_size,
                                  kMaxImageSize, o.model, o.stem, o.image_size));
-  if (o.in_channels < 1 || o.in_channels > kMaxInChannels)
-    throw UsageError(fmt::format("--in-channels must be in [1, {}], got {}", kMaxInChannels, o.in_channels));
-  if (o.classes < 1 || o.classes > kMaxClasses)
-    throw UsageError(fmt::format("--classes must be in [1, {}], got {}", kMaxClasses, o.classes));
+  if (o.in_channels < 1 || o.classes < 1)
+    throw UsageError(fmt::format("--in-channels and --classes must be at least 1, got {} and {}", o.in_channels,
+                                 o.classes));
   // The largest early tensors: the input, and the stem's 64-channel output (stride 2 for the
   // ImageNet stem, 1 for the CIFAR one); also the logits.
   const int64_t stem_size =
@@ -79,32 +78,15 @@ void check_model_options(const ModelOptions& o) {
         "--batch-size {} with --image-size {}, --in-channels {} and --classes {} needs tensors of more "
         "than {} values; lower --batch-size or --image-size",
         o.batch, o.image_size, o.in_channels, o.classes, kMaxActivation));
-  if (!engine::find_named(layers::kConvAlgorithmNames, o.conv_algorithm))
-    throw UsageError(fmt::format("--conv-algorithm must be {}, got '{}'",
-                                 engine::name_list(layers::kConvAlgorithmNames), o.conv_algorithm));
-  if (!engine::find_named(engine::kPrecisionNames, o.precision))
-    throw UsageError(fmt::format("--precision must be {}, got '{}'", engine::name_list(engine::kPrecisionNames),
-                                 o.precision));
-  check_threads(o.threads);
 }
 
 void check_model_options_before_data(const ModelOptions& o) {
-  if (o.image_size < 0 || o.in_channels < 0 || o.classes < 0)
-    throw UsageError("--image-size, --in-channels and --classes must be >= 0 (0: from the dataset)");
   ModelOptions m = o;  // zeros and "auto" stand for small stand-ins until the data fills them in
   if (m.model == "auto") m.model = "resnet20";
   if (m.image_size == 0) m.image_size = 32;
   if (m.in_channels == 0) m.in_channels = 1;
   if (m.classes == 0) m.classes = 10;
   check_model_options(m);
-}
-
-void check_threads(int threads) {
-  const int hardware = hardware_threads();
-  if (threads < 0 || threads > hardware)
-    throw UsageError(
-        fmt::format("--threads must be in [0, {}] (0: all; this machine runs {} hardware threads), got {}",
-                    hardware, hardware, threads));
 }
 
 layers::ResNetConfig resnet_config(const ModelOptions& o) {

@@ -2,11 +2,6 @@
 #pragma once
 
 #include <string>
-#include <vector>
-
-#include <boost/program_options/options_description.hpp>
-#include <boost/program_options/positional_options.hpp>
-#include <boost/program_options/variables_map.hpp>
 
 #include <dnntrain/model_spec.hpp>
 
@@ -26,20 +21,17 @@ struct ModelOptions {
   int threads = 0;  // 0: all cores
 };
 
-// Parses `args` into `vm` (stored, not yet notified), bare words as `positional` says. Returns false
-// after printing the options when --help was given: the command then exits 0.
-bool parse_command_line(const boost::program_options::options_description& desc,
-                        const std::vector<std::string>& args, boost::program_options::variables_map& vm,
-                        const boost::program_options::positional_options_description& positional = {});
+class OptionTable;
 
-void add_model_options(boost::program_options::options_description& desc, ModelOptions& o);
-// Throws UsageError naming the option when a value is out of range or unknown.
+// Declares --model, -b/--batch-size, --image-size, --in-channels, --classes, --stem,
+// --conv-algorithm, --precision and --threads (their names, choices and ranges live here only).
+void declare_model_options(OptionTable& t, ModelOptions& o);
+// What the declarations cannot check alone: the image size the model and stem need, and the
+// size of the largest early tensor. Throws UsageError naming the options.
 void check_model_options(const ModelOptions& o);
 // check_model_options with the values left to the data (0, "auto") replaced by small stand-ins:
 // every given value is checked before any data is read.
 void check_model_options_before_data(const ModelOptions& o);
-// --threads: 0 (all) up to the hardware threads this process may use; more only oversubscribes.
-void check_threads(int threads);
 layers::ResNetConfig resnet_config(const ModelOptions& o);
 // The same model for the public library (eval and predict run on a dnntrain::Predictor).
 ModelSpec model_spec(const ModelOptions& o);

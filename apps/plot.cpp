@@ -2,32 +2,26 @@
 // against epoch), to compare them side by side.
 #include <fmt/format.h>
 
-#include <boost/program_options.hpp>
 #include <span>
 
 #include "apps/command.hpp"
 #include "apps/curves_svg.hpp"
-#include "apps/options.hpp"
+#include "apps/option_table.hpp"
+#include "apps/run_summary.hpp"
 #include "engine/checkpoint/atomic_file.hpp"
 
 namespace dnntrain::apps {
 
-namespace po = boost::program_options;
-
 int run_plot(const std::vector<std::string>& args) {
   std::vector<std::string> dirs;
   std::string output, title;
-  po::options_description desc(
-      "dnntrain plot RUN_DIR [RUN_DIR...] -o FILE.svg: draw the runs' summary.csv (train output "
-      "folders) on one chart\noptions");
-  desc.add_options()("help,h", "show this help")("output,o", po::value(&output), "the SVG file to write")(
-      "title", po::value(&title), "chart title (default: the runs' names, or the one run's options)")(
-      "run", po::value(&dirs), "a train output folder (positional)");
-  po::positional_options_description positional;
-  positional.add("run", -1);
-  po::variables_map vm;
-  if (!parse_command_line(desc, args, vm, positional)) return 0;
-  po::notify(vm);
+  OptionTable t(
+      "dnntrain plot RUN_DIR [RUN_DIR...] -o FILE.svg: draw the runs' summary.csv (train output folders) on one "
+      "chart");
+  t.add("output", output).alias("o").help("the SVG file to write");
+  t.add("title", title).help("chart title (default: the runs' names, or the one run's options)");
+  t.positional("run", dirs, "a train output folder");
+  if (!t.parse(args)) return 0;
   if (dirs.empty()) throw UsageError("name at least one run folder (a train --output-dir)");
   if (output.empty()) throw UsageError("-o/--output FILE.svg is required");
 

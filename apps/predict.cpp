@@ -4,7 +4,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <boost/program_options.hpp>
 #include <charconv>
 #include <cmath>
 #include <dnntrain/metadata.hpp>
@@ -15,7 +14,10 @@
 #include "apps/class_names.hpp"
 #include "apps/command.hpp"
 #include "apps/data_setup.hpp"
+#include "apps/json_text.hpp"
+#include "apps/limits.hpp"
 #include "apps/model_setup.hpp"
+#include "apps/option_table.hpp"
 #include "apps/predict_input.hpp"
 #include "apps/run_summary.hpp"
 #include "data/file_io.hpp"
@@ -25,7 +27,6 @@
 
 namespace dnntrain::apps {
 
-namespace po = boost::program_options;
 namespace fs = std::filesystem;
 
 namespace {
@@ -51,81 +52,67 @@ std::vector<std::string> list_images(const std::vector<std::string>& args) {
   return files;
 }
 
-int config_int(const std::map<std::string, std::string>& config, const std::string& key,
-               const std::string& file) {
-  const auto it = config.find(key);
-  if (it == config.end())
-    throw Error(
-        fmt::format("{}: its dnntrain.config metadata has no '{}'; predict needs a checkpoint written "
-                    "by dnntrain train",
-                    file, key));
-  int value = 0;
-  const std::string& text = it->second;
-  const auto [last, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc() || last != text.data() + text.size())
-    throw Error(fmt::format("{}: its dnntrain.config metadata has {}={}, not an integer; the file is damaged",
-                            file, key, engine::printable_utf8(text)));
-  return value;
-}
-
 }  // namespace
 
 int run_predict(const std::vector<std::string>& args) {
   std::string checkpoint;
   std::vector<std::string> inputs;
-  int top = 5, threads = 0;
-  bool skip_bad_images = false;
-  po::options_description desc(
+  int top = 5;
+  bool skip_bad_images = false, json = false;
+  ModelOptions m;
+  m.model = "";  // from the checkpoint
+  m.batch = 1;
+  DataOptions d;
+  OptionTable t(
       "dnntrain predict --checkpoint FILE IMAGE_OR_FOLDER...: top classes with probabilities for each "
-      "JPEG or PNG image\n(model, dataset and class names from the checkpoint's metadata; the dataset's "
-      "evaluation transform)\noptions");
-  desc.add_options()("help,h", "show this help")(
-      "checkpoint", po::value(&checkpoint), "checkpoint.safetensors or best.safetensors written by train")(
-      "top", po::value(&top)->default_value(top), "classes shown per image")(
-      "threads", po::value(&threads)->default_value(threads), "compute threads (0: all cores)")(
-      "skip-bad-images", po::bool_switch(&skip_bad_images),
-      "report an unreadable image on stderr and go on with the next (default: stop there, exit 1)")(
-      "image", po::value(&inputs), "an image file or a folder of them (positional)");
-  po::positional_options_description positional;
-  positional.add("image", -1);
-  po::variables_map vm;
-  if (!parse_command_line(desc, args, vm, positional)) return 0;
-  po::notify(vm);
+      "JPEG or PNG image\n(model, dataset, preprocessing and class names from the checkpoint's recorded "
+      "options; the dataset's evaluation transform)");
+  t.add("checkpoint", checkpoint).help("checkpoint.safetensors, best.safetensors or weights.safetensors from train");
+  t.add("top", top).help("classes shown per image").range(1, INT32_MAX);
+  t.add("threads", m.threads).help("compute threads (0: all cores)").range(0, hardware_threads());
+  t.flag("skip-bad-images", skip_bad_images)
+      .help("report an unreadable image on stderr and go on with the next (default: stop there, exit 1)");
+  t.flag("json", json).help("print one JSON object (every image's top classes) instead of the text report");
+  t.positional("image", inputs, "an image file or a folder of them");
+  if (!t.parse(args)) return 0;
   if (checkpoint.empty()) throw UsageError("--checkpoint is required");
   if (!fs::is_regular_file(checkpoint))
     throw UsageError(fmt::format("--checkpoint: no such file '{}'", checkpoint));
   if (inputs.empty()) throw UsageError("name at least one image or folder");
-  if (top < 1) throw UsageError(fmt::format("--top must be at least 1, got {}", top));
   const std::vector<std::string> files = list_images(inputs);
 
   const std::map<std::string, std::string> metadata = read_metadata(checkpoint);
   const auto config_it = metadata.find("dnntrain.config");
   if (config_it == metadata.end())
     throw Error(
-        fmt::format("{}: no dnntrain.config in its metadata (a weights-only file?); predict needs "
-                    "checkpoint.safetensors or best.safetensors from dnntrain train",
+        fmt::format("{}: no dnntrain.config in its metadata (a torch state dict?); predict needs "
+                    "checkpoint.safetensors, best.safetensors or weights.safetensors from dnntrain train",
                     checkpoint));
-  const auto config = config_values(config_it->second);
-  ModelOptions m;
-  m.model = config.count("model") ? config.at("model") : "";
-  m.image_size = config_int(config, "image-size", checkpoint);
-  m.in_channels = config_int(config, "in-channels", checkpoint);
-  m.classes = config_int(config, "classes", checkpoint);
-  if (config.count("stem")) m.stem = config.at("stem");
-  m.batch = 1;
-  m.threads = threads;
+  // The recorded model and preprocessing, checked by the same declarations as train's options.
+  OptionTable recorded("");
+  declare_model_options(recorded, m);
+  declare_data_options(recorded, d, DataUse::evaluation);
+  try {
+    recorded.take_recorded(config_values(config_it->second),
+                           [](const Option& o) { return o.checkpoint_rule() != FromCheckpoint::none; });
+  } catch (const UsageError& e) {
+    throw Error(fmt::format("{}: its recorded options are damaged: {}", checkpoint, e.what()));
+  }
+  if (m.model.empty() || m.image_size < 1 || m.in_channels < 1 || m.classes < 1)
+    throw Error(fmt::format("{}: its dnntrain.config names no complete model (model, image-size, in-channels, "
+                            "classes); predict needs a checkpoint written by dnntrain train",
+                            checkpoint));
   check_model_options(m);
-  const data::DatasetKind kind =
-      data::parse_dataset_kind(config.count("dataset") ? config.at("dataset") : "");
+  const data::DatasetKind kind = data::parse_dataset_kind(d.dataset);
   std::vector<std::string> names = class_names(metadata, kind, m.classes);
   for (std::string& name : names) name = engine::printable_utf8(name);  // one line per class, always
 
   PredictShape shape;
   shape.kind = kind;
   shape.channels = m.in_channels;
-  shape.transform = transform_settings(kind, DataOptions{}, m.image_size);
+  shape.transform = transform_settings(kind, d, m.image_size, false);
 
-  Predictor predictor(model_spec(m), checkpoint, {.threads = threads});
+  Predictor predictor(model_spec(m), checkpoint, {.threads = m.threads});
   const int k = std::min(top, m.classes);
   const size_t input_elements = static_cast<size_t>(m.in_channels) * m.image_size * m.image_size;
   std::vector<uint8_t> bytes;
@@ -133,6 +120,7 @@ int run_predict(const std::vector<std::string>& args) {
   PredictScratch scratch;
   std::vector<int> order(static_cast<size_t>(m.classes));
   int64_t skipped = 0;
+  std::string json_images;  // --json: one object per image
   // One image at a time: read (raw, bounded), decode, predict, print; memory stays that of one image.
   for (const std::string& file : files) {
     try {
@@ -152,11 +140,24 @@ int run_predict(const std::vector<std::string>& args) {
     std::iota(order.begin(), order.end(), 0);
     std::partial_sort(order.begin(), order.begin() + k, order.end(),
                       [&](int a, int b) { return log_probs[a] > log_probs[b]; });
+    if (json) {
+      std::string classes;
+      for (int r = 0; r < k; ++r)
+        classes += fmt::format("{}{{\"class\":{},\"index\":{},\"probability\":{}}}", r ? "," : "",
+                               json_string(names[static_cast<size_t>(order[r])]), order[r],
+                               std::exp(static_cast<double>(log_probs[order[r]])));
+      json_images += fmt::format("{}{{\"file\":{},\"top\":[{}]}}", json_images.empty() ? "" : ",",
+                                 json_string(file), classes);
+      continue;
+    }
     fmt::print("{}\n", file);
     for (int r = 0; r < k; ++r)
       fmt::print("  {}. {:<20} {:6.2f} %\n", r + 1, names[static_cast<size_t>(order[r])],
                  100 * std::exp(static_cast<double>(log_probs[order[r]])));
   }
+  if (json)
+    fmt::print("{{\"checkpoint\":{},\"model\":{},\"images\":[{}],\"skipped\":{}}}\n", json_string(checkpoint),
+               json_string(m.model), json_images, skipped);
   if (skipped > 0)
     fmt::print(stderr, "dnntrain predict: skipped {} unreadable image(s) of {}\n", skipped, files.size());
   return 0;

@@ -15,10 +15,6 @@ namespace dnntrain::apps {
 
 namespace {
 
-// Options that may differ between ranks: where files are, and how this process paces itself.
-constexpr const char* kPerRank[] = {"output-dir", "tensorboard", "print-freq", "threads",   "workers",
-                                    "data-path",  "resume",      "init",       "overwrite", "dist-timeout"};
-
 // The model shape resolved from the data, as (option, value).
 std::vector<std::pair<std::string, std::string>> resolved_shape(const ModelOptions& m) {
   return {{"model", m.model},
@@ -38,7 +34,7 @@ std::vector<std::pair<std::string, std::string>> shared_options(const TrainOptio
     const auto eq = line.find('=');
     if (line.empty() || line[0] == '#' || eq == std::string::npos) continue;
     const std::string name = line.substr(0, eq);
-    if (std::find(std::begin(kPerRank), std::end(kPerRank), name) == std::end(kPerRank))
+    if (std::find(o.per_rank.begin(), o.per_rank.end(), name) == o.per_rank.end())
       out.emplace_back("--" + name, line.substr(eq + 1));
   }
   for (const auto& [name, value] : resolved_shape(o.model))

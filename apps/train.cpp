@@ -48,7 +48,7 @@ int run_train(const std::vector<std::string>& args) {
   const data::DatasetKind kind = check_data_options(o.data);
   if (kind == data::DatasetKind::synthetic) check_synthetic_size(o.data, o.model);
   std::optional<RunFiles> files;  // rank 0's: the folder's lock, held until the run ends
-  if (parallel->writer()) {
+  if (parallel->writer() && !o.test_only) {  // --test-only writes nothing
     files.emplace(o.output_dir);
     files->check_target(o.resume, o.overwrite);
     if (files->stale_temporaries_removed() > 0)
@@ -57,10 +57,12 @@ int run_train(const std::vector<std::string>& args) {
   }
   auto train_set = open_split(kind, o.data, o.model, data::Split::train);
   auto test_set = open_split(kind, o.data, o.model, data::Split::test);
-  resolve_model_from_data(o.model, kind, *train_set);
+  resolve_model_from_data(o.model, kind, *train_set, o.data);
   check_model_options(o.model);
   check_resume_shape(o);
   parallel->check_same_options(shared_options(o, *train_set, *test_set));
+  if (parallel->writer())
+    for (const std::string& notice : o.notices) fmt::print("notice: {}\n", notice);
   layers::ResNetConfig config = resnet_config(o.model);
   config.label_smoothing = static_cast<float>(o.label_smoothing);
   config.freeze_bn = o.freeze_bn;
@@ -83,6 +85,8 @@ int run_train(const std::vector<std::string>& args) {
                  o.resume, state.threads, context.threads());
   } else if (!o.init.empty()) {
     engine::load_weights(o.init, graph.parameters(), graph.buffers(), {split_list(o.init_skip)});
+  } else if (!o.weights.empty()) {
+    engine::load_weights(o.weights, graph.parameters(), graph.buffers(), {});
   }
   parallel->synchronize(graph, optimizer, state);
   state.threads = context.threads();
@@ -99,10 +103,22 @@ int run_train(const std::vector<std::string>& args) {
   state.world_size = world;
   state.extra["global_batch"] = std::to_string(global_batch);
   const int64_t steps_per_epoch = train_source.batches_per_epoch();
+  if (o.resume.empty() && o.start_epoch > 0) {  // the schedule is a function of the step
+    state.epoch = o.start_epoch;
+    state.step = o.start_epoch * steps_per_epoch;
+  }
   DNNTRAIN_CHECK(state.batch_in_epoch <= steps_per_epoch,
                  fmt::format("{}: batch {} of the epoch is past its {} batches; resume with the --batch-size "
                              "and data of the run that wrote it",
                              o.resume, state.batch_in_epoch, steps_per_epoch));
+  if (o.test_only) {  // torchvision's --test-only: evaluate the loaded weights, then exit
+    InterruptibleSource batches(test_source);
+    engine::EvalResult r = engine::evaluate(graph, model.readout(), batches);
+    parallel->reduce(r);
+    fmt::print("{} on {} test split ({} samples): loss {:.4f} top-1 {:.2f}% top-5 {:.2f}%\n", o.model.model,
+               o.data.dataset, r.samples, r.loss, 100 * r.top1, 100 * r.top5);
+    return 0;
+  }
   std::optional<RunViews> views;
   if (files) {
     const LogPosition position{state.epoch, saved_step};  // the logs count steps as their writer did
@@ -111,7 +127,12 @@ int run_train(const std::vector<std::string>& args) {
     views.emplace(o.output_dir, o.tensorboard);
   }
   const std::string checkpoint = o.output_dir + "/checkpoint.safetensors",
-                    best = o.output_dir + "/best.safetensors";
+                    best = o.output_dir + "/best.safetensors", weights = o.output_dir + "/weights.safetensors";
+  // Every save: the full state, and the latest weights alone (torch's load_state_dict(strict=True) takes it).
+  const auto save = [&] {
+    engine::save_checkpoint(checkpoint, graph.parameters(), graph.buffers(), &optimizer, state);
+    engine::save_checkpoint(weights, graph.parameters(), graph.buffers(), nullptr, state);
+  };
   double best_top1 = -1;
   if (state.extra.count("best_top1")) {
     const std::string& text = state.extra["best_top1"];
@@ -208,7 +229,7 @@ int run_train(const std::vector<std::string>& args) {
     progress.finish_line();
     end = r.end;
     const bool evaluated = end != End::completed || finish_epoch(r);
-    if (files) engine::save_checkpoint(checkpoint, graph.parameters(), graph.buffers(), &optimizer, state);
+    if (files) save();
     if (!evaluated) {
       fmt::print(
           "interrupted during the evaluation of epoch {} (it has no summary row); saved {}; continue "
@@ -244,7 +265,7 @@ int run_train(const std::vector<std::string>& args) {
     return 1;  // rank 0's standard output failed; it says why
   }
   if (best_top1 >= 0) fmt::print("best test top-1 {:.2f}%: {}\n", 100 * best_top1, best);
-  fmt::print("checkpoint: {}\n", checkpoint);
+  fmt::print("checkpoint: {} (weights only: {})\n", checkpoint, weights);
   return 0;
 }
 

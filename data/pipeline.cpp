@@ -81,9 +81,9 @@ void Pipeline::fill(Slot& slot, int64_t batch) {
           SampleTransform::Scratch& scratch = w.scratch.local();
           for (int i = r.begin(); i < r.end(); ++i) {
             if (w.stop.load(std::memory_order_relaxed)) return;
-            slot.labels[static_cast<size_t>(i)] =
-                transform_.apply(*dataset_, order_[static_cast<size_t>(first + i)], settings_.seed, epoch_,
-                                 slot.images.data() + i * per, scratch);
+            const int64_t key = order_[static_cast<size_t>(first + i)], n = dataset_->size();
+            slot.labels[static_cast<size_t>(i)] = transform_.apply(*dataset_, key % n, settings_.seed, epoch_,
+                                                                   slot.images.data() + i * per, scratch, key / n);
           }
         },
         w.context);
@@ -135,8 +135,12 @@ void Pipeline::start_epoch(uint64_t epoch, int64_t first_batch) {
   wait_seconds_ = 0.0;
   producer_error_ = nullptr;
   started_ = true;
-  shard_indices(dataset_->size(), settings_.seed, epoch, settings_.shuffle,
-                {settings_.rank, settings_.world_size}, settings_.training, order_);
+  if (settings_.training && settings_.repeats > 1)
+    repeated_shard_indices(dataset_->size(), settings_.seed, epoch, settings_.shuffle,
+                           {settings_.rank, settings_.world_size}, settings_.repeats, order_);
+  else
+    shard_indices(dataset_->size(), settings_.seed, epoch, settings_.shuffle,
+                  {settings_.rank, settings_.world_size}, settings_.training, order_);
   if (sharing_ == CoreSharing::background) {
     for (int s = 0; s < static_cast<int>(ring_.size()); ++s) w.free.push(s);
     producer_ = std::thread([this, first_batch] { produce(first_batch); });

@@ -34,6 +34,7 @@ struct PipelineSettings {
   bool shuffle = true;   // per-epoch permutation from (seed, epoch); false: file order (--no-shuffle)
   uint64_t seed = 0;
   int rank = 0, world_size = 1;  // data-parallel shard; see shard_indices()
+  int repeats = 1;  // training: > 1 repeats each sample with other draws (repeated_shard_indices)
   int threads = 0;   // oneTBB arena concurrency; 0 = 1 for in_steps, max(1, cores - 1) for background
   int prefetch = 2;  // background: batches filled ahead of the consumer (ring = prefetch + 1 slots)
   CoreSharing sharing = CoreSharing::automatic;

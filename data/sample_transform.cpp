@@ -47,17 +47,21 @@ SampleTransform::SampleTransform(DatasetKind kind, const Dataset& dataset, const
                       s.normalization ? s.normalization->std : normalization_for(kind, out_.channels).std);
   DNNTRAIN_CHECK(lut_.channels() == out_.channels,
                  "transform: normalisation channels differ from the data's");
+  if (s.gray_to_rgb && out_.channels == 1) {
+    out_.channels = 3;
+    gray_copies_ = 2;
+  }
 }
 
 int32_t SampleTransform::apply(const Dataset& dataset, int64_t index, uint64_t seed, uint64_t epoch,
-                               float* dst, Scratch& sc) const {
+                               float* dst, Scratch& sc, int64_t repeat) const {
   const Dataset::Sample sample = dataset.sample(index, sc.decoded);
   ImageView img = sample.image;
   if (settings_.image_size > 0 && (img.height != settings_.image_size || img.width != settings_.image_size)) {
     resize_bilinear(img, settings_.image_size, settings_.image_size, sc.sized, sc.resize);
     img = sc.sized.view();
   }
-  const CounterRng rng(seed, epoch, static_cast<uint64_t>(index));
+  const CounterRng rng(seed, epoch, static_cast<uint64_t>(index + repeat * dataset.size()));
   const bool flip = flip_ && random_flip(rng, kDrawFlip);
   const auto too_small = [&](int need_h, int need_w) {
     return Error(dataset.describe(index) + ": image " + std::to_string(img.height) + "x" +
@@ -106,6 +110,8 @@ int32_t SampleTransform::apply(const Dataset& dataset, int64_t index, uint64_t s
       break;
     }
   }
+  const int64_t plane = static_cast<int64_t>(out_.height) * out_.width;
+  for (int c = 1; c <= gray_copies_; ++c) std::copy(dst, dst + plane, dst + c * plane);
   return sample.label;
 }
 

@@ -35,6 +35,7 @@ struct TransformSettings {
   std::array<double, 2> scale{0.08, 1.0};             // RandomResizedCrop
   std::array<double, 2> ratio{3.0 / 4.0, 4.0 / 3.0};  // RandomResizedCrop
   std::optional<Normalization> normalization;         // default: normalization_for(kind)
+  bool gray_to_rgb = false;  // one-channel sets: the normalised channel repeated three times
 };
 
 // The settings of `augment` for a model of `image_size`: image folders are cropped to image_size,
@@ -62,15 +63,18 @@ class SampleTransform {
   };
 
   // Writes sample `index` of `dataset` as CHW float into dst [output_elements()] and returns its
-  // label. A pure function of (dataset, index, seed, epoch). Throws dnntrain::Error naming the file
-  // if the image is corrupt or smaller than the crop.
+  // label. A pure function of (dataset, index, seed, epoch, repeat): the random draws come from
+  // CounterRng(seed, epoch, index + repeat * dataset.size()), so a repeated sample (--ra-reps) is
+  // augmented afresh. Throws dnntrain::Error naming the file if the image is corrupt or smaller
+  // than the crop.
   int32_t apply(const Dataset& dataset, int64_t index, uint64_t seed, uint64_t epoch, float* dst,
-                Scratch& scratch) const;
+                Scratch& scratch, int64_t repeat = 0) const;
 
  private:
   enum class Mode { identity, pad_crop, resized_crop, resize_center };
   Mode mode_;
   bool flip_ = false;
+  int gray_copies_ = 0;  // gray_to_rgb: copies of the gray plane after it
   TransformSettings settings_;
   Dataset::Shape out_;
   NormalizeLut lut_;

@@ -33,4 +33,16 @@ void shard_indices(int64_t n, uint64_t seed, uint64_t epoch, bool shuffle, Shard
   for (int64_t p = shard.rank; p < dealt; p += shard.world_size) out.push_back(perm[static_cast<size_t>(p)]);
 }
 
+void repeated_shard_indices(int64_t n, uint64_t seed, uint64_t epoch, bool shuffle, ShardSpec shard, int reps,
+                            std::vector<int64_t>& out) {
+  DNNTRAIN_CHECK(shard.world_size >= 1 && shard.rank >= 0 && shard.rank < shard.world_size && reps >= 1,
+                 "repeated sampler: need 0 <= rank < world size and reps >= 1");
+  std::vector<int64_t> perm;
+  epoch_permutation(n, seed, epoch, shuffle, perm);
+  const int64_t total = n * reps, per_shard = n / shard.world_size;
+  out.clear();
+  for (int64_t p = shard.rank; p < total && static_cast<int64_t>(out.size()) < per_shard; p += shard.world_size)
+    out.push_back(perm[static_cast<size_t>(p / reps)] + (p % reps) * n);
+}
+
 }  // namespace dnntrain::data

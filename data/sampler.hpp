@@ -22,4 +22,12 @@ void epoch_permutation(int64_t n, uint64_t seed, uint64_t epoch, bool shuffle, s
 void shard_indices(int64_t n, uint64_t seed, uint64_t epoch, bool shuffle, ShardSpec shard, bool equal_shards,
                    std::vector<int64_t>& out);
 
+// Repeated augmentation (torchvision's RASampler): the epoch permutation with each sample repeated
+// `reps` times in a row, dealt round-robin to the shards (so a sample's repeats go to different
+// ranks), each shard keeping floor(n / W) entries: the epoch keeps the dataset's length
+// (torchvision also rounds it down to a multiple of 256). Entries are keys: sample = key % n,
+// repeat = key / n, so the repeat can enter the augmentation draws.
+void repeated_shard_indices(int64_t n, uint64_t seed, uint64_t epoch, bool shuffle, ShardSpec shard, int reps,
+                            std::vector<int64_t>& out);
+
 }  // namespace dnntrain::data
