@@ -101,6 +101,7 @@ int run_eval(const std::vector<std::string>& args) {
   if (checkpoint.empty()) throw UsageError("--checkpoint is required");
   if (const auto problem = engine::not_a_regular_file(checkpoint))
     throw UsageError(fmt::format("--checkpoint: '{}' {}; give a checkpoint file", checkpoint, *problem));
+  check_model_options_before_data(m);  // the values given, before the checkpoint is read
   take_model_from_checkpoint(t, checkpoint);
   check_model_options_before_data(m);
   const data::DatasetKind kind = check_data_options(d);

@@ -102,8 +102,9 @@ void Option::check_value() const {
     const std::string& v = *static_cast<std::string*>(target_);
     if (!choices_.empty() && std::find(choices_.begin(), choices_.end(), v) == choices_.end()) {
       std::string list;
-      for (const auto& c : choices_) list += (list.empty() ? "" : ", ") + c;
-      throw UsageError(fmt::format("--{} must be one of {}, got '{}'", name_, list, v));
+      for (size_t i = 0; i < choices_.size(); ++i)
+        list += (i == 0 ? "" : i + 1 == choices_.size() ? " or " : ", ") + choices_[i];
+      throw UsageError(fmt::format("--{} must be {}, got '{}'", name_, list, v));
     }
     return;
   }

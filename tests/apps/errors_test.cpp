@@ -23,13 +23,13 @@ TEST_CASE("an unknown model or dataset exits 2") {
 
 TEST_CASE("an unknown name exits 2 listing the choices") {
   expect_error("train --dataset synthetic --model resnet7", 2,
-               "choose one of resnet18, resnet34, resnet50, resnet101, resnet152, resnet20, resnet32, "
-               "resnet44, resnet56 or resnet110");
+               "--model must be auto, resnet18, resnet34, resnet50, resnet101, resnet152, resnet20, resnet32, "
+               "resnet44, resnet56 or resnet110, got 'resnet7'");
   expect_error("train --dataset imagenet21k", 2,
-               "choose cifar10, cifar100, mnist, fashion-mnist, imagefolder or synthetic");
+               "--dataset must be cifar10, cifar100, mnist, fashion-mnist, imagefolder or synthetic");
   expect_error("train --dataset synthetic --opt rmsprop", 2, "--opt must be sgd, adam or adamw");
   expect_error("train --dataset synthetic --lr-scheduler wavy", 2,
-               "choose constant, steplr, multisteplr, cosineannealinglr or exponentiallr");
+               "--lr-scheduler must be constant, steplr, multisteplr, cosineannealinglr or exponentiallr");
   expect_error("train --dataset synthetic --stem deep", 2, "--stem must be imagenet or cifar");
   expect_error("train --dataset synthetic --conv-algorithm fft", 2,
                "--conv-algorithm must be auto, direct or winograd");

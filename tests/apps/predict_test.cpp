@@ -211,7 +211,7 @@ TEST_CASE("predict names a damaged stored config value instead of failing in a n
       run_cli("predict --checkpoint " + (dir / "bad.safetensors").string() + " " + (dir / "ok.png").string());
   INFO(r.err);
   CHECK(r.code == 1);
-  CHECK(contains(r.err, "image-size=abc"));
+  CHECK(contains(r.err, "--image-size must be an integer, got 'abc'"));
   CHECK(!contains(r.err, "unexpected"));
 }
 
