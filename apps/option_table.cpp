@@ -311,7 +311,16 @@ std::string OptionTable::help_text() const {
 }
 
 std::string OptionTable::markdown() const {
-  std::string out = "| option | default | meaning | on --resume |\n|---|---|---|---|\n";
+  // The last column says what a checkpoint does to the option, where the command reads one.
+  bool resume = false, checkpoint = false;
+  for (const auto& o : options_) {
+    resume = resume || o->name() == "resume";
+    checkpoint = checkpoint || o->checkpoint_ != FromCheckpoint::none;
+  }
+  checkpoint = checkpoint && !resume;
+  std::string out = resume       ? "| option | default | meaning | on --resume |\n|---|---|---|---|\n"
+                    : checkpoint ? "| option | default | meaning | from --checkpoint |\n|---|---|---|---|\n"
+                                 : "| option | default | meaning |\n|---|---|---|\n";
   for (const auto& o : options_) {
     std::string meaning = o->help_;
     if (!o->choices_.empty()) {
@@ -320,14 +329,24 @@ std::string OptionTable::markdown() const {
       meaning += " (" + list + ")";
     }
     if (!o->torchvision_.empty()) meaning += "; torchvision's default: " + o->torchvision_;
-    std::string resume = o->stored() ? resume_word(o->resume_) : "not recorded";
-    if (!o->resume_why_.empty()) resume += ": " + o->resume_why_;
+    std::string last;
+    if (resume) {
+      last = o->stored() ? resume_word(o->resume_) : "not recorded";
+      if (!o->resume_why_.empty()) last += ": " + o->resume_why_;
+    } else if (checkpoint) {
+      last = o->checkpoint_ == FromCheckpoint::model           ? "taken; another value is refused"
+             : o->checkpoint_ == FromCheckpoint::preprocessing ? "taken unless given"
+                                                               : "";
+    }
     std::string def = o->type_ == Option::Type::flag ? "off" : o->default_text_;
-    std::string names = "`" + names_text(o->name(), o->aliases_) + "`";
-    for (std::string* cell : {&meaning, &def, &resume})
+    for (std::string* cell : {&meaning, &def, &last})
       for (size_t p = 0; (p = cell->find('|', p)) != std::string::npos; p += 2) cell->replace(p, 1, "\\|");
-    out += fmt::format("| {} | {} | {} | {} |\n", names, def.empty() ? "" : "`" + def + "`", meaning, resume);
+    out += fmt::format("| `{}` | {} | {}", names_text(o->name(), o->aliases_), def.empty() ? "" : "`" + def + "`",
+                       meaning);
+    out += resume || checkpoint ? " | " + last + " |\n" : " |\n";
   }
+  if (positional_) out += fmt::format("| `{}...` |  | {} |{}\n", positional_name_, positional_help_,
+                                      resume || checkpoint ? "  |" : "");
   return out;
 }
 
