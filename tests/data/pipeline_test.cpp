@@ -9,6 +9,7 @@
 #include <map>
 
 #include "data/image_folder.hpp"
+#include "data/sampler.hpp"
 #include "data/synthetic.hpp"
 #include "engine/error.hpp"
 #include "tests/data/test_files.hpp"
@@ -223,4 +224,57 @@ TEST_CASE("pipeline: a corrupt image reaches the consumer as an Error naming it,
   CHECK(b.n == 7);
   CHECK(b.height == 16);
   CHECK(ds->bad_images() == 1);
+}
+
+TEST_CASE("pipeline: --ra-sampler repeats each sample ra_reps times with new draws, dealt as torchvision's "
+          "RASampler") {
+  // The sampler against torchvision's RASampler written out: a permutation, each index repeated
+  // reps times in a row, position p to rank p % W, each rank keeping floor(n / W).
+  const int64_t n = 10;
+  const int reps = 3;
+  std::vector<int64_t> perm;
+  epoch_permutation(n, 4, 2, true, perm);
+  for (int world : {1, 2, 3}) {
+    std::vector<int64_t> all;
+    for (int rank = 0; rank < world; ++rank) {
+      std::vector<int64_t> keys;
+      repeated_shard_indices(n, 4, 2, true, {rank, world}, reps, keys);
+      REQUIRE(int64_t(keys.size()) == n / world);
+      for (size_t i = 0; i < keys.size(); ++i) {
+        const int64_t p = rank + int64_t(i) * world;  // position in the repeated list
+        CHECK(keys[i] % n == perm[size_t(p / reps)]);
+        CHECK(keys[i] / n == p % reps);
+      }
+    }
+  }
+  // In a pipeline: a sample's repeats carry its label, and their crops and flips differ (the
+  // repeat enters the draws); the epoch keeps the dataset's length.
+  auto ds = indexed(16);
+  PipelineSettings s;
+  s.batch_size = 16;
+  s.seed = 3;
+  s.repeats = 4;
+  Pipeline p = make(ds, s);
+  const Epoch e = run_epoch(p, 0);
+  REQUIRE(e.labels.size() == 16);
+  for (size_t k = 0; k < 16; k += 4) {
+    for (size_t r = 1; r < 4; ++r) CHECK(e.labels[k + r] == e.labels[k]);
+    int differ = 0;
+    for (size_t r = 1; r < 4; ++r)
+      differ += !std::equal(e.images[0].begin() + long(k * 192), e.images[0].begin() + long((k + 1) * 192),
+                            e.images[0].begin() + long((k + r) * 192));
+    CHECK(differ >= 2);
+  }
+  // Repeat 0 draws as a run without repeats does: the same sample, the same image.
+  PipelineSettings plain = s;
+  plain.repeats = 1;
+  Pipeline q = make(ds, plain);
+  const Epoch f = run_epoch(q, 0);
+  std::map<int32_t, size_t> at;
+  for (size_t i = 0; i < 16; ++i) at[f.labels[i]] = i;
+  for (size_t k = 0; k < 16; k += 4) {
+    const size_t i = at[e.labels[k]];
+    CHECK(std::equal(e.images[0].begin() + long(k * 192), e.images[0].begin() + long((k + 1) * 192),
+                     f.images[0].begin() + long(i * 192)));
+  }
 }
