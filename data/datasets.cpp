@@ -54,9 +54,10 @@ std::shared_ptr<const Dataset> open_dataset(DatasetKind kind, const DatasetOptio
     case DatasetKind::cifar100:
       return read_cifar100(need_path(), o.split);
     case DatasetKind::mnist:
-      return read_mnist(need_path(), o.split);
+      return read_mnist(need_path(), o.split, "MNIST");
     case DatasetKind::fashion_mnist:
-      return read_mnist(o.path.empty() ? std::filesystem::path(kFashionMnistDefaultPath) : o.path, o.split);
+      return read_mnist(o.path.empty() ? std::filesystem::path(kFashionMnistDefaultPath) : o.path, o.split,
+                        "FashionMNIST");
     case DatasetKind::imagefolder:
       return std::make_shared<ImageFolderDataset>(need_path(), o.split, o.image_folder);
     case DatasetKind::synthetic: {

@@ -18,12 +18,20 @@ uint32_t be32(const uint8_t* p) {
 }
 
 // `base` or `base.gz` inside `folder`, whichever exists.
-std::filesystem::path find_idx(const std::filesystem::path& folder, const std::string& base) {
+// `base` (raw or .gz) in `folder`, or in torchvision's layout under it: `folder/raw/` (the data
+// path is root/MNIST) or `folder/<torchvision_name>/raw/` (the data path is torchvision's root).
+std::filesystem::path find_idx(const std::filesystem::path& folder, const std::string& base,
+                               std::string_view torchvision_name) {
   require_exists(folder, "IDX data folder");
-  for (const auto& name : {base, base + ".gz"}) {
-    if (std::filesystem::exists(folder / name)) return folder / name;
-  }
-  throw Error("IDX file not found: " + (folder / base).string() + "[.gz]; check the data path");
+  std::vector<std::filesystem::path> places{folder, folder / "raw"};
+  if (!torchvision_name.empty()) places.push_back(folder / torchvision_name / "raw");
+  for (const auto& place : places)
+    for (const auto& name : {base, base + ".gz"})
+      if (std::filesystem::exists(place / name)) return place / name;
+  throw Error("IDX file not found: " + (folder / base).string() + "[.gz]" +
+              (torchvision_name.empty() ? std::string()
+                                        : ", nor under " + (folder / torchvision_name / "raw").string()) +
+              "; check the data path");
 }
 
 }  // namespace
@@ -69,10 +77,11 @@ IdxArray read_idx_u8(const std::filesystem::path& file, int expected_ndim) {
   return out;
 }
 
-std::unique_ptr<InMemoryDataset> read_mnist(const std::filesystem::path& folder, Split split) {
+std::unique_ptr<InMemoryDataset> read_mnist(const std::filesystem::path& folder, Split split,
+                                            std::string_view torchvision_name) {
   const std::string prefix = split == Split::train ? "train" : "t10k";
-  const auto image_file = find_idx(folder, prefix + "-images-idx3-ubyte");
-  const auto label_file = find_idx(folder, prefix + "-labels-idx1-ubyte");
+  const auto image_file = find_idx(folder, prefix + "-images-idx3-ubyte", torchvision_name);
+  const auto label_file = find_idx(folder, prefix + "-labels-idx1-ubyte", torchvision_name);
   IdxArray images = read_idx_u8(image_file, 3);
   const IdxArray labels = read_idx_u8(label_file, 1);
   DNNTRAIN_CHECK(images.dims[0] == labels.dims[0], "image and label counts disagree: " + image_file.string() +

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include "data/dataset.hpp"
@@ -25,9 +26,11 @@ IdxArray read_idx_u8(const std::filesystem::path& file, int expected_ndim);
 inline constexpr const char* kFashionMnistDefaultPath = "/usr/share/datasets/fashion-mnist";
 
 // MNIST or Fashion-MNIST from `folder` with the standard names (train-images-idx3-ubyte,
-// train-labels-idx1-ubyte, t10k-…), each raw or with .gz. Images 1x28x28, labels in [0, 10).
+// train-labels-idx1-ubyte, t10k-…), each raw or with .gz, in `folder`, `folder/raw` or torchvision's
+// `folder/<torchvision_name>/raw` ("MNIST", "FashionMNIST"). Images 1x28x28, labels in [0, 10).
 // Throws dnntrain::Error naming the file on a missing file, bad header, count mismatch or a label
 // out of range (with the record index).
-std::unique_ptr<InMemoryDataset> read_mnist(const std::filesystem::path& folder, Split split);
+std::unique_ptr<InMemoryDataset> read_mnist(const std::filesystem::path& folder, Split split,
+                                            std::string_view torchvision_name = {});
 
 }  // namespace dnntrain::data
