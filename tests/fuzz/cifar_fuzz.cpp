@@ -1,5 +1,7 @@
 // libFuzzer target for the CIFAR readers. Input: a flags byte (bit 0: gzip the file, bit 1: read it
-// as CIFAR-100's test.bin, else CIFAR-10's test_batch.bin), then the file. Any input loads or throws
+// as CIFAR-100's test.bin, else CIFAR-10's test_batch.bin; bit 2: torchvision's pickled archive
+// instead, cifar-100-python/test or cifar-10-batches-py/test_batch, through data/pickle.cpp), then
+// the file. Any input loads or throws
 // dnntrain::Error; a loaded set keeps the reader's promises.
 #include <cstdint>
 
@@ -11,10 +13,14 @@ using dnntrain::fuzz::require;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
-  const bool gzip = data[0] & 1, hundred = data[0] & 2;
+  const bool gzip = data[0] & 1, hundred = data[0] & 2, pickled = data[0] & 4;
   const auto dir = dnntrain::fuzz::scratch_dir() / "cifar";
   std::filesystem::remove_all(dir);
-  dnntrain::fuzz::write_file(dir / (hundred ? "test.bin" : "test_batch.bin"), data + 1, size - 1, gzip);
+  const std::filesystem::path file = pickled ? (hundred ? dir / "cifar-100-python" / "test"
+                                                        : dir / "cifar-10-batches-py" / "test_batch")
+                                             : dir / (hundred ? "test.bin" : "test_batch.bin");
+  std::filesystem::create_directories(file.parent_path());
+  dnntrain::fuzz::write_file(file, data + 1, size - 1, gzip);
   try {
     using dnntrain::data::Split;
     const auto set = hundred ? dnntrain::data::read_cifar100(dir, Split::test)

@@ -82,14 +82,34 @@ IDX = {
     "bad_gzip_cut": mnist(gzip.compress(idx([1, 2, 2], b"abcd"), mtime=0)[:-6], idx([1], b"\x05")),
 }
 
-# --- CIFAR (cifar_fuzz.cpp): flags byte (1: gzip, 2: CIFAR-100 test.bin), then the file.
+# --- CIFAR (cifar_fuzz.cpp): flags byte (1: gzip, 2: CIFAR-100 test.bin, 4: torchvision's pickled
+# archive), then the file.
 
 
 def records(labels):
     return b"".join(bytes(lab) + bytes((i + k) & 255 for k in range(3072)) for i, lab in enumerate(labels))
 
 
+def cifar_pickle(labels, label_key="labels"):
+    """A pickled CIFAR batch as Python 2 wrote torchvision's archive (see tests/data/write_cifar_pickles.py)."""
+    def s(raw):
+        raw = raw if isinstance(raw, bytes) else raw.encode()
+        return (b"U" + bytes([len(raw)]) if len(raw) < 256 else b"T" + struct.pack("<I", len(raw))) + raw
+    data = b"".join(bytes((i + k) & 255 for k in range(3072)) for i in range(len(labels)))
+    out = b"\x80\x02}q\x00(" + s("data")
+    out += b"cnumpy.core.multiarray\n_reconstruct\nq\x01cnumpy\nndarray\nq\x02K\x00\x85" + s("b") + b"\x87R"
+    out += b"(K\x01M" + struct.pack("<H", len(labels)) + b"M" + struct.pack("<H", 3072) + b"\x86"
+    out += b"cnumpy\ndtype\n" + s("u1") + b"K\x00K\x01\x87R(K\x03" + s("|") + b"NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb"
+    out += b"\x89" + s(data) + b"tb"
+    out += s(label_key) + b"](" + b"".join(b"K" + bytes([lab]) for lab in labels) + b"eu."
+    return out
+
+
 CIFAR = {
+    "valid_pickle_cifar10": b"\x04" + cifar_pickle([3, 9]),
+    "valid_pickle_cifar100_gzip": b"\x07" + cifar_pickle([99], "fine_labels"),
+    "bad_pickle_label": b"\x04" + cifar_pickle([10]),
+    "bad_pickle_cut": b"\x04" + cifar_pickle([1, 2])[:-40],
     "valid_cifar10": b"\x00" + records([[3], [9]]),
     "valid_cifar10_gzip": b"\x01" + records([[0]]),
     "valid_cifar100": b"\x02" + records([[19, 99], [0, 0]]),
