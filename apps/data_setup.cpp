@@ -50,8 +50,8 @@ void declare_data_options(OptionTable& t, DataOptions& o, DataUse use) {
       .range(0, kMaxImageSize)
       .from_checkpoint(FromCheckpoint::preprocessing);
   t.add("val-crop-size", o.val_crop_size)
-      .help("image folders, evaluation: the centre crop (0: the training crop); it must equal the training "
-            "crop, since the model is planned for one input size")
+      .help("image folders, evaluation: the centre crop (0: the training crop; another size evaluates a second "
+            "plan of the model with the same weights)")
       .torchvision("224")
       .range(0, kMaxImageSize)
       .from_checkpoint(FromCheckpoint::preprocessing);

@@ -108,6 +108,7 @@ int run_eval(const std::vector<std::string>& args) {
   if (kind == data::DatasetKind::imagefolder) d.class_names = trained_classes(checkpoint, d.data_path);
   auto test_set = open_split(kind, d, m, data::Split::test);
   resolve_model_from_data(m, kind, *test_set, d);
+  if (kind == data::DatasetKind::imagefolder && d.val_crop_size > 0) m.image_size = d.val_crop_size;
   check_model_options(m);
 
   Predictor predictor(model_spec(m), checkpoint, {.threads = compute_threads(m.threads)});

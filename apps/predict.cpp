@@ -102,8 +102,9 @@ int run_predict(const std::vector<std::string>& args) {
     throw Error(fmt::format("{}: its dnntrain.config names no complete model (model, image-size, in-channels, "
                             "classes); predict needs a checkpoint written by dnntrain train",
                             checkpoint));
-  check_model_options(m);
   const data::DatasetKind kind = data::parse_dataset_kind(d.dataset);
+  if (kind == data::DatasetKind::imagefolder && d.val_crop_size > 0) m.image_size = d.val_crop_size;
+  check_model_options(m);
   std::vector<std::string> names = class_names(metadata, kind, m.classes);
   for (std::string& name : names) name = engine::printable_utf8(name);  // one line per class, always
 

@@ -19,6 +19,7 @@
 #include "apps/run_identity.hpp"
 #include "apps/run_views.hpp"
 #include "apps/train_options.hpp"
+#include "apps/val_model.hpp"
 #include "engine/checkpoint/checkpoint.hpp"
 #include "engine/error.hpp"
 #include "engine/evaluate.hpp"
@@ -95,6 +96,16 @@ int run_train(const std::vector<std::string>& args) {
   if (const std::string names = class_names_text(*train_set); !names.empty()) state.extra[kClassNamesKey] = names;
 
   const int batch = o.model.batch, image_size = o.model.image_size;
+  // Image folders may evaluate at another size (--val-crop-size): a second plan, same weights.
+  std::optional<ValModel> val_model;
+  if (kind == data::DatasetKind::imagefolder && o.data.val_crop_size > 0 && o.data.val_crop_size != image_size) {
+    layers::ResNetConfig val_config = config;
+    val_config.image_size = o.data.val_crop_size;
+    val_model.emplace(context, val_config);
+  }
+  const auto evaluate = [&](engine::BatchSource& batches) {
+    return val_model ? val_model->evaluate(graph, batches) : engine::evaluate(graph, model.readout(), batches);
+  };
   const data::ShardSpec shard{parallel->rank(), world};
   PipelineSource train_source(train_set, kind, o.data, image_size, batch, true, state.data_seed, shard);
   PipelineSource test_source(test_set, kind, o.data, image_size, batch, false, state.data_seed, shard);
@@ -113,7 +124,7 @@ int run_train(const std::vector<std::string>& args) {
                              o.resume, state.batch_in_epoch, steps_per_epoch));
   if (o.test_only) {  // torchvision's --test-only: evaluate the loaded weights, then exit
     InterruptibleSource batches(test_source);
-    engine::EvalResult r = engine::evaluate(graph, model.readout(), batches);
+    engine::EvalResult r = evaluate(batches);
     parallel->reduce(r);
     fmt::print("{} on {} test split ({} samples): loss {:.4f} top-1 {:.2f}% top-5 {:.2f}%\n", o.model.model,
                o.data.dataset, r.samples, r.loss, 100 * r.top1, 100 * r.top5);
@@ -190,7 +201,7 @@ int run_train(const std::vector<std::string>& args) {
     e.images_per_sec = r.seconds > 0 ? static_cast<double>(r.samples) / r.seconds : 0;
     e.seconds = r.seconds;
     e.wait_seconds = r.wait_seconds;
-    e.test = engine::evaluate(graph, readout, test_batches);
+    e.test = evaluate(test_batches);
     parallel->reduce(e.test);
     if (parallel->any(test_batches.cut())) return false;
     if (files) {

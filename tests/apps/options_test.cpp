@@ -179,3 +179,34 @@ TEST_CASE("a --steps run leaves weights.safetensors, which torch loads with load
   CHECK(r.code == 0);
   CHECK(contains(r.out, "(strict)"));
 }
+
+TEST_CASE("--val-crop-size other than the training crop evaluates a second plan with the same weights") {
+  const fs::path dir = scratch_dir("options_val_crop");
+  const fs::path data = dir / "data";
+  for (const auto& [split, count] : {std::pair{"train", 8}, std::pair{"val", 3}})
+    for (int c = 0; c < 3; ++c) {
+      fs::create_directories(data / split / ("c" + std::to_string(c)));
+      for (int i = 0; i < count; ++i) {
+        std::vector<uint8_t> colour = {60, 60, 60};
+        colour[size_t(c)] = uint8_t(120 + 20 * i);
+        dt::write_png(data / split / ("c" + std::to_string(c)) / ("i" + std::to_string(i) + ".png"), 20, 16,
+                      dt::kPngRgb, dt::flat(20, 16, colour));
+      }
+    }
+  const auto r = run_cli("train --dataset imagefolder --data-path " + data.string() +
+                         " --model resnet20 -b 4 --epochs 1 --threads 1 --train-crop-size 8 --val-resize-size 14 "
+                         "--val-crop-size 12 --output-dir " + (dir / "run").string());
+  INFO(r.out << r.err);
+  REQUIRE(r.code == 0);
+  // train's evaluation (a second plan at 12x12) against eval's Predictor on the saved weights.
+  const auto e = run_cli("eval --threads 1 --data-path " + data.string() + " --checkpoint " +
+                         (dir / "run" / "weights.safetensors").string());
+  INFO(e.out << e.err);
+  REQUIRE(e.code == 0);
+  const auto loss_of = [](const std::string& text, const std::string& after) {
+    const auto at = text.find(after);
+    return at == std::string::npos ? std::string("?") : text.substr(at + after.size(), 6);
+  };
+  CHECK(loss_of(r.out, "test loss ") == loss_of(e.out, "samples): loss "));
+  CHECK(contains(e.out, "(9 samples)"));
+}
