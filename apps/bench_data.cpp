@@ -17,9 +17,10 @@ void declare_data_wait_options(OptionTable& t, DataOptions& o) {
   declare_data_options(t, o, DataUse::bench);
 }
 
-std::optional<DataWaitReport> measure_data_wait(const DataOptions& o, layers::Model& model,
+std::optional<DataWaitReport> measure_data_wait(const DataOptions& given, layers::Model& model,
                                                 engine::Optimizer& optimizer, int warmup, int steps) {
-  if (o.dataset.empty()) return std::nullopt;
+  if (given.dataset.empty()) return std::nullopt;
+  DataOptions o = given;
   const data::DatasetKind kind = check_data_options(o);
   const layers::ResNetConfig& c = model.config();
   ModelOptions shape;

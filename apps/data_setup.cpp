@@ -20,8 +20,15 @@ void declare_data_options(OptionTable& t, DataOptions& o, DataUse use) {
   if (use == DataUse::bench)  // empty: no measurement; check_data_options names the choices
     dataset.help("also measure the time a step waits for this dataset: " + engine::name_list(data::kDatasetNames));
   else
-    dataset.help("the dataset; its --data-path may hold torchvision's layouts (README, Datasets)")
-        .choices(names_of(data::kDatasetNames));
+    dataset
+        .help("the dataset (auto: found from --data-path's layout: train/ and val/ folders, torchvision's "
+              "CIFAR and MNIST folders; fashion-mnist without --data-path)")
+        .choices([] {
+          std::vector<std::string> names{"auto"};
+          for (const auto& row : data::kDatasetNames) names.emplace_back(row.name);
+          return names;
+        }())
+        .torchvision("an image folder");
   t.add("data-path", o.data_path)
       .help("dataset folder (fashion-mnist: /usr/share/datasets/fashion-mnist when empty)")
       .on_resume(OnResume::may_change)
@@ -78,7 +85,20 @@ void declare_data_options(OptionTable& t, DataOptions& o, DataUse use) {
   t.add("ra-reps", o.ra_reps).help("--ra-sampler: repetitions of each sample").range(1, 64);
 }
 
-data::DatasetKind check_data_options(const DataOptions& o) {
+data::DatasetKind check_data_options(DataOptions& o) {
+  if (o.dataset == "auto") {  // torchvision's train.py reads an image folder from --data-path alone
+    if (o.data_path.empty()) {
+      o.dataset = "fashion-mnist";
+    } else {
+      if (!std::filesystem::is_directory(o.data_path))
+        throw UsageError(fmt::format("--data-path: '{}' is not a folder", o.data_path));
+      try {
+        o.dataset = std::string(data::dataset_kind_name(data::detect_dataset_kind(o.data_path)));
+      } catch (const Error& e) {
+        throw UsageError(fmt::format("--data-path {}", e.what()));
+      }
+    }
+  }
   const auto found = engine::find_named(data::kDatasetNames, o.dataset);
   if (!found)
     throw UsageError(fmt::format("--dataset: unknown dataset '{}'; choose {}", o.dataset,

@@ -18,7 +18,7 @@
 namespace dnntrain::apps {
 
 struct DataOptions {
-  std::string dataset = "fashion-mnist";
+  std::string dataset = "auto";  // auto: from the layout of data_path (fashion-mnist without one)
   std::string data_path;  // empty: the dataset's default (fashion-mnist: Debian's package)
   std::string augment = "standard";
   int workers = 0;  // pipeline threads; 0: automatic (1 for in-memory data, cores - 1 for image folders)
@@ -39,7 +39,8 @@ enum class DataUse { evaluation, training, bench };
 // folder options; for training also --augment, --no-shuffle, --train-crop-size and the sampler.
 void declare_data_options(OptionTable& t, DataOptions& o, DataUse use);
 // Throws UsageError naming the option (missing data path, ...).
-data::DatasetKind check_data_options(const DataOptions& o);
+// --dataset auto becomes the dataset found at --data-path.
+data::DatasetKind check_data_options(DataOptions& o);
 
 // Synthetic data is held in memory: its size (samples × image bytes) has a limit. UsageError above it.
 void check_synthetic_size(const DataOptions& o, const ModelOptions& model);

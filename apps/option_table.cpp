@@ -282,6 +282,28 @@ std::string default_note(const std::string& default_text, const std::string& tv)
   return note;
 }
 
+// `text` broken at spaces into lines of at most `width` columns, continuation lines indented.
+std::string wrap(const std::string& text, size_t indent, size_t width) {
+  std::string out;
+  size_t column = indent, start = 0;
+  while (start < text.size()) {
+    size_t end = text.find(' ', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string word = text.substr(start, end - start);
+    if (column > indent && column + 1 + word.size() > width) {
+      out += "\n" + std::string(indent, ' ');
+      column = indent;
+    } else if (column > indent) {
+      out += ' ';
+      ++column;
+    }
+    out += word;
+    column += word.size();
+    start = end + 1;
+  }
+  return out;
+}
+
 std::string names_text(const std::string& name, const std::vector<std::string>& aliases) {
   std::string s = "--" + name;
   for (const auto& a : aliases) s += (a.size() == 1 ? ", -" : ", --") + a;
@@ -303,7 +325,8 @@ std::string OptionTable::help_text() const {
     }
     const std::string note = default_note(o->type_ == Option::Type::flag ? "" : o->default_text_, o->torchvision_);
     if (!note.empty()) right += " (" + note + ")";
-    out += left.size() < 30 ? fmt::format("{:<30}{}\n", left, right) : left + "\n" + std::string(30, ' ') + right + "\n";
+    out += left.size() < 30 ? fmt::format("{:<30}", left) : left + "\n" + std::string(30, ' ');
+    out += wrap(right, 30, 110) + "\n";
   }
   if (positional_) out += fmt::format("  {:<28}{}\n", positional_name_ + "...", positional_help_);
   out += "  --help, -h                  this help; --help-markdown: the same as a Markdown table\n";

@@ -33,8 +33,8 @@ std::string resolved_config(const TrainOptions& o, int threads) {
   return o.effective_config +
          fmt::format(
              "# resolved from the data: model={} image-size={} in-channels={} classes={} "
-             "threads={}\n",
-             o.model.model, o.model.image_size, o.model.in_channels, o.model.classes, threads);
+             "threads={} dataset={}\n",
+             o.model.model, o.model.image_size, o.model.in_channels, o.model.classes, threads, o.data.dataset);
 }
 
 }  // namespace

@@ -43,6 +43,28 @@ Normalization normalization_for(DatasetKind kind, int channels) {
   return n;
 }
 
+DatasetKind detect_dataset_kind(const std::filesystem::path& root) {
+  namespace fs = std::filesystem;
+  const auto any = [&](std::initializer_list<fs::path> paths) {
+    for (const auto& p : paths)
+      if (fs::exists(root / p)) return true;
+    return false;
+  };
+  if (fs::is_directory(root / "train") && fs::is_directory(root / "val")) return DatasetKind::imagefolder;
+  if (any({"cifar-10-batches-py", "cifar-10-batches-bin", "data_batch_1", "data_batch_1.bin"}))
+    return DatasetKind::cifar10;
+  if (any({"cifar-100-python", "cifar-100-binary", "train.bin"})) return DatasetKind::cifar100;
+  if (any({"FashionMNIST/raw"})) return DatasetKind::fashion_mnist;
+  if (any({"MNIST/raw"})) return DatasetKind::mnist;
+  // Bare IDX files: Fashion-MNIST, the default dataset (Debian's package holds them so).
+  if (any({"train-images-idx3-ubyte", "train-images-idx3-ubyte.gz", "raw/train-images-idx3-ubyte",
+           "raw/train-images-idx3-ubyte.gz"}))
+    return DatasetKind::fashion_mnist;
+  throw Error(root.string() +
+              ": no dataset layout found (train/ and val/ folders, cifar-10-batches-py, cifar-100-python, "
+              "MNIST/raw, FashionMNIST/raw, IDX files); name it with --dataset");
+}
+
 std::shared_ptr<const Dataset> open_dataset(DatasetKind kind, const DatasetOptions& o) {
   const auto need_path = [&] {
     DNNTRAIN_CHECK(!o.path.empty(), std::string(dataset_kind_name(kind)) + ": no data path given");

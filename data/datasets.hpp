@@ -25,6 +25,12 @@ inline constexpr engine::Named<DatasetKind> kDatasetNames[] = {{DatasetKind::cif
                                                                {DatasetKind::imagefolder, "imagefolder"},
                                                                {DatasetKind::synthetic, "synthetic"}};
 
+// The dataset a folder holds, from its layout as torchvision users keep them: train/ and val/
+// folders (imagefolder), cifar-10-batches-py or -bin (cifar10), cifar-100-python or -binary
+// (cifar100), FashionMNIST/raw, MNIST/raw, or bare IDX files (fashion-mnist). Throws
+// dnntrain::Error naming the folder when none is found.
+DatasetKind detect_dataset_kind(const std::filesystem::path& root);
+
 // A kDatasetNames name -> kind; throws dnntrain::Error naming the choices otherwise.
 DatasetKind parse_dataset_kind(std::string_view name);
 std::string_view dataset_kind_name(DatasetKind kind);
