@@ -8,6 +8,7 @@
 
 #include "apps/command.hpp"
 #include "apps/limits.hpp"
+#include "data/autoaugment.hpp"
 #include "data/idx.hpp"
 #include "engine/error.hpp"
 #include "engine/names.hpp"
@@ -33,6 +34,21 @@ void add_data_options(po::options_description& desc, DataOptions& o, bool traini
     desc.add_options()("augment", po::value(&o.augment)->default_value(o.augment),
                        "standard (pad 4 + crop + flip; image folders: random resized crop + flip) or none")(
         "no-shuffle", po::bool_switch(&o.no_shuffle), "keep the file order instead of a per-epoch shuffle");
+  // ---- issue 24, torchvision recipe: augmentation flags (branch augment) ----
+  const auto real = [](double& v) { return po::value(&v)->default_value(v, fmt::format("{}", v)); };
+  if (training)
+    desc.add_options()("auto-augment", po::value(&o.auto_augment)->default_value(o.auto_augment),
+                       "ta_wide (TrivialAugmentWide) or ra (RandAugment, 2 ops), after crop and flip; "
+                       "empty: none")(
+        "ra-magnitude", po::value(&o.ra_magnitude)->default_value(o.ra_magnitude),
+        "ra: magnitude bin in [0, 30]")("random-erase", real(o.random_erase),
+                                        "RandomErasing probability (value 0 on the normalised image)")(
+        "mixup-alpha", real(o.mixup_alpha), "MixUp Beta(alpha, alpha) per batch (0: off)")(
+        "cutmix-alpha", real(o.cutmix_alpha),
+        "CutMix Beta(alpha, alpha) per batch (0: off; with --mixup-alpha one of the two per batch)");
+  desc.add_options()("interpolation", po::value(&o.interpolation)->default_value(o.interpolation),
+                     "resize and random resized crop: bilinear, bicubic or nearest (antialiased)");
+  // ---- end issue 24 augmentation flags ----
 }
 
 data::DatasetKind check_data_options(const DataOptions& o) {
@@ -44,6 +60,20 @@ data::DatasetKind check_data_options(const DataOptions& o) {
   if (!engine::find_named(data::kAugmentNames, o.augment))
     throw UsageError(
         fmt::format("--augment must be {}, got '{}'", engine::name_list(data::kAugmentNames), o.augment));
+  // ---- issue 24, torchvision recipe: augmentation checks (branch augment) ----
+  if (!o.auto_augment.empty() && !engine::find_named(data::kAutoAugmentNames, o.auto_augment))
+    throw UsageError(fmt::format("--auto-augment must be {} or empty, got '{}'",
+                                 engine::name_list(data::kAutoAugmentNames), o.auto_augment));
+  if (o.ra_magnitude < 0 || o.ra_magnitude >= data::kMagnitudeBins)
+    throw UsageError(fmt::format("--ra-magnitude must be in [0, {}], got {}", data::kMagnitudeBins - 1,
+                                 o.ra_magnitude));
+  check_real("--random-erase", o.random_erase, 0, 1);
+  check_real("--mixup-alpha", o.mixup_alpha, 0, kMaxMixAlpha);
+  check_real("--cutmix-alpha", o.cutmix_alpha, 0, kMaxMixAlpha);
+  if (!engine::find_named(data::kInterpolationNames, o.interpolation))
+    throw UsageError(fmt::format("--interpolation must be {}, got '{}'",
+                                 engine::name_list(data::kInterpolationNames), o.interpolation));
+  // ---- end issue 24 augmentation checks ----
   if (o.max_image_pixels < 0)
     throw UsageError(
         fmt::format("--max-image-pixels must be >= 0 (0: no limit), got {}", o.max_image_pixels));
@@ -112,7 +142,15 @@ void resolve_model_from_data(ModelOptions& m, data::DatasetKind kind, const data
 }
 
 data::TransformSettings transform_settings(data::DatasetKind kind, const DataOptions& o, int image_size) {
-  return data::transform_settings_for(kind, data::parse_augment_preset(o.augment), image_size);
+  data::TransformSettings t = data::transform_settings_for(kind, data::parse_augment_preset(o.augment), image_size);
+  // ---- issue 24, torchvision recipe: augmentation settings (branch augment) ----
+  t.interpolation = *engine::find_named(data::kInterpolationNames, o.interpolation);
+  if (!o.auto_augment.empty()) t.auto_augment.policy = *engine::find_named(data::kAutoAugmentNames, o.auto_augment);
+  t.auto_augment.magnitude = o.ra_magnitude;
+  t.auto_augment.interpolation = t.interpolation;  // torchvision's presets pass --interpolation on
+  t.random_erase = o.random_erase;
+  // ---- end issue 24 augmentation settings ----
+  return t;
 }
 
 PipelineSource::PipelineSource(std::shared_ptr<const data::Dataset> dataset, data::DatasetKind kind,
@@ -128,6 +166,7 @@ PipelineSource::PipelineSource(std::shared_ptr<const data::Dataset> dataset, dat
   s.threads = o.workers;
   s.rank = shard.rank;
   s.world_size = shard.world_size;
+  if (training) s.mix = {o.mixup_alpha, o.cutmix_alpha};  // issue 24: MixUp/CutMix (branch augment)
   pipeline_ = std::make_unique<data::Pipeline>(std::move(dataset), std::move(transform), s);
 }
 
@@ -147,7 +186,7 @@ void PipelineSource::start_epoch(int64_t epoch, int64_t first_batch) {
 bool PipelineSource::next(engine::BatchRef& batch) {
   data::BatchView view;
   if (!pipeline_->next(view)) return false;
-  batch = {view.images, view.labels, view.n};
+  batch = {view.images, view.labels, view.n, view.mix_labels, view.mix_lambda};
   return true;
 }
 

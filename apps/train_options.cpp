@@ -137,6 +137,11 @@ void check(const TrainOptions& o) {
   check_real("--dist-timeout", o.dist_timeout, 0, kMaxDistTimeout, true);
   if (o.dist_bn != "none" && o.dist_bn != "reduce")
     throw UsageError(fmt::format("--dist-bn must be none or reduce, got '{}'", o.dist_bn));
+  // ---- issue 24, torchvision recipe: EMA checks (branch augment) ----
+  if (o.model_ema_steps < 1)
+    throw UsageError(fmt::format("--model-ema-steps must be at least 1, got {}", o.model_ema_steps));
+  check_real("--model-ema-decay", o.model_ema_decay, 0, 1);
+  // ---- end issue 24 EMA checks ----
   check_file_option("--resume", o.resume);
   check_file_option("--init", o.init);
   if (!o.resume.empty() && !o.init.empty()) throw UsageError("--resume and --init exclude each other");
@@ -250,6 +255,15 @@ bool parse_train_options(const std::vector<std::string>& args, TrainOptions& o) 
       "under mpirun: none (BN statistics per rank) or reduce (average running statistics each epoch)")(
       "dist-timeout", real(o.dist_timeout),
       "under mpirun: seconds a rank waits for the others before it aborts the job");
+  // ---- issue 24, torchvision recipe: EMA flags (branch augment) ----
+  desc.add_options()("model-ema", po::bool_switch(&o.model_ema),
+                     "keep an exponential moving average of the weights and BN buffers, evaluated each epoch "
+                     "as EMA and saved in the checkpoint and model_ema.safetensors")(
+      "model-ema-steps", po::value(&o.model_ema_steps)->default_value(o.model_ema_steps),
+      "optimizer steps between EMA updates")(
+      "model-ema-decay", real(o.model_ema_decay),
+      "EMA decay before the adjustment alpha = min(1, (1 - decay) x world x batch x steps / epochs)");
+  // ---- end issue 24 EMA flags ----
 
   po::variables_map vm;
   if (!parse_command_line(desc, args, vm)) return false;
