@@ -10,12 +10,14 @@
 namespace dnntrain::data {
 namespace {
 
-// torch.linspace(start, end, steps)[i] in float32: start + step·i below steps/2, end - step·(steps-1-i)
-// from there, step = (end - start) / (steps - 1).
+// torch.linspace(start, end, steps)[i] in float32 as its CPU kernel computes it (checked against
+// PyTorch 2.x's values): step·i + start below steps/2, end - step·(steps-1-i) from there, each one
+// fused multiply-add, step = (end - start) / (steps - 1).
 float linspace(float start, float end, int steps, int i) {
   if (steps == 1) return start;
   const float step = (end - start) / static_cast<float>(steps - 1);
-  return i < steps / 2 ? start + step * static_cast<float>(i) : end - step * static_cast<float>(steps - 1 - i);
+  return i < steps / 2 ? std::fma(step, static_cast<float>(i), start)
+                       : std::fma(-step, static_cast<float>(steps - 1 - i), end);
 }
 
 }  // namespace
