@@ -46,7 +46,7 @@ Image image_of(const engine::Safetensors& st, const std::string& name) {
   return img;
 }
 
-const char* const kOpNames[] = {"Identity", "ShearX",    "ShearY",     "TranslateX",   "TranslateY",
+const std::string kOpNames[] = {"Identity", "ShearX",    "ShearY",     "TranslateX",   "TranslateY",
                                 "Rotate",   "Brightness", "Color",     "Contrast",     "Sharpness",
                                 "Posterize", "Solarize",  "AutoContrast", "Equalize"};
 
@@ -66,7 +66,7 @@ TEST_CASE("autoaugment magnitude tables equal torchvision's, both policies, floa
                                                                  kMagnitudeBins, input.height, input.width));
           const float expected = want[static_cast<size_t>(op * kMagnitudeBins + bin)];
           if (got != expected && ++wrong <= 5)
-            MESSAGE(image << (policy == AutoAugmentPolicy::ra ? " ra " : " ta_wide ") << kOpNames[op]
+            MESSAGE(image << std::string(policy == AutoAugmentPolicy::ra ? " ra " : " ta_wide ") << kOpNames[op]
                           << " bin " << bin << ": " << got << " vs torchvision " << expected);
         }
       CHECK(wrong == 0);
@@ -104,7 +104,7 @@ TEST_CASE("every autoaugment operation is within ±1 of torchvision's uint8 outp
       if (worst > 1) {
         ++failed;
         MESSAGE(image << " " << kOpNames[static_cast<int>(op)] << " m=" << c[5]
-                      << (c[4] == 0 ? " nearest" : " bilinear") << ": " << off_by_more << " of " << per
+                      << std::string(c[4] == 0 ? " nearest" : " bilinear") << ": " << off_by_more << " of " << per
                       << " values differ by more than 1 (max " << worst << ")");
       }
     }
