@@ -40,7 +40,7 @@ std::optional<DataWaitReport> measure_data_wait(const DataOptions& given, layers
                  fmt::format("bench: {} has too few batches for {} steps", o.dataset, warmup + steps));
   engine::Graph& graph = model.graph();
   const auto step = [&](const engine::BatchRef& b) {
-    graph.forward(engine::Mode::train, b.images, b.labels);
+    graph.forward(engine::Mode::train, b.images, b.labels, b.mix_labels, b.mix_lambda);
     graph.backward();
     optimizer.step(0.01);
   };

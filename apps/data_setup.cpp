@@ -8,6 +8,7 @@
 #include "apps/command.hpp"
 #include "apps/limits.hpp"
 #include "apps/option_table.hpp"
+#include "data/autoaugment.hpp"
 #include "data/idx.hpp"
 #include "engine/error.hpp"
 #include "engine/names.hpp"
@@ -51,6 +52,10 @@ void declare_data_options(OptionTable& t, DataOptions& o, DataUse use) {
               "that is 0")
         .torchvision("224")
         .range(0, kMaxImageSize);
+  t.add("interpolation", o.interpolation)
+      .help("every resize and the random resized crop (antialiased)")
+      .choices(names_of(data::kInterpolationNames))
+      .from_checkpoint(FromCheckpoint::preprocessing);
   t.add("val-resize-size", o.val_resize_size)
       .help("image folders, evaluation: the shorter side is resized to this first (0: val crop * 256 / 224)")
       .torchvision("256")
@@ -83,6 +88,16 @@ void declare_data_options(OptionTable& t, DataOptions& o, DataUse use) {
             "with different augmentation draws; the epoch keeps the dataset's length (torchvision rounds it "
             "down to a multiple of 256)");
   t.add("ra-reps", o.ra_reps).help("--ra-sampler: repetitions of each sample").range(1, 64);
+  // The rest of torchvision's training preset (data/sample_transform.hpp, data/batch_mix.hpp).
+  t.add("auto-augment", o.auto_augment)
+      .help("ta_wide (TrivialAugmentWide) or ra (RandAugment, 2 ops), after crop and flip; empty: none")
+      .choices({"", "ta_wide", "ra"});
+  t.add("ra-magnitude", o.ra_magnitude).help("ra: magnitude bin").range(0, data::kMagnitudeBins - 1);
+  t.add("random-erase", o.random_erase).help("RandomErasing probability (value 0 on the normalised image)").range(0, 1);
+  t.add("mixup-alpha", o.mixup_alpha).help("MixUp Beta(alpha, alpha) per batch (0: off)").range(0, kMaxMixAlpha);
+  t.add("cutmix-alpha", o.cutmix_alpha)
+      .help("CutMix Beta(alpha, alpha) per batch (0: off; with --mixup-alpha one of the two per batch)")
+      .range(0, kMaxMixAlpha);
 }
 
 data::DatasetKind check_data_options(DataOptions& o) {
@@ -167,6 +182,11 @@ data::TransformSettings transform_settings(data::DatasetKind kind, const DataOpt
                                            bool training) {
   data::TransformSettings t = data::transform_settings_for(kind, data::parse_augment_preset(o.augment), image_size);
   t.gray_to_rgb = o.gray_to_rgb;
+  t.interpolation = *engine::find_named(data::kInterpolationNames, o.interpolation);
+  if (!o.auto_augment.empty()) t.auto_augment.policy = *engine::find_named(data::kAutoAugmentNames, o.auto_augment);
+  t.auto_augment.magnitude = o.ra_magnitude;
+  t.auto_augment.interpolation = t.interpolation;  // torchvision's presets pass --interpolation on
+  t.random_erase = o.random_erase;
   if (kind == data::DatasetKind::imagefolder && !training) {
     if (o.val_crop_size > 0) t.crop_size = o.val_crop_size;
     t.resize_size = o.val_resize_size > 0 ? o.val_resize_size : t.crop_size * 256 / 224;
@@ -188,6 +208,7 @@ PipelineSource::PipelineSource(std::shared_ptr<const data::Dataset> dataset, dat
   s.rank = shard.rank;
   s.world_size = shard.world_size;
   s.repeats = training && o.ra_sampler ? o.ra_reps : 1;
+  if (training) s.mix = {o.mixup_alpha, o.cutmix_alpha};
   pipeline_ = std::make_unique<data::Pipeline>(std::move(dataset), std::move(transform), s);
 }
 
@@ -207,7 +228,7 @@ void PipelineSource::start_epoch(int64_t epoch, int64_t first_batch) {
 bool PipelineSource::next(engine::BatchRef& batch) {
   data::BatchView view;
   if (!pipeline_->next(view)) return false;
-  batch = {view.images, view.labels, view.n};
+  batch = {view.images, view.labels, view.n, view.mix_labels, view.mix_lambda};
   return true;
 }
 

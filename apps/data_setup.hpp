@@ -32,6 +32,11 @@ struct DataOptions {
   int train_crop_size = 0, val_resize_size = 0, val_crop_size = 0;
   bool ra_sampler = false;  // repeated augmentation: each sample ra_reps times per epoch
   int ra_reps = 3;
+  std::string auto_augment;          // "" (none), ta_wide or ra: applied to the u8 crop before normalising
+  int ra_magnitude = 9;              // ra: magnitude bin of 31
+  double random_erase = 0;           // RandomErasing probability on the normalised sample
+  std::string interpolation = "bilinear";  // resize/RandomResizedCrop: bilinear, bicubic or nearest
+  double mixup_alpha = 0, cutmix_alpha = 0;  // batch-level MixUp/CutMix Beta(alpha, alpha); 0: off
 };
 
 enum class DataUse { evaluation, training, bench };

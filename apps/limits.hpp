@@ -19,6 +19,7 @@ inline constexpr uint64_t kMaxConfigBytes = 1 << 20;             // --config, a 
 inline constexpr uint64_t kMaxSummaryBytes = uint64_t{64} << 20;  // a run's summary.csv (plot)
 inline constexpr double kMaxBucketMb = 1 << 20;                   // --bucket-mb (1 TiB: any model fits one)
 inline constexpr double kMaxDistTimeout = 1e7;                    // --dist-timeout seconds (~4 months)
+inline constexpr double kMaxMixAlpha = 1e3;                       // --mixup-alpha, --cutmix-alpha (issue 24)
 
 // The threads this process may run on (its CPU affinity mask; hardware_concurrency as fallback).
 int hardware_threads();

@@ -335,12 +335,13 @@ std::string OptionTable::help_text() const {
 
 std::string OptionTable::markdown() const {
   // The last column says what a checkpoint does to the option, where the command reads one.
-  bool resume = false, checkpoint = false;
+  bool resume = false, checkpoint = false, reads_checkpoint = false;
   for (const auto& o : options_) {
     resume = resume || o->name() == "resume";
+    reads_checkpoint = reads_checkpoint || o->name() == "checkpoint";
     checkpoint = checkpoint || o->checkpoint_ != FromCheckpoint::none;
   }
-  checkpoint = checkpoint && !resume;
+  checkpoint = checkpoint && reads_checkpoint && !resume;
   std::string out = resume       ? "| option | default | meaning | on --resume |\n|---|---|---|---|\n"
                     : checkpoint ? "| option | default | meaning | from --checkpoint |\n|---|---|---|---|\n"
                                  : "| option | default | meaning |\n|---|---|---|\n";

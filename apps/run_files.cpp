@@ -23,6 +23,10 @@ namespace {
 
 constexpr const char* kSummaryHeader =
     "epoch,lr,train_loss,train_top1,test_loss,test_top1,test_top5,images_per_sec,seconds,data_wait_seconds\n";
+// With --model-ema (issue 24): the same and the average's evaluation.
+constexpr const char* kSummaryHeaderEma =
+    "epoch,lr,train_loss,train_top1,test_loss,test_top1,test_top5,images_per_sec,seconds,data_wait_seconds,"
+    "ema_test_loss,ema_test_top1,ema_test_top5\n";
 
 // The integer after `"key":` in a JSON line, or -1.
 int64_t json_int(const std::string& line, const std::string& key) {
@@ -48,7 +52,7 @@ size_t prefix_of_lines(const std::string& text, Keep&& keep) {
 size_t summary_prefix(const std::string& csv, const LogPosition& p) {
   bool header = true;
   return prefix_of_lines(csv, [&](const std::string& line) {
-    if (std::exchange(header, false)) return line + "\n" == kSummaryHeader;
+    if (std::exchange(header, false)) return line + "\n" == kSummaryHeader || line + "\n" == kSummaryHeaderEma;
     return std::strtoll(line.c_str(), nullptr, 10) <= p.epochs_done;
   });
 }
@@ -112,7 +116,7 @@ void RunFiles::check_target(const std::string& resume, bool overwrite) const {
   }
 }
 
-void RunFiles::open_logs(const LogPosition* resumed) {
+void RunFiles::open_logs(const LogPosition* resumed, bool ema) {
   const std::string summary = path("summary.csv"), log = path("log.jsonl");
   size_t summary_keep = 0, log_keep = 0;
   if (resumed) {
@@ -121,7 +125,7 @@ void RunFiles::open_logs(const LogPosition* resumed) {
   }
   summary_ = LogFile(summary, summary_keep);
   log_ = LogFile(log, log_keep);
-  if (summary_keep == 0) summary_.append(kSummaryHeader);
+  if (summary_keep == 0) summary_.append(ema ? kSummaryHeaderEma : kSummaryHeader);
 }
 
 void RunFiles::write_config(const std::string& text) {
@@ -138,15 +142,21 @@ void RunFiles::log_step(const engine::StepStats& s, int64_t epoch, double images
 }
 
 void RunFiles::log_epoch(const EpochSummary& e) {
-  summary_.append(fmt::format("{},{:.6g},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.1f},{:.1f},{:.2f}\n", e.epoch,
+  const std::string ema_csv =
+      e.ema ? fmt::format(",{:.6f},{:.6f},{:.6f}", e.ema->loss, e.ema->top1, e.ema->top5) : std::string();
+  const std::string ema_json =
+      e.ema ? fmt::format(",\"ema_test_loss\":{:.6g},\"ema_test_top1\":{:.6g},\"ema_test_top5\":{:.6g}", e.ema->loss,
+                          e.ema->top1, e.ema->top5)
+            : std::string();
+  summary_.append(fmt::format("{},{:.6g},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.1f},{:.1f},{:.2f}{}\n", e.epoch,
                               e.lr, e.train_loss, e.train_top1, e.test.loss, e.test.top1, e.test.top5,
-                              e.images_per_sec, e.seconds, e.wait_seconds));
+                              e.images_per_sec, e.seconds, e.wait_seconds, ema_csv));
   log_.append(fmt::format(
       "{{\"type\":\"epoch\",\"epoch\":{},\"lr\":{:.6g},\"train_loss\":{:.6g},\"train_top1\":{:.6g},"
       "\"test_loss\":{:.6g},\"test_top1\":{:.6g},\"test_top5\":{:.6g},\"images_per_sec\":{:.1f},"
-      "\"seconds\":{:.2f},\"data_wait_seconds\":{:.3f}}}\n",
+      "\"seconds\":{:.2f},\"data_wait_seconds\":{:.3f}{}}}\n",
       e.epoch, e.lr, e.train_loss, e.train_top1, e.test.loss, e.test.top1, e.test.top5, e.images_per_sec,
-      e.seconds, e.wait_seconds));
+      e.seconds, e.wait_seconds, ema_json));
 }
 
 void RunFiles::close() {

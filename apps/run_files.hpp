@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "apps/log_file.hpp"
@@ -15,6 +16,7 @@ struct EpochSummary {
   double lr = 0, train_loss = 0, train_top1 = 0;
   engine::EvalResult test;
   double images_per_sec = 0, seconds = 0, wait_seconds = 0;
+  std::optional<engine::EvalResult> ema;  // --model-ema: the average's evaluation (extra columns)
 };
 
 // How far a resumed run's logs go: rows past it were written after the checkpoint and are cut.
@@ -37,7 +39,8 @@ class RunFiles {
   // folder continues that run.
   void check_target(const std::string& resume, bool overwrite) const;
   // Opens summary.csv and log.jsonl: emptied when `resumed` is null, else cut to its position.
-  void open_logs(const LogPosition* resumed);
+  // `ema`: summary.csv gets the columns ema_test_loss, ema_test_top1, ema_test_top5.
+  void open_logs(const LogPosition* resumed, bool ema = false);
   void write_config(const std::string& text);  // atomically
   void log_step(const engine::StepStats& s, int64_t epoch, double images_per_sec);
   void log_epoch(const EpochSummary& e);

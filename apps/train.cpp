@@ -23,11 +23,17 @@
 #include "engine/checkpoint/checkpoint.hpp"
 #include "engine/error.hpp"
 #include "engine/evaluate.hpp"
+#include "engine/model_ema.hpp"
 #include "engine/runtime_info.hpp"
 
 namespace dnntrain::apps {
 
 namespace {
+
+// --model-ema's tensors in the checkpoint: torchvision's checkpoint["model_ema"] state_dict keys
+// ("module.<key>", "n_averaged") under "model_ema.".
+constexpr const char* kEmaPrefix = "model_ema.module.";
+constexpr const char* kEmaCount = "model_ema.n_averaged";
 
 std::string resolved_config(const TrainOptions& o, int threads) {
   return o.effective_config +
@@ -77,8 +83,25 @@ int run_train(const std::vector<std::string>& args) {
   engine::TrainingState state;
   int64_t saved_step = 0;  // the checkpoint's step count, in the global batches of the run that wrote it
   state.data_seed = state.init_seed = o.seed;
+  // ---- issue 24: --model-ema (branch augment). The average starts as a copy of the model; a resume
+  // restores it from the checkpoint's "model_ema." tensors, --init copies the loaded weights. ----
+  std::optional<engine::ModelEma> ema;
+  if (o.model_ema)
+    ema.emplace(graph.parameters(), graph.buffers(),
+                engine::adjusted_ema_decay(o.model_ema_decay, world, o.model.batch, o.model_ema_steps, o.epochs));
+  const auto with_ema = [&](auto model, auto averages) {
+    model.insert(model.end(), averages.begin(), averages.end());
+    return model;
+  };
+  const auto checkpoint_parameters = [&] {
+    return ema ? with_ema(graph.parameters(), ema->parameters(kEmaPrefix)) : graph.parameters();
+  };
+  const auto checkpoint_buffers = [&] {
+    return ema ? with_ema(graph.buffers(), ema->buffers(kEmaPrefix, kEmaCount)) : graph.buffers();
+  };
+  // ---- end issue 24 ----
   if (!o.resume.empty()) {
-    state = engine::resume_checkpoint(o.resume, graph.parameters(), graph.buffers(), optimizer);
+    state = engine::resume_checkpoint(o.resume, checkpoint_parameters(), checkpoint_buffers(), optimizer);
     saved_step = state.step;
     if (state.threads != 0 && state.threads != context.threads() && parallel->writer())
       fmt::print(stderr,
@@ -86,8 +109,10 @@ int run_train(const std::vector<std::string>& args) {
                  o.resume, state.threads, context.threads());
   } else if (!o.init.empty()) {
     engine::load_weights(o.init, graph.parameters(), graph.buffers(), {split_list(o.init_skip)});
+    if (ema) ema->copy_from_model();
   } else if (!o.weights.empty()) {
     engine::load_weights(o.weights, graph.parameters(), graph.buffers(), {});
+    if (ema) ema->copy_from_model();
   }
   parallel->synchronize(graph, optimizer, state);
   state.threads = context.threads();
@@ -133,15 +158,16 @@ int run_train(const std::vector<std::string>& args) {
   std::optional<RunViews> views;
   if (files) {
     const LogPosition position{state.epoch, saved_step};  // the logs count steps as their writer did
-    files->open_logs(o.resume.empty() ? nullptr : &position);
+    files->open_logs(o.resume.empty() ? nullptr : &position, ema.has_value());
     files->write_config(state.config);
     views.emplace(o.output_dir, o.tensorboard);
   }
   const std::string checkpoint = o.output_dir + "/checkpoint.safetensors",
-                    best = o.output_dir + "/best.safetensors", weights = o.output_dir + "/weights.safetensors";
+                    best = o.output_dir + "/best.safetensors", weights = o.output_dir + "/weights.safetensors",
+                    ema_weights = o.output_dir + "/model_ema.safetensors";
   // Every save: the full state, and the latest weights alone (torch's load_state_dict(strict=True) takes it).
   const auto save = [&] {
-    engine::save_checkpoint(checkpoint, graph.parameters(), graph.buffers(), &optimizer, state);
+    engine::save_checkpoint(checkpoint, checkpoint_parameters(), checkpoint_buffers(), &optimizer, state);
     engine::save_checkpoint(weights, graph.parameters(), graph.buffers(), nullptr, state);
   };
   double best_top1 = -1;
@@ -179,6 +205,12 @@ int run_train(const std::vector<std::string>& args) {
   control.stop_requested = [&] { return parallel->any(InterruptGuard::requested() || stdout_failure()); };
   int64_t epoch_shown = state.epoch;
   control.on_step = [&](const engine::StepStats& mine) {
+    // torchvision's train_one_epoch: after the step of batch i, update when i % steps == 0, and
+    // during the warmup epochs reset the count so that the average keeps copying the weights.
+    if (ema && (mine.batch_in_epoch - 1) % o.model_ema_steps == 0) {
+      ema->update();
+      if (epoch_shown < o.lr_warmup_epochs) ema->reset();
+    }
     engine::StepStats s = mine;
     parallel->reduce(s);
     if (!progress.step(s) || !files) return;
@@ -204,6 +236,19 @@ int run_train(const std::vector<std::string>& args) {
     e.test = evaluate(test_batches);
     parallel->reduce(e.test);
     if (parallel->any(test_batches.cut())) return false;
+    if (ema) {  // the average evaluated in place of the weights, then the weights back
+      ema->swap_with_model();
+      try {
+        e.ema = evaluate(test_batches);
+      } catch (...) {
+        ema->swap_with_model();
+        throw;
+      }
+      ema->swap_with_model();
+      parallel->reduce(*e.ema);
+      if (parallel->any(test_batches.cut())) return false;
+      if (files) engine::save_checkpoint(ema_weights, ema->parameters(""), ema->buffers(""), nullptr, state);
+    }
     if (files) {
       files->log_epoch(e);
       views->on_epoch(e);
@@ -213,6 +258,10 @@ int run_train(const std::vector<std::string>& args) {
         "{:.0f} img/s, {:.1f} s (data {:.1f} s)\n",
         e.epoch, o.epochs, e.train_loss, 100 * e.train_top1, e.test.loss, 100 * e.test.top1,
         100 * e.test.top5, e.images_per_sec, e.seconds, e.wait_seconds);
+    if (e.ema)
+      fmt::print("epoch {}/{}: EMA test loss {:.4f} top-1 {:.2f}% top-5 {:.2f}% (decay {:.6g}, {} updates averaged)\n",
+                 e.epoch, o.epochs, e.ema->loss, 100 * e.ema->top1, 100 * e.ema->top5, ema->decay(),
+                 ema->n_averaged());
     for (const auto* set : {train_set.get(), test_set.get()})
       if (const std::string skipped = data::skipped_images_report(*set); !skipped.empty())
         fmt::print("{}\n", skipped);

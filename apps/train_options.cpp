@@ -143,6 +143,13 @@ void declare(OptionTable& t, TrainOptions& o) {
       .range(0, kMaxDistTimeout)
       .on_resume(OnResume::may_change)
       .per_rank();
+  t.flag("model-ema", o.model_ema)
+      .help("keep an exponential moving average of the weights and BN buffers, evaluated each epoch as EMA and "
+            "saved in the checkpoint and model_ema.safetensors");
+  t.add("model-ema-steps", o.model_ema_steps).help("optimizer steps between EMA updates").range(1, INT32_MAX);
+  t.add("model-ema-decay", o.model_ema_decay)
+      .help("EMA decay before the adjustment alpha = min(1, (1 - decay) x world x batch x steps / epochs)")
+      .range(0, 1);
   // torchvision's flags without a counterpart here, and what to use instead.
   t.hint("device", "dnntrain runs on the CPU; --threads sets the compute threads");
   t.hint("cache-dataset", "in-memory datasets are read once; image folders decode per sample in the pipeline");

@@ -51,6 +51,9 @@ struct TrainOptions {
   std::string dist_bn = "none";
   double dist_timeout = 600;
 
+  bool model_ema = false;          // keep and evaluate an exponential moving average of weights and buffers
+  int64_t model_ema_steps = 32;    // optimizer steps between EMA updates (batch index % steps == 0)
+  double model_ema_decay = 0.99998;  // before torchvision's adjustment by world x batch x steps / epochs
   std::string effective_config;      // every stored option's value as INI lines, filled by parse
   std::vector<std::string> notices;  // --resume: changes the declarations allow, to print
   std::vector<std::string> per_rank;  // the options that may differ between ranks

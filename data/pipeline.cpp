@@ -58,6 +58,10 @@ Pipeline::Pipeline(std::shared_ptr<const Dataset> dataset, SampleTransform trans
   for (Slot& s : ring_) {
     s.images.resize(static_cast<size_t>(floats));
     s.labels.resize(static_cast<size_t>(settings_.batch_size));
+    if (mixing()) {
+      s.mix_labels.resize(static_cast<size_t>(settings_.batch_size));
+      s.mix_row.resize(static_cast<size_t>(transform_.output_elements()));
+    }
   }
 }
 
@@ -88,6 +92,13 @@ void Pipeline::fill(Slot& slot, int64_t batch) {
         },
         w.context);
   });
+  if (!mixing() || w.stop.load(std::memory_order_relaxed)) return;
+  const Dataset::Shape shape = transform_.output_shape();
+  const MixChoice choice = draw_mix(settings_.mix, shape.height, shape.width,
+                                    mix_stream(settings_.seed, epoch_, batch, settings_.rank, settings_.world_size));
+  mix_batch(choice, slot.images.data(), slot.labels.data(), slot.mix_labels.data(), slot.n, shape.channels,
+            shape.height, shape.width, slot.mix_row.data());
+  slot.mix_lambda = choice.lambda;
 }
 
 void Pipeline::produce(int64_t first_batch) {
@@ -172,7 +183,8 @@ bool Pipeline::next(BatchView& batch) {
   wait_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const Slot& s = ring_[static_cast<size_t>(slot)];
   const Dataset::Shape shape = transform_.output_shape();
-  batch = {s.images.data(), s.labels.data(), s.n, shape.channels, shape.height, shape.width};
+  batch = {s.images.data(), s.labels.data(), s.n, shape.channels, shape.height, shape.width,
+           mixing() ? s.mix_labels.data() : nullptr, mixing() ? s.mix_lambda : 1.0};
   return true;
 }
 

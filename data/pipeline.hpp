@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "data/batch.hpp"
+#include "data/batch_mix.hpp"
 #include "data/dataset.hpp"
 #include "data/sample_transform.hpp"
 
@@ -38,6 +39,7 @@ struct PipelineSettings {
   int threads = 0;   // oneTBB arena concurrency; 0 = 1 for in_steps, max(1, cores - 1) for background
   int prefetch = 2;  // background: batches filled ahead of the consumer (ring = prefetch + 1 slots)
   CoreSharing sharing = CoreSharing::automatic;
+  MixSettings mix;  // training: MixUp/CutMix of each full batch (data/batch_mix.hpp)
 };
 
 class Pipeline {
@@ -71,10 +73,14 @@ class Pipeline {
   struct Slot {
     std::vector<float> images;    // [batch_size, C, H, W]
     std::vector<int32_t> labels;  // [batch_size]
+    std::vector<int32_t> mix_labels;  // [batch_size] when mixing
+    std::vector<float> mix_row;       // [C, H, W] scratch of the mix
+    double mix_lambda = 1;
     int n = 0;
   };
   struct Worker;  // the oneTBB arena, per-thread scratch and the producer's queues
 
+  bool mixing() const { return settings_.training && settings_.mix.enabled(); }
   void fill(Slot& slot, int64_t batch);  // runs the transform over the batch's samples in the arena
   void produce(int64_t first_batch);     // background producer thread body
   void stop_producer();

@@ -1,5 +1,5 @@
-// PIL-compatible antialiased bilinear resampling (Pillow's Resample.c precompute_coeffs): support
-// 1 × max(scale, 1), coefficients normalised per output pixel, pixel centres at +0.5.
+// PIL-compatible antialiased resampling (Pillow's Resample.c precompute_coeffs): support 1 (bilinear)
+// or 2 (bicubic) × max(scale, 1), coefficients normalised per output pixel, pixel centres at +0.5.
 #include "data/resize.hpp"
 
 #include <algorithm>
@@ -10,12 +10,22 @@
 namespace dnntrain::data {
 namespace {
 
+// PIL's filters: the triangle (support 1) and the cubic convolution with a = -0.5 (support 2).
+double filter(bool cubic, double x) {
+  x = std::abs(x);
+  if (!cubic) return std::max(0.0, 1.0 - x);
+  constexpr double a = -0.5;
+  if (x < 1.0) return ((a + 2.0) * x - (a + 3.0)) * x * x + 1;
+  if (x < 2.0) return (((x - 5) * x + 8) * x - 4) * a;
+  return 0.0;
+}
+
 // Fills start/count (per output pixel) and weights (out_size x kmax, row-major); returns kmax.
-int coefficients(int in_size, int out_size, std::vector<int>& start, std::vector<int>& count,
+int coefficients(int in_size, int out_size, bool cubic, std::vector<int>& start, std::vector<int>& count,
                  std::vector<float>& weights) {
   const double scale = static_cast<double>(in_size) / out_size;
   const double filter_scale = std::max(scale, 1.0);
-  const double support = 1.0 * filter_scale;  // the bilinear (triangle) filter has support 1
+  const double support = (cubic ? 2.0 : 1.0) * filter_scale;
   const int kmax = static_cast<int>(std::ceil(support)) * 2 + 1;
   start.resize(out_size);
   count.resize(out_size);
@@ -27,11 +37,10 @@ int coefficients(int in_size, int out_size, std::vector<int>& start, std::vector
     float* w = weights.data() + static_cast<size_t>(o) * kmax;
     double total = 0.0;
     const int n = std::min(hi - lo, kmax);
-    for (int k = 0; k < n; ++k)
-      total += std::max(0.0, 1.0 - std::abs((k + lo - center + 0.5) / filter_scale));
+    for (int k = 0; k < n; ++k) total += filter(cubic, (k + lo - center + 0.5) / filter_scale);
     for (int k = 0; k < n; ++k) {
-      const double wk = std::max(0.0, 1.0 - std::abs((k + lo - center + 0.5) / filter_scale));
-      w[k] = static_cast<float>(total > 0 ? wk / total : 0.0);
+      const double wk = filter(cubic, (k + lo - center + 0.5) / filter_scale);
+      w[k] = static_cast<float>(total != 0 ? wk / total : 0.0);
     }
     start[o] = lo;
     count[o] = n;
@@ -41,6 +50,22 @@ int coefficients(int in_size, int out_size, std::vector<int>& start, std::vector
 
 inline uint8_t to_u8(float v) { return static_cast<uint8_t>(std::clamp(std::floor(v + 0.5f), 0.0f, 255.0f)); }
 
+// interpolate(mode="nearest"): source index floor(o · (in / out)) in float32, at most in - 1.
+void resize_nearest(const ImageView& src, int out_h, int out_w, Image& dst) {
+  const auto index = [](int o, int in, int out) {
+    if (in == out) return o;
+    const float scale = static_cast<float>(in) / static_cast<float>(out);
+    return std::min(static_cast<int>(std::floor(static_cast<float>(o) * scale)), in - 1);
+  };
+  dst.resize(src.channels, out_h, out_w);
+  for (int c = 0; c < src.channels; ++c)
+    for (int y = 0; y < out_h; ++y) {
+      const uint8_t* in = src.row(c, index(y, src.height, out_h));
+      uint8_t* out = dst.row(c, y);
+      for (int x = 0; x < out_w; ++x) out[x] = in[index(x, src.width, out_w)];
+    }
+}
+
 }  // namespace
 
 Size2 shorter_side_size(int height, int width, int size) {
@@ -48,13 +73,16 @@ Size2 shorter_side_size(int height, int width, int size) {
   return {static_cast<int>(static_cast<int64_t>(size) * height / width), size};
 }
 
-void resize_bilinear(const ImageView& src, int out_h, int out_w, Image& dst, ResizeScratch& s) {
+void resize_image(const ImageView& src, int out_h, int out_w, Image& dst, ResizeScratch& s,
+                  Interpolation interpolation) {
   DNNTRAIN_CHECK(out_h > 0 && out_w > 0 && src.height > 0 && src.width > 0, "resize: empty image or size");
+  if (interpolation == Interpolation::nearest) return resize_nearest(src, out_h, out_w, dst);
+  const bool cubic = interpolation == Interpolation::bicubic;
   const int c_n = src.channels;
   // Horizontal pass: src (h x w) -> s.horizontal (h x out_w).
   ImageView mid = src;
   if (out_w != src.width) {
-    const int kx = coefficients(src.width, out_w, s.x_start, s.x_count, s.x_weights);
+    const int kx = coefficients(src.width, out_w, cubic, s.x_start, s.x_count, s.x_weights);
     s.horizontal.resize(c_n, src.height, out_w);
     for (int c = 0; c < c_n; ++c) {
       for (int y = 0; y < src.height; ++y) {
@@ -78,7 +106,7 @@ void resize_bilinear(const ImageView& src, int out_h, int out_w, Image& dst, Res
       for (int y = 0; y < out_h; ++y) std::copy(mid.row(c, y), mid.row(c, y) + out_w, dst.row(c, y));
     return;
   }
-  const int ky = coefficients(mid.height, out_h, s.y_start, s.y_count, s.y_weights);
+  const int ky = coefficients(mid.height, out_h, cubic, s.y_start, s.y_count, s.y_weights);
   s.row_acc.resize(out_w);
   float* acc = s.row_acc.data();
   for (int c = 0; c < c_n; ++c) {

@@ -1,12 +1,19 @@
-// Bilinear resize with PIL's antialiasing: when shrinking, the triangle filter widens by the scale
-// factor, so torchvision's Resize/RandomResizedCrop (antialias=True) are matched to within ±1.
+// Resizing as torchvision's Resize/RandomResizedCrop (antialias=True): bilinear and bicubic with
+// PIL's antialiasing (when shrinking, the filter widens by the scale factor), matched to within ±1,
+// and nearest as torch.nn.functional.interpolate(mode="nearest").
 #pragma once
 
 #include <vector>
 
 #include "data/image.hpp"
+#include "engine/names.hpp"
 
 namespace dnntrain::data {
+
+// torchvision's InterpolationMode values that --interpolation accepts.
+enum class Interpolation { nearest, bilinear, bicubic };
+inline constexpr engine::Named<Interpolation> kInterpolationNames[] = {
+    {Interpolation::nearest, "nearest"}, {Interpolation::bilinear, "bilinear"}, {Interpolation::bicubic, "bicubic"}};
 
 // Reusable buffers for resize(); after the first few calls nothing is allocated.
 struct ResizeScratch {
@@ -15,10 +22,12 @@ struct ResizeScratch {
   std::vector<float> x_weights, y_weights, row_acc;
 };
 
-// dst = src resized to out_height x out_width (all channels). Separable: horizontal pass first, then
-// vertical, each rounded to u8 as PIL's ImagingResample does; a pass whose size is unchanged is an
-// exact copy. requires: out sizes > 0, src non-empty. `dst` must not alias src.
-void resize_bilinear(const ImageView& src, int out_height, int out_width, Image& dst, ResizeScratch& scratch);
+// dst = src resized to out_height x out_width (all channels). Bilinear and bicubic (a = -0.5, as
+// PIL) are separable: horizontal pass first, then vertical, each rounded to u8 as PIL's
+// ImagingResample does; a pass whose size is unchanged is an exact copy. Nearest reads
+// floor(o · in/out) in float32. requires: out sizes > 0, src non-empty. `dst` must not alias src.
+void resize_image(const ImageView& src, int out_height, int out_width, Image& dst, ResizeScratch& scratch,
+                  Interpolation interpolation = Interpolation::bilinear);
 
 // torchvision Resize(size) with an int: the shorter side becomes `size`, the longer one
 // int(size * long / short) (truncated). Returns {height, width}.

@@ -43,6 +43,9 @@ SampleTransform::SampleTransform(DatasetKind kind, const Dataset& dataset, const
     mode_ = random ? Mode::resized_crop : Mode::resize_center;
   }
   flip_ = random;
+  augmenting_ = random && s.auto_augment.policy != AutoAugmentPolicy::none;
+  erasing_ = random && s.random_erase > 0;
+  DNNTRAIN_CHECK(s.random_erase >= 0 && s.random_erase <= 1, "transform: random erase probability must be in [0, 1]");
   lut_ = NormalizeLut(s.normalization ? s.normalization->mean : normalization_for(kind, out_.channels).mean,
                       s.normalization ? s.normalization->std : normalization_for(kind, out_.channels).std);
   DNNTRAIN_CHECK(lut_.channels() == out_.channels,
@@ -58,7 +61,7 @@ int32_t SampleTransform::apply(const Dataset& dataset, int64_t index, uint64_t s
   const Dataset::Sample sample = dataset.sample(index, sc.decoded);
   ImageView img = sample.image;
   if (settings_.image_size > 0 && (img.height != settings_.image_size || img.width != settings_.image_size)) {
-    resize_bilinear(img, settings_.image_size, settings_.image_size, sc.sized, sc.resize);
+    resize_image(img, settings_.image_size, settings_.image_size, sc.sized, sc.resize, settings_.interpolation);
     img = sc.sized.view();
   }
   const CounterRng rng(seed, epoch, static_cast<uint64_t>(index + repeat * dataset.size()));
@@ -79,15 +82,27 @@ int32_t SampleTransform::apply(const Dataset& dataset, int64_t index, uint64_t s
         throw too_small(out_.height, out_.width);
       const CropBox box =
           random_crop_box(img.height, img.width, out_.height, out_.width, settings_.pad, rng, kDrawCropTop);
-      crop_flip_normalize(img, box, settings_.pad, flip, lut_, dst);
+      if (augmenting_) {
+        crop_flip(img, box, settings_.pad, flip, sc.augmented);
+        auto_augment(settings_.auto_augment, sc.augmented, rng, kDrawAutoAugment, sc.augment);
+        crop_flip_normalize(sc.augmented.view(), {0, 0, out_.height, out_.width}, 0, false, lut_, dst);
+      } else {
+        crop_flip_normalize(img, box, settings_.pad, flip, lut_, dst);
+      }
       break;
     }
     case Mode::resized_crop: {
       const CropBox box = random_resized_crop_box(img.height, img.width, settings_.scale, settings_.ratio,
                                                   rng, kDrawResizedCrop);
-      resize_bilinear(img.crop(box.top, box.left, box.height, box.width), out_.height, out_.width, sc.cropped,
-                      sc.resize);
-      crop_flip_normalize(sc.cropped.view(), {0, 0, out_.height, out_.width}, 0, flip, lut_, dst);
+      resize_image(img.crop(box.top, box.left, box.height, box.width), out_.height, out_.width, sc.cropped,
+                   sc.resize, settings_.interpolation);
+      if (augmenting_) {
+        crop_flip(sc.cropped.view(), {0, 0, out_.height, out_.width}, 0, flip, sc.augmented);
+        auto_augment(settings_.auto_augment, sc.augmented, rng, kDrawAutoAugment, sc.augment);
+        crop_flip_normalize(sc.augmented.view(), {0, 0, out_.height, out_.width}, 0, false, lut_, dst);
+      } else {
+        crop_flip_normalize(sc.cropped.view(), {0, 0, out_.height, out_.width}, 0, flip, lut_, dst);
+      }
       break;
     }
     case Mode::resize_center: {
@@ -101,7 +116,7 @@ int32_t SampleTransform::apply(const Dataset& dataset, int64_t index, uint64_t s
                     "); its aspect ratio is too extreme");
       const Size2 size = shorter_side_size(img.height, img.width, settings_.resize_size);
       if (size.height != img.height || size.width != img.width) {
-        resize_bilinear(img, size.height, size.width, sc.cropped, sc.resize);
+        resize_image(img, size.height, size.width, sc.cropped, sc.resize, settings_.interpolation);
         img = sc.cropped.view();
       }
       if (img.height < out_.height || img.width < out_.width) throw too_small(out_.height, out_.width);
@@ -112,6 +127,10 @@ int32_t SampleTransform::apply(const Dataset& dataset, int64_t index, uint64_t s
   }
   const int64_t plane = static_cast<int64_t>(out_.height) * out_.width;
   for (int c = 1; c <= gray_copies_; ++c) std::copy(dst, dst + plane, dst + c * plane);
+  if (erasing_ && rng.uniform01(kDrawErase) < settings_.random_erase)
+    if (const auto box = random_erasing_box(out_.height, out_.width, settings_.erase_scale, settings_.erase_ratio,
+                                            rng, kDrawEraseBox))
+      erase(dst, out_.channels, out_.height, out_.width, *box, 0.f);
   return sample.label;
 }
 

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string_view>
 
+#include "data/autoaugment.hpp"
 #include "data/dataset.hpp"
 #include "data/datasets.hpp"
 #include "data/resize.hpp"
@@ -36,6 +37,12 @@ struct TransformSettings {
   std::array<double, 2> ratio{3.0 / 4.0, 4.0 / 3.0};  // RandomResizedCrop
   std::optional<Normalization> normalization;         // default: normalization_for(kind)
   bool gray_to_rgb = false;  // one-channel sets: the normalised channel repeated three times
+  // The rest of torchvision's training preset, in its order: after crop and flip the policy on the
+  // u8 crop, then Normalize, then RandomErasing(p = random_erase, value 0) on the float sample.
+  Interpolation interpolation = Interpolation::bilinear;  // every resize
+  AutoAugmentSettings auto_augment;
+  double random_erase = 0;
+  std::array<double, 2> erase_scale{0.02, 0.33}, erase_ratio{0.3, 3.3};
 };
 
 // The settings of `augment` for a model of `image_size`: image folders are cropped to image_size,
@@ -43,8 +50,18 @@ struct TransformSettings {
 // when they differ.
 TransformSettings transform_settings_for(DatasetKind kind, AugmentPreset augment, int image_size);
 
-// Which random numbers a sample uses (CounterRng draw ids, per (seed, epoch, sample index)).
-enum Draw : uint64_t { kDrawCropTop = 0, kDrawCropLeft = 1, kDrawFlip = 2, kDrawResizedCrop = 16 };
+// Which random numbers a sample uses (CounterRng draw ids, per (seed, epoch, sample index)):
+// RandomResizedCrop 16..55 (4 per try), the autoaugment policy 64..69 (3 per operation),
+// RandomErasing 128 (whether) and 129..168 (4 per try).
+enum Draw : uint64_t {
+  kDrawCropTop = 0,
+  kDrawCropLeft = 1,
+  kDrawFlip = 2,
+  kDrawResizedCrop = 16,
+  kDrawAutoAugment = 64,
+  kDrawErase = 128,
+  kDrawEraseBox = 129,
+};
 
 class SampleTransform {
  public:
@@ -58,8 +75,9 @@ class SampleTransform {
 
   // Per-thread buffers; reused, so steady state allocates nothing.
   struct Scratch {
-    Image decoded, sized, cropped;
+    Image decoded, sized, cropped, augmented;
     ResizeScratch resize;
+    AugmentScratch augment;
   };
 
   // Writes sample `index` of `dataset` as CHW float into dst [output_elements()] and returns its
@@ -75,6 +93,7 @@ class SampleTransform {
   Mode mode_;
   bool flip_ = false;
   int gray_copies_ = 0;  // gray_to_rgb: copies of the gray plane after it
+  bool augmenting_ = false, erasing_ = false;
   TransformSettings settings_;
   Dataset::Shape out_;
   NormalizeLut lut_;

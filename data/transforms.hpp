@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <optional>
 #include <vector>
 
 #include "data/image.hpp"
@@ -35,6 +36,19 @@ CropBox random_resized_crop_box(int height, int width, std::array<double, 2> sca
 // CenterCrop(size): top = round((H - size)/2), left = round((W - size)/2), half-to-even. requires:
 // size <= H and size <= W (torchvision would pad; we call it an error upstream).
 CropBox center_crop_box(int height, int width, int size_h, int size_w);
+
+// RandomErasing(p, scale, ratio, value).get_params for an image of height x width: up to 10 tries
+// of h = round(sqrt(area·U(scale)·r)), w = round(sqrt(area·U(scale)/r)), r = exp(U(ln ratio)),
+// accepted if h < H and w < W, then top U{0..H-h}, left U{0..W-w}; nullopt after 10 failures (the
+// image is left as it is). Try t uses draws draw + 4t + {0: scale, 1: ratio, 2: top, 3: left}.
+std::optional<CropBox> random_erasing_box(int height, int width, std::array<double, 2> scale,
+                                          std::array<double, 2> ratio, const CounterRng& rng, uint64_t draw);
+
+// F.erase: dst[c, box] = value on a CHW float image of height x width.
+void erase(float* dst, int channels, int height, int width, const CropBox& box, float value);
+
+// The u8 part of crop_flip_normalize: dst = the crop `box` of `src` padded by `pad` zeros, flipped.
+void crop_flip(const ImageView& src, const CropBox& box, int pad, bool flip, Image& dst);
 
 // Per-channel ToTensor + Normalize folded into one lookup: lut[c][v] = (v / 255 - mean[c]) / std[c],
 // evaluated in float exactly in that order.

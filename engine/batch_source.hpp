@@ -7,11 +7,14 @@
 
 namespace dnntrain::engine {
 
-// One batch: NCHW f32 plain images and labels, n <= the planned batch.
+// One batch: NCHW f32 plain images and labels, n <= the planned batch. A mixed batch (MixUp,
+// CutMix) has a second label per row: the target is lambda·labels + (1 - lambda)·mix_labels.
 struct BatchRef {
   const float* images = nullptr;    // [n, C, H, W]
   const int32_t* labels = nullptr;  // [n]
   int n = 0;
+  const int32_t* mix_labels = nullptr;  // [n], or nullptr: not mixed
+  double mix_lambda = 1;
 };
 
 // What the trainer and evaluate() pull batches from; data/'s pipeline implements it through an

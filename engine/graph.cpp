@@ -96,7 +96,8 @@ void Graph::initialize(uint64_t seed) {
   for (const Buffer& b : s.buffers) b.reset();
 }
 
-void Graph::forward(Mode mode, const float* images, const int32_t* labels) {
+void Graph::forward(Mode mode, const float* images, const int32_t* labels, const int32_t* mix_labels,
+                    double mix_lambda) {
   GraphState& s = *state_;
   DNNTRAIN_CHECK(s.planned, "forward() needs a planned graph: call plan() first");
   DNNTRAIN_CHECK(images != nullptr, "forward(): no images given");
@@ -106,6 +107,8 @@ void Graph::forward(Mode mode, const float* images, const int32_t* labels) {
   dnnl::memory& in = s.tensors[0].value;
   if (in.get_data_handle() != images) in.set_data_handle(const_cast<float*>(images));
   Step step{s.context.stream(), mode, labels, batch()};
+  step.mix_labels = mix_labels;
+  step.mix_lambda = mix_lambda;
   if (s.profiling) s.times.assign(s.nodes.size(), LayerTime{});
   for (size_t n = 0; n < s.nodes.size(); ++n) {
     const auto t0 = std::chrono::steady_clock::now();

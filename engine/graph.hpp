@@ -97,7 +97,8 @@ class Graph {
   void initialize(uint64_t seed);
 
   // images: [N, C, H, W] f32 plain, read in place (not copied); labels: [N].
-  void forward(Mode mode, const float* images, const int32_t* labels);
+  void forward(Mode mode, const float* images, const int32_t* labels, const int32_t* mix_labels = nullptr,
+               double mix_lambda = 1);
   // Backward of the last forward(train); gradient-ready callbacks fire as gradients complete.
   void backward();
   void on_gradient_ready(std::function<void(Parameter&)> callback);

@@ -20,6 +20,8 @@ struct Step {
   const int32_t* labels;  // [N] class indices of the current batch (read by loss layers only)
   int batch;              // N
   double* primitive_ms = nullptr;  // when profiling: time spent inside oneDNN primitives is added here
+  const int32_t* mix_labels = nullptr;  // [N] second labels of a mixed batch (MixUp/CutMix), or nullptr
+  double mix_lambda = 1;                // weight of `labels`; 1 - mix_lambda is that of `mix_labels`
 };
 
 class Layer {

@@ -34,7 +34,8 @@ Trainer::Trainer(Graph& graph, LossReadout loss, Optimizer& optimizer, LrSchedul
       optimizer_(optimizer),
       schedule_(std::move(schedule)),
       state_(state),
-      parameters_(graph.parameters()) {
+      parameters_(graph.parameters()),
+      dominant_(static_cast<size_t>(graph.batch())) {
   DNNTRAIN_CHECK(loss_.loss && loss_.log_probs && loss_.classes > 0, "trainer: incomplete loss readout");
 }
 
@@ -44,14 +45,23 @@ StepStats Trainer::step(const BatchRef& batch, int64_t steps_per_epoch) {
                              batch.n, graph_.batch()));
   StepStats s;
   s.lr = schedule_.at_step(state_.step, steps_per_epoch);
-  graph_.forward(Mode::train, batch.images, batch.labels);
+  graph_.forward(Mode::train, batch.images, batch.labels, batch.mix_labels, batch.mix_lambda);
   s.loss = loss_.loss();
   if (!std::isfinite(s.loss))
     throw Error(
         fmt::format("step {} (epoch {}, batch {}): the loss is {}; stopped before updating the weights "
                     "(lower --lr, or check the data); the last checkpoint is untouched",
                     state_.step + 1, state_.epoch + 1, state_.batch_in_epoch + 1, s.loss));
-  s.correct = static_cast<int>(count_topk(loss_.log_probs(), batch.labels, batch.n, loss_.classes, 1).top1);
+  // A mixed batch counts against each row's heavier label (torchvision: the soft target's argmax).
+  const int32_t* top1_labels = batch.labels;
+  if (batch.mix_labels) {
+    for (int i = 0; i < batch.n; ++i) {
+      const int32_t a = batch.labels[i], b = batch.mix_labels[i];
+      dominant_[static_cast<size_t>(i)] = batch.mix_lambda > 0.5 ? a : batch.mix_lambda < 0.5 ? b : std::min(a, b);
+    }
+    top1_labels = dominant_.data();
+  }
+  s.correct = static_cast<int>(count_topk(loss_.log_probs(), top1_labels, batch.n, loss_.classes, 1).top1);
   s.n = batch.n;
   graph_.backward();
   if (before_update_) before_update_();

@@ -65,6 +65,7 @@ class Trainer {
   TrainingState& state_;
   std::vector<Parameter*> parameters_;  // checked for non-finite weights after every update
   std::function<void()> before_update_;
+  std::vector<int32_t> dominant_;  // [batch] a mixed batch's heavier label per row (train top-1)
 };
 
 }  // namespace dnntrain::engine

@@ -1,5 +1,7 @@
 // The training loss: log-softmax over classes and cross-entropy against the batch's labels,
-// averaged over the batch, with optional label smoothing as in torch.nn.functional.cross_entropy.
+// averaged over the batch, with optional label smoothing as in torch.nn.functional.cross_entropy;
+// for a mixed batch (Step::mix_labels) the soft target lambda·onehot(a) + (1 - lambda)·onehot(b),
+// smoothed as CrossEntropyLoss(label_smoothing) smooths a probability target.
 // Computed in double (N x classes values, negligible beside the network). A sink: the backward
 // pass starts here.
 #pragma once

@@ -30,6 +30,7 @@ constexpr const char* kOptimizerKind = "dnntrain.optimizer.kind";
 constexpr const char* kOptimizerSteps = "dnntrain.optimizer.steps";
 constexpr const char* kOptimizer = "dnntrain.optimizer";  // Optimizer::describe()
 constexpr const char* kOptimizerPrefix = "optimizer.";
+constexpr const char* kModelEmaPrefix = "model_ema.";  // --model-ema's averages (apps/train.cpp)
 
 struct PlainTensor {
   std::string name;
@@ -76,7 +77,8 @@ std::map<std::string, Expected> model_keys(const std::vector<Parameter*>& parame
   return keys;
 }
 
-// One error listing every missing, unexpected and mis-shaped key (files may hold "optimizer.*").
+// One error listing every missing, unexpected and mis-shaped key (files may hold "optimizer.*" and
+// "model_ema.*").
 void check_model_keys(const Safetensors& st, const std::map<std::string, Expected>& expected,
                       const std::vector<std::string>& skip) {
   std::vector<std::string> missing, unexpected, misshaped;
@@ -90,7 +92,8 @@ void check_model_keys(const Safetensors& st, const std::map<std::string, Expecte
                           dtype_name(want.dtype) + " " + shape_text(want.shape) + ")");
   }
   for (const TensorInfo& t : st.tensors())
-    if (!expected.count(t.name) && !skipped(t.name, skip) && !t.name.starts_with(kOptimizerPrefix))
+    if (!expected.count(t.name) && !skipped(t.name, skip) && !t.name.starts_with(kOptimizerPrefix) &&
+        !t.name.starts_with(kModelEmaPrefix))
       unexpected.push_back(t.name);
   if (missing.empty() && unexpected.empty() && misshaped.empty()) return;
   auto list = [](const char* what, const std::vector<std::string>& v) {
@@ -267,18 +270,18 @@ void load_weights(const std::string& path, const std::vector<Parameter*>& parame
   Safetensors st = Safetensors::open(path);
   const auto expected = model_keys(parameters, buffers);
   check_model_keys(st, expected, options.skip_prefixes);
-  // Beyond the model, a file may hold optimizer state (two tensors a parameter at most): a data
-  // buffer larger than that is refused before it is read.
+  // Beyond the model, a file may hold optimizer state (two tensors a parameter at most) and a model
+  // EMA (one more copy): a data buffer larger than that is refused before it is read.
   uint64_t model_bytes = 0;
   for (const auto& [name, want] : expected) {
     uint64_t n = dtype_size(want.dtype);
     for (int64_t d : want.shape) n *= static_cast<uint64_t>(d);
     model_bytes += n;
   }
-  DNNTRAIN_CHECK(st.data_bytes() <= 3 * model_bytes + 4096,
+  DNNTRAIN_CHECK(st.data_bytes() <= 4 * model_bytes + 4096,
                  st.source() + ": holds " + std::to_string(st.data_bytes()) +
                      " bytes of tensors, more than a checkpoint of this model can (" +
-                     std::to_string(3 * model_bytes) + ")");
+                     std::to_string(4 * model_bytes) + ")");
   st.load_data();
   verify_checksum(st, false);
   check_finite_tensors(st, options.skip_prefixes);

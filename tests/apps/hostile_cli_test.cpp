@@ -285,3 +285,15 @@ TEST_CASE("a resume position past the epoch's batches or a bad best top-1 exits 
                      [](Metadata& meta) { meta["dnntrain.extra.best_top1"] = "abc"; });
   expect_error(tiny_train(dir) + " --epochs 2 --resume " + edited, 1, "best_top1");
 }
+
+TEST_CASE("the recipe's options (issue 24) refuse bad values with exit 2 naming the option") {
+  for (const std::string option : {"--random-erase", "--mixup-alpha", "--cutmix-alpha", "--model-ema-decay"})
+    for (const char* value : {"inf", "nan", "-inf", "-0.5", "2000"})
+      expect_error("train --dataset synthetic " + option + " " + value, 2, option);
+  expect_error("train --dataset synthetic --auto-augment augmix", 2, "--auto-augment must be ta_wide or ra");
+  expect_error("train --dataset synthetic --ra-magnitude 31", 2, "--ra-magnitude must be in [0, 30]");
+  expect_error("train --dataset synthetic --ra-magnitude -1", 2, "--ra-magnitude");
+  expect_error("train --dataset synthetic --model-ema-steps 0", 2, "--model-ema-steps");
+  expect_error("train --dataset synthetic --interpolation lanczos", 2, "--interpolation must be nearest, bilinear or bicubic");
+  expect_error("eval --dataset synthetic --checkpoint /etc/hostname --interpolation area", 2, "--interpolation");
+}

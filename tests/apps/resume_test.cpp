@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "engine/checkpoint/safetensors.hpp"
 #include "tests/apps/cli_run.hpp"
@@ -66,4 +67,36 @@ TEST_CASE("resume in bf16 gives the same bits as never stopping, and the checkpo
                          "--precision f32 --checkpoint " + reference);
   INFO(r.out << r.err);
   CHECK(r.code == 0);
+}
+
+TEST_CASE("resume mid-epoch with the torchvision recipe's data and EMA gives the same bits") {
+  // TrivialAugmentWide, random erasing, MixUp/CutMix and the EMA (updated every 3 steps, reset in
+  // the warmup epoch): every draw is a function of (seed, epoch, sample or batch), and the averages
+  // and their count are in the checkpoint.
+  const std::string reference = straight_versus_split(
+      "resume_recipe", 13, 5,
+      "--auto-augment ta_wide --random-erase 0.5 --mixup-alpha 0.2 --cutmix-alpha 1.0 --label-smoothing 0.1 "
+      "--model-ema --model-ema-steps 3 --lr-warmup-epochs 1");
+  const auto st = Safetensors::read(reference);
+  REQUIRE(st.find("model_ema.n_averaged") != nullptr);
+  CHECK(st.find("model_ema.module.fc.weight") != nullptr);
+  const fs::path ema = fs::path(reference).parent_path() / "model_ema.safetensors";
+  CHECK(fs::exists(ema));
+  CHECK(Safetensors::read(ema.string()).find("fc.weight") != nullptr);
+}
+
+TEST_CASE("--model-ema updates after batches 0, N, 2N... of each epoch and restarts during warmup epochs") {
+  // 8 batches per epoch, --model-ema-steps 3: updates after batches 0, 3 and 6 of an epoch.
+  const auto count = [](const std::string& checkpoint) {
+    const auto st = Safetensors::read(checkpoint);
+    int64_t n = 0;
+    const auto bytes = st.bytes(st.at("model_ema.n_averaged"));
+    std::memcpy(&n, bytes.data(), sizeof n);
+    return n;
+  };
+  CHECK(count(train(scratch_dir("ema_count_plain"), 8, "--model-ema --model-ema-steps 3")) == 3);
+  CHECK(count(train(scratch_dir("ema_count_plain2"), 13, "--model-ema --model-ema-steps 3")) == 5);
+  // In the warmup epoch every update is followed by n_averaged = 0; the next epoch counts again.
+  CHECK(count(train(scratch_dir("ema_count_warm"), 8, "--model-ema --model-ema-steps 3 --lr-warmup-epochs 1")) == 0);
+  CHECK(count(train(scratch_dir("ema_count_warm2"), 12, "--model-ema --model-ema-steps 3 --lr-warmup-epochs 1")) == 2);
 }

@@ -278,3 +278,49 @@ TEST_CASE("pipeline: --ra-sampler repeats each sample ra_reps times with new dra
                      f.images[0].begin() + long(i * 192)));
   }
 }
+
+TEST_CASE("pipeline: the torchvision recipe (RandAugment, erasing, MixUp/CutMix) is thread-count independent") {
+  auto ds = indexed(200);
+  std::vector<Epoch> runs;
+  std::vector<std::vector<int32_t>> mixed;
+  std::vector<std::vector<double>> lambdas;
+  for (CoreSharing sharing : {CoreSharing::in_steps, CoreSharing::background}) {
+    for (int threads : {1, 2}) {
+      PipelineSettings s;
+      s.batch_size = 32;
+      s.threads = threads;
+      s.sharing = sharing;
+      s.seed = 42;
+      s.mix = {0.2, 1.0};
+      TransformSettings t;
+      t.auto_augment.policy = AutoAugmentPolicy::ra;
+      t.random_erase = 0.5;
+      Pipeline p(ds, SampleTransform(DatasetKind::synthetic, *ds, t, true), s);
+      Epoch e;
+      p.start_epoch(3);
+      BatchView b;
+      mixed.emplace_back();
+      lambdas.emplace_back();
+      while (p.next(b)) {
+        REQUIRE(b.mix_labels != nullptr);
+        e.images.emplace_back(b.images, b.images + int64_t(b.n) * b.channels * b.height * b.width);
+        e.labels.insert(e.labels.end(), b.labels, b.labels + b.n);
+        mixed.back().insert(mixed.back().end(), b.mix_labels, b.mix_labels + b.n);
+        lambdas.back().push_back(b.mix_lambda);
+        // The second label of row i is the first label of row i - 1 (the batch rolled by one).
+        for (int i = 0; i < b.n; ++i) CHECK(b.mix_labels[i] == b.labels[(i + b.n - 1) % b.n]);
+      }
+      runs.push_back(std::move(e));
+    }
+  }
+  REQUIRE(runs[0].images.size() == 6);
+  for (size_t r = 1; r < runs.size(); ++r) {
+    CAPTURE(r);
+    CHECK(runs[r].labels == runs[0].labels);
+    CHECK(mixed[r] == mixed[0]);
+    CHECK(lambdas[r] == lambdas[0]);
+    CHECK(runs[r].images == runs[0].images);
+  }
+  // Not every batch is left unmixed.
+  CHECK(std::count(lambdas[0].begin(), lambdas[0].end(), 1.0) < 6);
+}

@@ -109,18 +109,18 @@ TEST_CASE("resize: PIL antialiased bilinear, hand-computed") {
   ResizeScratch s;
   Image out;
   // 4 -> 2: support 2, weights (0.75, 0.75, 0.25)/1.75 and (0.25, 0.75, 0.75)/1.75.
-  resize_bilinear(row_image({0, 100, 200, 255}).view(), 1, 2, out, s);
+  resize_image(row_image({0, 100, 200, 255}).view(), 1, 2, out, s);
   CHECK(std::abs(int(out.pixels[0]) - 71) <= 1);   // (75 + 50) / 1.75 = 71.4
   CHECK(std::abs(int(out.pixels[1]) - 209) <= 1);  // (25 + 150 + 191.25) / 1.75 = 209.3
   // 2 -> 4 (upscaling, plain bilinear with half-pixel centres): 0, 25, 75, 100.
-  resize_bilinear(row_image({0, 100}).view(), 1, 4, out, s);
+  resize_image(row_image({0, 100}).view(), 1, 4, out, s);
   CHECK(out.pixels == std::vector<uint8_t>{0, 25, 75, 100});
   // Separable in 2-D: a 4x4 image with rows r = {0,100,200,255}[y] shrinks to 2x2 rows {71, 209}.
   Image sq;
   sq.resize(1, 4, 4);
   const uint8_t rows[4] = {0, 100, 200, 255};
   for (int y = 0; y < 4; ++y) std::fill(sq.row(0, y), sq.row(0, y) + 4, rows[y]);
-  resize_bilinear(sq.view(), 2, 2, out, s);
+  resize_image(sq.view(), 2, 2, out, s);
   CHECK(std::abs(int(out.pixels[0]) - 71) <= 1);
   CHECK(std::abs(int(out.pixels[3]) - 209) <= 1);
   CHECK(out.pixels[0] == out.pixels[1]);
@@ -129,7 +129,7 @@ TEST_CASE("resize: PIL antialiased bilinear, hand-computed") {
   big.resize(3, 300, 200);
   std::fill(big.pixels.begin(), big.pixels.end(), 123);
   big.row(0, 0)[0] = 0;  // outside the crop below
-  resize_bilinear(big.view().crop(10, 10, 280, 180), 7, 5, out, s);
+  resize_image(big.view().crop(10, 10, 280, 180), 7, 5, out, s);
   for (uint8_t v : out.pixels) REQUIRE(v == 123);
 }
 
