@@ -91,7 +91,7 @@ void declare_data_options(OptionTable& t, DataOptions& o, DataUse use) {
   // The rest of torchvision's training preset (data/sample_transform.hpp, data/batch_mix.hpp).
   t.add("auto-augment", o.auto_augment)
       .help("ta_wide (TrivialAugmentWide) or ra (RandAugment, 2 ops), after crop and flip; empty: none")
-      .choices({"", "ta_wide", "ra"});
+      .choices({"ta_wide", "ra", ""});
   t.add("ra-magnitude", o.ra_magnitude).help("ra: magnitude bin").range(0, data::kMagnitudeBins - 1);
   t.add("random-erase", o.random_erase).help("RandomErasing probability (value 0 on the normalised image)").range(0, 1);
   t.add("mixup-alpha", o.mixup_alpha).help("MixUp Beta(alpha, alpha) per batch (0: off)").range(0, kMaxMixAlpha);

@@ -101,9 +101,13 @@ void Option::check_value() const {
   if (type_ == Type::text) {
     const std::string& v = *static_cast<std::string*>(target_);
     if (!choices_.empty() && std::find(choices_.begin(), choices_.end(), v) == choices_.end()) {
+      std::vector<std::string> named;  // an empty choice ("none") is said apart
+      for (const auto& c : choices_)
+        if (!c.empty()) named.push_back(c);
       std::string list;
-      for (size_t i = 0; i < choices_.size(); ++i)
-        list += (i == 0 ? "" : i + 1 == choices_.size() ? " or " : ", ") + choices_[i];
+      for (size_t i = 0; i < named.size(); ++i)
+        list += (i == 0 ? "" : i + 1 == named.size() ? " or " : ", ") + named[i];
+      if (named.size() < choices_.size()) list += " (or empty: none)";
       throw UsageError(fmt::format("--{} must be {}, got '{}'", name_, list, v));
     }
     return;

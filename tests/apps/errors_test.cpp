@@ -26,7 +26,7 @@ TEST_CASE("an unknown name exits 2 listing the choices") {
                "--model must be auto, resnet18, resnet34, resnet50, resnet101, resnet152, resnet20, resnet32, "
                "resnet44, resnet56 or resnet110, got 'resnet7'");
   expect_error("train --dataset imagenet21k", 2,
-               "--dataset must be cifar10, cifar100, mnist, fashion-mnist, imagefolder or synthetic");
+               "--dataset must be auto, cifar10, cifar100, mnist, fashion-mnist, imagefolder or synthetic");
   expect_error("train --dataset synthetic --opt rmsprop", 2, "--opt must be sgd, adam or adamw");
   expect_error("train --dataset synthetic --lr-scheduler wavy", 2,
                "--lr-scheduler must be constant, steplr, multisteplr, cosineannealinglr or exponentiallr");
