@@ -39,10 +39,10 @@ void add_data_options(po::options_description& desc, DataOptions& o, bool traini
   if (training)
     desc.add_options()("auto-augment", po::value(&o.auto_augment)->default_value(o.auto_augment),
                        "ta_wide (TrivialAugmentWide) or ra (RandAugment, 2 ops), after crop and flip; "
-                       "empty: none")(
-        "ra-magnitude", po::value(&o.ra_magnitude)->default_value(o.ra_magnitude),
-        "ra: magnitude bin in [0, 30]")("random-erase", real(o.random_erase),
-                                        "RandomErasing probability (value 0 on the normalised image)")(
+                       "empty: none")("ra-magnitude",
+                                      po::value(&o.ra_magnitude)->default_value(o.ra_magnitude),
+                                      "ra: magnitude bin in [0, 30]")(
+        "random-erase", real(o.random_erase), "RandomErasing probability (value 0 on the normalised image)")(
         "mixup-alpha", real(o.mixup_alpha), "MixUp Beta(alpha, alpha) per batch (0: off)")(
         "cutmix-alpha", real(o.cutmix_alpha),
         "CutMix Beta(alpha, alpha) per batch (0: off; with --mixup-alpha one of the two per batch)");
@@ -65,8 +65,8 @@ data::DatasetKind check_data_options(const DataOptions& o) {
     throw UsageError(fmt::format("--auto-augment must be {} or empty, got '{}'",
                                  engine::name_list(data::kAutoAugmentNames), o.auto_augment));
   if (o.ra_magnitude < 0 || o.ra_magnitude >= data::kMagnitudeBins)
-    throw UsageError(fmt::format("--ra-magnitude must be in [0, {}], got {}", data::kMagnitudeBins - 1,
-                                 o.ra_magnitude));
+    throw UsageError(
+        fmt::format("--ra-magnitude must be in [0, {}], got {}", data::kMagnitudeBins - 1, o.ra_magnitude));
   check_real("--random-erase", o.random_erase, 0, 1);
   check_real("--mixup-alpha", o.mixup_alpha, 0, kMaxMixAlpha);
   check_real("--cutmix-alpha", o.cutmix_alpha, 0, kMaxMixAlpha);
@@ -142,10 +142,12 @@ void resolve_model_from_data(ModelOptions& m, data::DatasetKind kind, const data
 }
 
 data::TransformSettings transform_settings(data::DatasetKind kind, const DataOptions& o, int image_size) {
-  data::TransformSettings t = data::transform_settings_for(kind, data::parse_augment_preset(o.augment), image_size);
+  data::TransformSettings t =
+      data::transform_settings_for(kind, data::parse_augment_preset(o.augment), image_size);
   // ---- issue 24, torchvision recipe: augmentation settings (branch augment) ----
   t.interpolation = *engine::find_named(data::kInterpolationNames, o.interpolation);
-  if (!o.auto_augment.empty()) t.auto_augment.policy = *engine::find_named(data::kAutoAugmentNames, o.auto_augment);
+  if (!o.auto_augment.empty())
+    t.auto_augment.policy = *engine::find_named(data::kAutoAugmentNames, o.auto_augment);
   t.auto_augment.magnitude = o.ra_magnitude;
   t.auto_augment.interpolation = t.interpolation;  // torchvision's presets pass --interpolation on
   t.random_erase = o.random_erase;

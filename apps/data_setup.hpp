@@ -29,10 +29,10 @@ struct DataOptions {
   int64_t max_image_pixels = static_cast<int64_t>(data::kDefaultMaxImagePixels);  // 0: no limit
   std::vector<std::string> class_names;  // image folders: the classes in label order; empty: train's folders
   // ---- issue 24, torchvision recipe: augmentation flags (branch augment) ----
-  std::string auto_augment;          // "" (none), ta_wide or ra: applied to the u8 crop before normalising
-  int ra_magnitude = 9;              // ra: magnitude bin of 31
-  double random_erase = 0;           // RandomErasing probability on the normalised sample
-  std::string interpolation = "bilinear";  // resize/RandomResizedCrop: bilinear, bicubic or nearest
+  std::string auto_augment;  // "" (none), ta_wide or ra: applied to the u8 crop before normalising
+  int ra_magnitude = 9;      // ra: magnitude bin of 31
+  double random_erase = 0;   // RandomErasing probability on the normalised sample
+  std::string interpolation = "bilinear";    // resize/RandomResizedCrop: bilinear, bicubic or nearest
   double mixup_alpha = 0, cutmix_alpha = 0;  // batch-level MixUp/CutMix Beta(alpha, alpha); 0: off
   // ---- end issue 24 augmentation flags ----
 };

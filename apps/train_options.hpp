@@ -45,8 +45,8 @@ struct TrainOptions {
   double dist_timeout = 600;
 
   // ---- issue 24, torchvision recipe: EMA flags (branch augment) ----
-  bool model_ema = false;          // keep and evaluate an exponential moving average of weights and buffers
-  int64_t model_ema_steps = 32;    // optimizer steps between EMA updates (batch index % steps == 0)
+  bool model_ema = false;            // keep and evaluate an exponential moving average of weights and buffers
+  int64_t model_ema_steps = 32;      // optimizer steps between EMA updates (batch index % steps == 0)
   double model_ema_decay = 0.99998;  // before torchvision's adjustment by world x batch x steps / epochs
   // ---- end issue 24 EMA flags ----
 

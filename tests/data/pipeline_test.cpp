@@ -225,7 +225,8 @@ TEST_CASE("pipeline: a corrupt image reaches the consumer as an Error naming it,
   CHECK(ds->bad_images() == 1);
 }
 
-TEST_CASE("pipeline: the torchvision recipe (RandAugment, erasing, MixUp/CutMix) is thread-count independent") {
+TEST_CASE(
+    "pipeline: the torchvision recipe (RandAugment, erasing, MixUp/CutMix) is thread-count independent") {
   auto ds = indexed(200);
   std::vector<Epoch> runs;
   std::vector<std::vector<int32_t>> mixed;
