@@ -183,7 +183,8 @@ data::TransformSettings transform_settings(data::DatasetKind kind, const DataOpt
   data::TransformSettings t = data::transform_settings_for(kind, data::parse_augment_preset(o.augment), image_size);
   t.gray_to_rgb = o.gray_to_rgb;
   t.interpolation = *engine::find_named(data::kInterpolationNames, o.interpolation);
-  if (!o.auto_augment.empty()) t.auto_augment.policy = *engine::find_named(data::kAutoAugmentNames, o.auto_augment);
+  if (!o.auto_augment.empty())
+    t.auto_augment.policy = *engine::find_named(data::kAutoAugmentNames, o.auto_augment);
   t.auto_augment.magnitude = o.ra_magnitude;
   t.auto_augment.interpolation = t.interpolation;  // torchvision's presets pass --interpolation on
   t.random_erase = o.random_erase;

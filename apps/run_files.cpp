@@ -52,7 +52,8 @@ size_t prefix_of_lines(const std::string& text, Keep&& keep) {
 size_t summary_prefix(const std::string& csv, const LogPosition& p) {
   bool header = true;
   return prefix_of_lines(csv, [&](const std::string& line) {
-    if (std::exchange(header, false)) return line + "\n" == kSummaryHeader || line + "\n" == kSummaryHeaderEma;
+    if (std::exchange(header, false))
+      return line + "\n" == kSummaryHeader || line + "\n" == kSummaryHeaderEma;
     return std::strtoll(line.c_str(), nullptr, 10) <= p.epochs_done;
   });
 }
@@ -145,12 +146,12 @@ void RunFiles::log_epoch(const EpochSummary& e) {
   const std::string ema_csv =
       e.ema ? fmt::format(",{:.6f},{:.6f},{:.6f}", e.ema->loss, e.ema->top1, e.ema->top5) : std::string();
   const std::string ema_json =
-      e.ema ? fmt::format(",\"ema_test_loss\":{:.6g},\"ema_test_top1\":{:.6g},\"ema_test_top5\":{:.6g}", e.ema->loss,
-                          e.ema->top1, e.ema->top5)
+      e.ema ? fmt::format(",\"ema_test_loss\":{:.6g},\"ema_test_top1\":{:.6g},\"ema_test_top5\":{:.6g}",
+                          e.ema->loss, e.ema->top1, e.ema->top5)
             : std::string();
-  summary_.append(fmt::format("{},{:.6g},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.1f},{:.1f},{:.2f}{}\n", e.epoch,
-                              e.lr, e.train_loss, e.train_top1, e.test.loss, e.test.top1, e.test.top5,
-                              e.images_per_sec, e.seconds, e.wait_seconds, ema_csv));
+  summary_.append(fmt::format("{},{:.6g},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.1f},{:.1f},{:.2f}{}\n",
+                              e.epoch, e.lr, e.train_loss, e.train_top1, e.test.loss, e.test.top1,
+                              e.test.top5, e.images_per_sec, e.seconds, e.wait_seconds, ema_csv));
   log_.append(fmt::format(
       "{{\"type\":\"epoch\",\"epoch\":{},\"lr\":{:.6g},\"train_loss\":{:.6g},\"train_top1\":{:.6g},"
       "\"test_loss\":{:.6g},\"test_top1\":{:.6g},\"test_top5\":{:.6g},\"images_per_sec\":{:.1f},"

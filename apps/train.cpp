@@ -87,8 +87,9 @@ int run_train(const std::vector<std::string>& args) {
   // restores it from the checkpoint's "model_ema." tensors, --init copies the loaded weights. ----
   std::optional<engine::ModelEma> ema;
   if (o.model_ema)
-    ema.emplace(graph.parameters(), graph.buffers(),
-                engine::adjusted_ema_decay(o.model_ema_decay, world, o.model.batch, o.model_ema_steps, o.epochs));
+    ema.emplace(
+        graph.parameters(), graph.buffers(),
+        engine::adjusted_ema_decay(o.model_ema_decay, world, o.model.batch, o.model_ema_steps, o.epochs));
   const auto with_ema = [&](auto model, auto averages) {
     model.insert(model.end(), averages.begin(), averages.end());
     return model;
@@ -259,9 +260,11 @@ int run_train(const std::vector<std::string>& args) {
         e.epoch, o.epochs, e.train_loss, 100 * e.train_top1, e.test.loss, 100 * e.test.top1,
         100 * e.test.top5, e.images_per_sec, e.seconds, e.wait_seconds);
     if (e.ema)
-      fmt::print("epoch {}/{}: EMA test loss {:.4f} top-1 {:.2f}% top-5 {:.2f}% (decay {:.6g}, {} updates averaged)\n",
-                 e.epoch, o.epochs, e.ema->loss, 100 * e.ema->top1, 100 * e.ema->top5, ema->decay(),
-                 ema->n_averaged());
+      fmt::print(
+          "epoch {}/{}: EMA test loss {:.4f} top-1 {:.2f}% top-5 {:.2f}% (decay {:.6g}, {} updates "
+          "averaged)\n",
+          e.epoch, o.epochs, e.ema->loss, 100 * e.ema->top1, 100 * e.ema->top5, ema->decay(),
+          ema->n_averaged());
     for (const auto* set : {train_set.get(), test_set.get()})
       if (const std::string skipped = data::skipped_images_report(*set); !skipped.empty())
         fmt::print("{}\n", skipped);

@@ -117,8 +117,8 @@ void equalize_channel(uint8_t* p, int64_t n) {
 void apply_augment_op(Image& img, AugmentOp op, double m, Interpolation interpolation, AugmentScratch& s) {
   const int w = img.width, h = img.height, channels = img.channels;
   const int64_t plane = static_cast<int64_t>(w) * h;
-  const Interpolation sampling = interpolation == Interpolation::nearest ? Interpolation::nearest
-                                                                           : Interpolation::bilinear;
+  const Interpolation sampling =
+      interpolation == Interpolation::nearest ? Interpolation::nearest : Interpolation::bilinear;
   const double deg = 180.0 / std::numbers::pi;
   const float ratio = static_cast<float>(1.0 + m), one_minus = static_cast<float>(1.0 - (1.0 + m));
   switch (op) {
@@ -140,8 +140,10 @@ void apply_augment_op(Image& img, AugmentOp op, double m, Interpolation interpol
       if (channels != 3) return;  // torchvision: a 1-channel image is returned unchanged
       s.tmp.resize(1, h, w);
       for (int y = 0; y < h; ++y)
-        for (int x = 0; x < w; ++x) s.tmp.row(0, y)[x] = gray(img.row(0, y)[x], img.row(1, y)[x], img.row(2, y)[x]);
-      return blend_with(img, ratio, one_minus, [&](int, int y, int x) { return static_cast<float>(s.tmp.row(0, y)[x]); });
+        for (int x = 0; x < w; ++x)
+          s.tmp.row(0, y)[x] = gray(img.row(0, y)[x], img.row(1, y)[x], img.row(2, y)[x]);
+      return blend_with(img, ratio, one_minus,
+                        [&](int, int y, int x) { return static_cast<float>(s.tmp.row(0, y)[x]); });
     }
     case AugmentOp::contrast: {
       // The mean of the (u8) gray image, summed exactly and divided in float32 as torch.mean.
@@ -174,7 +176,8 @@ void apply_augment_op(Image& img, AugmentOp op, double m, Interpolation interpol
                 acc += img.row(c, y + dy)[x + dx] * (dx == 0 && dy == 0 ? k_centre : k);
             s.tmp.row(c, y)[x] = static_cast<uint8_t>(std::clamp(std::nearbyint(acc), 0.f, 255.f));
           }
-      return blend_with(img, ratio, one_minus, [&](int c, int y, int x) { return static_cast<float>(s.tmp.row(c, y)[x]); });
+      return blend_with(img, ratio, one_minus,
+                        [&](int c, int y, int x) { return static_cast<float>(s.tmp.row(c, y)[x]); });
     }
     case AugmentOp::posterize: {
       const int bits = static_cast<int>(m);

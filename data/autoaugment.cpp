@@ -42,7 +42,9 @@ bool augment_op_signed(AugmentOp op) {
 double augment_magnitude(AutoAugmentPolicy policy, AugmentOp op, int bin, int bins, int height, int width) {
   DNNTRAIN_CHECK(bins >= 2 && bin >= 0 && bin < bins, "autoaugment: magnitude bin out of range");
   const bool wide = policy == AutoAugmentPolicy::ta_wide;
-  const auto lin = [&](double end) { return static_cast<double>(linspace(0.f, static_cast<float>(end), bins, bin)); };
+  const auto lin = [&](double end) {
+    return static_cast<double>(linspace(0.f, static_cast<float>(end), bins, bin));
+  };
   switch (op) {
     case AugmentOp::shear_x:
     case AugmentOp::shear_y:
@@ -74,8 +76,8 @@ AugmentChoice draw_augment(const AutoAugmentSettings& s, int i, int height, int 
   const uint64_t d = draw + 3 * static_cast<uint64_t>(i);
   AugmentChoice c;
   c.op = static_cast<AugmentOp>(rng.uniform_int(d, kAugmentOps));
-  const int bin = s.policy == AutoAugmentPolicy::ta_wide ? static_cast<int>(rng.uniform_int(d + 1, s.bins))
-                                                         : s.magnitude;
+  const int bin =
+      s.policy == AutoAugmentPolicy::ta_wide ? static_cast<int>(rng.uniform_int(d + 1, s.bins)) : s.magnitude;
   c.magnitude = augment_magnitude(s.policy, c.op, bin, s.bins, height, width);
   if (augment_op_signed(c.op) && rng.uniform01(d + 2) < 0.5) c.magnitude = -c.magnitude;
   return c;

@@ -13,8 +13,8 @@ namespace dnntrain::data {
 
 enum class AutoAugmentPolicy { none, ta_wide, ra };
 // --auto-augment's names (the empty name is none).
-inline constexpr engine::Named<AutoAugmentPolicy> kAutoAugmentNames[] = {{AutoAugmentPolicy::ta_wide, "ta_wide"},
-                                                                         {AutoAugmentPolicy::ra, "ra"}};
+inline constexpr engine::Named<AutoAugmentPolicy> kAutoAugmentNames[] = {
+    {AutoAugmentPolicy::ta_wide, "ta_wide"}, {AutoAugmentPolicy::ra, "ra"}};
 inline constexpr int kMagnitudeBins = 31;  // both policies' num_magnitude_bins
 
 // The magnitude of `op` at `bin` of `bins` as torchvision's augmentation space holds it (float32
@@ -26,8 +26,8 @@ bool augment_op_signed(AugmentOp op);
 
 struct AutoAugmentSettings {
   AutoAugmentPolicy policy = AutoAugmentPolicy::none;
-  int num_ops = 2;     // ra
-  int magnitude = 9;   // ra: the bin
+  int num_ops = 2;    // ra
+  int magnitude = 9;  // ra: the bin
   int bins = kMagnitudeBins;
   Interpolation interpolation = Interpolation::nearest;
 };

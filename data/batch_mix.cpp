@@ -27,7 +27,8 @@ double sample_gamma(double alpha, const CounterRng& rng, uint64_t boost_draw, ui
   const double d = alpha - 1.0 / 3.0, c = 1.0 / std::sqrt(9.0 * d);
   for (int t = 0; t < kGammaTries; ++t) {
     const uint64_t k = draw + 3 * static_cast<uint64_t>(t);
-    const double x = std::sqrt(-2.0 * std::log(open01(rng, k))) * std::cos(2 * std::numbers::pi * rng.uniform01(k + 1));
+    const double x =
+        std::sqrt(-2.0 * std::log(open01(rng, k))) * std::cos(2 * std::numbers::pi * rng.uniform01(k + 1));
     const double v = std::pow(1 + c * x, 3);
     if (v <= 0) continue;
     if (std::log(open01(rng, k + 2)) < 0.5 * x * x + d - d * v + d * std::log(v)) return d * v * boost;
@@ -39,7 +40,8 @@ double sample_gamma(double alpha, const CounterRng& rng, uint64_t boost_draw, ui
 
 double sample_beta(double alpha, const CounterRng& rng) {
   DNNTRAIN_CHECK(alpha > 0, "mix: Beta(alpha, alpha) needs alpha > 0");
-  const double g1 = sample_gamma(alpha, rng, kMixGamma, 16), g2 = sample_gamma(alpha, rng, kMixGamma + 1, 512);
+  const double g1 = sample_gamma(alpha, rng, kMixGamma, 16),
+               g2 = sample_gamma(alpha, rng, kMixGamma + 1, 512);
   return g1 + g2 > 0 ? g1 / (g1 + g2) : 0.5;
 }
 
@@ -62,12 +64,14 @@ MixChoice draw_mix(const MixSettings& s, int height, int width, const CounterRng
   const double lambda = sample_beta(cutmix ? s.cutmix_alpha : s.mixup_alpha, rng);
   if (!cutmix) return {MixChoice::Kind::mixup, lambda, {}};
   return cutmix_box(lambda, static_cast<int>(rng.uniform_int(kMixCenterX, static_cast<uint64_t>(width))),
-                    static_cast<int>(rng.uniform_int(kMixCenterY, static_cast<uint64_t>(height))), height, width);
+                    static_cast<int>(rng.uniform_int(kMixCenterY, static_cast<uint64_t>(height))), height,
+                    width);
 }
 
 void mix_batch(const MixChoice& choice, float* images, const int32_t* labels, int32_t* mix_labels, int n,
                int channels, int height, int width, float* row) {
-  for (int i = 0; i < n; ++i) mix_labels[i] = choice.kind == MixChoice::Kind::none ? labels[i] : labels[(i + n - 1) % n];
+  for (int i = 0; i < n; ++i)
+    mix_labels[i] = choice.kind == MixChoice::Kind::none ? labels[i] : labels[(i + n - 1) % n];
   if (choice.kind == MixChoice::Kind::none || n == 0) return;
   const size_t per = static_cast<size_t>(channels) * height * width;
   // Rows from the last to the first, each with its predecessor's original values; row 0's partner

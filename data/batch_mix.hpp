@@ -31,7 +31,8 @@ enum MixDraw : uint64_t { kMixChoice = 0, kMixCenterX = 1, kMixCenterY = 2, kMix
 // The stream of training batch `batch` of this epoch on `rank` of `world_size`: a CounterRng
 // "sample" index counted down from below CounterRng::kPermutationStream, disjoint from every sample.
 inline CounterRng mix_stream(uint64_t seed, uint64_t epoch, int64_t batch, int rank, int world_size) {
-  const uint64_t global = static_cast<uint64_t>(batch) * static_cast<uint64_t>(world_size) + static_cast<uint64_t>(rank);
+  const uint64_t global =
+      static_cast<uint64_t>(batch) * static_cast<uint64_t>(world_size) + static_cast<uint64_t>(rank);
   return CounterRng(seed, epoch, CounterRng::kPermutationStream - 1 - global);
 }
 

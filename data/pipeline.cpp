@@ -94,8 +94,9 @@ void Pipeline::fill(Slot& slot, int64_t batch) {
   });
   if (!mixing() || w.stop.load(std::memory_order_relaxed)) return;
   const Dataset::Shape shape = transform_.output_shape();
-  const MixChoice choice = draw_mix(settings_.mix, shape.height, shape.width,
-                                    mix_stream(settings_.seed, epoch_, batch, settings_.rank, settings_.world_size));
+  const MixChoice choice =
+      draw_mix(settings_.mix, shape.height, shape.width,
+               mix_stream(settings_.seed, epoch_, batch, settings_.rank, settings_.world_size));
   mix_batch(choice, slot.images.data(), slot.labels.data(), slot.mix_labels.data(), slot.n, shape.channels,
             shape.height, shape.width, slot.mix_row.data());
   slot.mix_lambda = choice.lambda;
@@ -183,8 +184,14 @@ bool Pipeline::next(BatchView& batch) {
   wait_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const Slot& s = ring_[static_cast<size_t>(slot)];
   const Dataset::Shape shape = transform_.output_shape();
-  batch = {s.images.data(), s.labels.data(), s.n, shape.channels, shape.height, shape.width,
-           mixing() ? s.mix_labels.data() : nullptr, mixing() ? s.mix_lambda : 1.0};
+  batch = {s.images.data(),
+           s.labels.data(),
+           s.n,
+           shape.channels,
+           shape.height,
+           shape.width,
+           mixing() ? s.mix_labels.data() : nullptr,
+           mixing() ? s.mix_lambda : 1.0};
   return true;
 }
 

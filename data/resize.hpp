@@ -12,8 +12,9 @@ namespace dnntrain::data {
 
 // torchvision's InterpolationMode values that --interpolation accepts.
 enum class Interpolation { nearest, bilinear, bicubic };
-inline constexpr engine::Named<Interpolation> kInterpolationNames[] = {
-    {Interpolation::nearest, "nearest"}, {Interpolation::bilinear, "bilinear"}, {Interpolation::bicubic, "bicubic"}};
+inline constexpr engine::Named<Interpolation> kInterpolationNames[] = {{Interpolation::nearest, "nearest"},
+                                                                       {Interpolation::bilinear, "bilinear"},
+                                                                       {Interpolation::bicubic, "bicubic"}};
 
 // Reusable buffers for resize(); after the first few calls nothing is allocated.
 struct ResizeScratch {

@@ -45,7 +45,8 @@ SampleTransform::SampleTransform(DatasetKind kind, const Dataset& dataset, const
   flip_ = random;
   augmenting_ = random && s.auto_augment.policy != AutoAugmentPolicy::none;
   erasing_ = random && s.random_erase > 0;
-  DNNTRAIN_CHECK(s.random_erase >= 0 && s.random_erase <= 1, "transform: random erase probability must be in [0, 1]");
+  DNNTRAIN_CHECK(s.random_erase >= 0 && s.random_erase <= 1,
+                 "transform: random erase probability must be in [0, 1]");
   lut_ = NormalizeLut(s.normalization ? s.normalization->mean : normalization_for(kind, out_.channels).mean,
                       s.normalization ? s.normalization->std : normalization_for(kind, out_.channels).std);
   DNNTRAIN_CHECK(lut_.channels() == out_.channels,
@@ -61,7 +62,8 @@ int32_t SampleTransform::apply(const Dataset& dataset, int64_t index, uint64_t s
   const Dataset::Sample sample = dataset.sample(index, sc.decoded);
   ImageView img = sample.image;
   if (settings_.image_size > 0 && (img.height != settings_.image_size || img.width != settings_.image_size)) {
-    resize_image(img, settings_.image_size, settings_.image_size, sc.sized, sc.resize, settings_.interpolation);
+    resize_image(img, settings_.image_size, settings_.image_size, sc.sized, sc.resize,
+                 settings_.interpolation);
     img = sc.sized.view();
   }
   const CounterRng rng(seed, epoch, static_cast<uint64_t>(index + repeat * dataset.size()));
@@ -128,8 +130,8 @@ int32_t SampleTransform::apply(const Dataset& dataset, int64_t index, uint64_t s
   const int64_t plane = static_cast<int64_t>(out_.height) * out_.width;
   for (int c = 1; c <= gray_copies_; ++c) std::copy(dst, dst + plane, dst + c * plane);
   if (erasing_ && rng.uniform01(kDrawErase) < settings_.random_erase)
-    if (const auto box = random_erasing_box(out_.height, out_.width, settings_.erase_scale, settings_.erase_ratio,
-                                            rng, kDrawEraseBox))
+    if (const auto box = random_erasing_box(out_.height, out_.width, settings_.erase_scale,
+                                            settings_.erase_ratio, rng, kDrawEraseBox))
       erase(dst, out_.channels, out_.height, out_.width, *box, 0.f);
   return sample.label;
 }

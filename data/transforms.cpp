@@ -62,8 +62,9 @@ std::optional<CropBox> random_erasing_box(int height, int width, std::array<doub
 }
 
 void erase(float* dst, int channels, int height, int width, const CropBox& box, float value) {
-  DNNTRAIN_CHECK(box.top >= 0 && box.left >= 0 && box.top + box.height <= height && box.left + box.width <= width,
-                 "erase: the box lies outside the image");
+  DNNTRAIN_CHECK(
+      box.top >= 0 && box.left >= 0 && box.top + box.height <= height && box.left + box.width <= width,
+      "erase: the box lies outside the image");
   for (int c = 0; c < channels; ++c)
     for (int y = box.top; y < box.top + box.height; ++y) {
       float* row = dst + (static_cast<int64_t>(c) * height + y) * width;

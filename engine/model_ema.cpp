@@ -23,21 +23,22 @@ void copy_memory(const dnnl::memory& from, const dnnl::memory& to) {
 
 double adjusted_ema_decay(double decay, int64_t world_size, int64_t batch, int64_t steps, int64_t epochs) {
   DNNTRAIN_CHECK(epochs > 0, "model EMA: epochs must be > 0");
-  const double adjust = static_cast<double>(world_size) * static_cast<double>(batch) * static_cast<double>(steps) /
-                        static_cast<double>(epochs);
+  const double adjust = static_cast<double>(world_size) * static_cast<double>(batch) *
+                        static_cast<double>(steps) / static_cast<double>(epochs);
   const double alpha = std::min(1.0, (1.0 - decay) * adjust);
   return 1.0 - alpha;
 }
 
-ModelEma::ModelEma(const std::vector<Parameter*>& parameters, const std::vector<Buffer*>& buffers, double decay)
+ModelEma::ModelEma(const std::vector<Parameter*>& parameters, const std::vector<Buffer*>& buffers,
+                   double decay)
     : model_parameters_(parameters), model_buffers_(buffers), decay_(decay) {
   DNNTRAIN_CHECK(decay >= 0 && decay <= 1, fmt::format("model EMA: decay {} is outside [0, 1]", decay));
   for (const Parameter* p : parameters) weights_.emplace_back(p->weight.get_desc(), p->weight.get_engine());
   for (const Buffer* b : buffers) buffer_values_.emplace_back(b->value.get_desc(), b->value.get_engine());
   n_averaged_.name = "n_averaged";
   n_averaged_.type = Buffer::Type::i64;
-  const dnnl::engine engine = !parameters.empty() ? parameters[0]->weight.get_engine()
-                                                  : dnnl::engine(dnnl::engine::kind::cpu, 0);
+  const dnnl::engine engine =
+      !parameters.empty() ? parameters[0]->weight.get_engine() : dnnl::engine(dnnl::engine::kind::cpu, 0);
   n_averaged_.value = dnnl::memory(Buffer::desc(Buffer::Type::i64, {}), engine);
   copy_from_model();
   reset();

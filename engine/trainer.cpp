@@ -57,7 +57,9 @@ StepStats Trainer::step(const BatchRef& batch, int64_t steps_per_epoch) {
   if (batch.mix_labels) {
     for (int i = 0; i < batch.n; ++i) {
       const int32_t a = batch.labels[i], b = batch.mix_labels[i];
-      dominant_[static_cast<size_t>(i)] = batch.mix_lambda > 0.5 ? a : batch.mix_lambda < 0.5 ? b : std::min(a, b);
+      dominant_[static_cast<size_t>(i)] = batch.mix_lambda > 0.5   ? a
+                                          : batch.mix_lambda < 0.5 ? b
+                                                                   : std::min(a, b);
     }
     top1_labels = dominant_.data();
   }

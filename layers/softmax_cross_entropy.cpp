@@ -48,7 +48,8 @@ void SoftmaxCrossEntropy::forward(engine::Step& step) {
   const double on_label = 1.0 - smoothing_, uniform = static_cast<double>(smoothing_) / classes_;
   const bool mixed = step.mix_labels != nullptr && step.labels != nullptr;
   const double lambda = mixed ? step.mix_lambda : 1.0;
-  DNNTRAIN_CHECK(lambda >= 0 && lambda <= 1, fmt::format("loss {}: mix weight {} is outside [0, 1]", name(), lambda));
+  DNNTRAIN_CHECK(lambda >= 0 && lambda <= 1,
+                 fmt::format("loss {}: mix weight {} is outside [0, 1]", name(), lambda));
   const double w1 = on_label * lambda, w2 = on_label * (1.0 - lambda);
   double total = 0;
   for (int n = 0; n < batch_; ++n) {
@@ -56,8 +57,9 @@ void SoftmaxCrossEntropy::forward(engine::Step& step) {
     const int32_t y2 = mixed ? step.mix_labels[n] : y;
     DNNTRAIN_CHECK(y >= 0 && y < classes_,
                    fmt::format("loss {}: label {} of sample {} is outside [0, {})", name(), y, n, classes_));
-    DNNTRAIN_CHECK(y2 >= 0 && y2 < classes_,
-                   fmt::format("loss {}: mixed label {} of sample {} is outside [0, {})", name(), y2, n, classes_));
+    DNNTRAIN_CHECK(
+        y2 >= 0 && y2 < classes_,
+        fmt::format("loss {}: mixed label {} of sample {} is outside [0, {})", name(), y2, n, classes_));
     const size_t row = static_cast<size_t>(n) * classes_;
     double top = logits[row];
     for (int k = 1; k < classes_; ++k) top = std::max(top, static_cast<double>(logits[row + k]));
@@ -72,8 +74,8 @@ void SoftmaxCrossEntropy::forward(engine::Step& step) {
       // d(loss)/d(logit k) = (softmax_k - target_k) / N
       // (the unmixed case subtracts 0.0 last: the same bits as the plain target)
       if (g)
-        g[row + k] =
-            static_cast<float>((std::exp(log_p) - uniform - (k == y ? w1 : 0.0) - (k == y2 ? w2 : 0.0)) / batch_);
+        g[row + k] = static_cast<float>(
+            (std::exp(log_p) - uniform - (k == y ? w1 : 0.0) - (k == y2 ? w2 : 0.0)) / batch_);
     }
     total -= w1 * (logits[row + y] - log_sum) + w2 * (logits[row + y2] - log_sum) + uniform * row_sum;
   }

@@ -294,6 +294,8 @@ TEST_CASE("the recipe's options (issue 24) refuse bad values with exit 2 naming 
   expect_error("train --dataset synthetic --ra-magnitude 31", 2, "--ra-magnitude must be in [0, 30]");
   expect_error("train --dataset synthetic --ra-magnitude -1", 2, "--ra-magnitude");
   expect_error("train --dataset synthetic --model-ema-steps 0", 2, "--model-ema-steps");
-  expect_error("train --dataset synthetic --interpolation lanczos", 2, "--interpolation must be nearest, bilinear or bicubic");
-  expect_error("eval --dataset synthetic --checkpoint /etc/hostname --interpolation area", 2, "--interpolation");
+  expect_error("train --dataset synthetic --interpolation lanczos", 2,
+               "--interpolation must be nearest, bilinear or bicubic");
+  expect_error("eval --dataset synthetic --checkpoint /etc/hostname --interpolation area", 2,
+               "--interpolation");
 }

@@ -97,6 +97,8 @@ TEST_CASE("--model-ema updates after batches 0, N, 2N... of each epoch and resta
   CHECK(count(train(scratch_dir("ema_count_plain"), 8, "--model-ema --model-ema-steps 3")) == 3);
   CHECK(count(train(scratch_dir("ema_count_plain2"), 13, "--model-ema --model-ema-steps 3")) == 5);
   // In the warmup epoch every update is followed by n_averaged = 0; the next epoch counts again.
-  CHECK(count(train(scratch_dir("ema_count_warm"), 8, "--model-ema --model-ema-steps 3 --lr-warmup-epochs 1")) == 0);
-  CHECK(count(train(scratch_dir("ema_count_warm2"), 12, "--model-ema --model-ema-steps 3 --lr-warmup-epochs 1")) == 2);
+  CHECK(count(train(scratch_dir("ema_count_warm"), 8,
+                    "--model-ema --model-ema-steps 3 --lr-warmup-epochs 1")) == 0);
+  CHECK(count(train(scratch_dir("ema_count_warm2"), 12,
+                    "--model-ema --model-ema-steps 3 --lr-warmup-epochs 1")) == 2);
 }

@@ -25,7 +25,8 @@ namespace {
 const engine::Safetensors& fixture(const std::string& name) {
   static std::map<std::string, engine::Safetensors> files;
   auto it = files.find(name);
-  if (it == files.end()) it = files.emplace(name, engine::Safetensors::read(std::string(DNNTRAIN_FIXTURES_DIR "/") + name)).first;
+  if (it == files.end())
+    it = files.emplace(name, engine::Safetensors::read(std::string(DNNTRAIN_FIXTURES_DIR "/") + name)).first;
   return it->second;
 }
 
@@ -46,9 +47,9 @@ Image image_of(const engine::Safetensors& st, const std::string& name) {
   return img;
 }
 
-const std::string kOpNames[] = {"Identity", "ShearX",    "ShearY",     "TranslateX",   "TranslateY",
-                                "Rotate",   "Brightness", "Color",     "Contrast",     "Sharpness",
-                                "Posterize", "Solarize",  "AutoContrast", "Equalize"};
+const std::string kOpNames[] = {"Identity",  "ShearX",     "ShearY",       "TranslateX", "TranslateY",
+                                "Rotate",    "Brightness", "Color",        "Contrast",   "Sharpness",
+                                "Posterize", "Solarize",   "AutoContrast", "Equalize"};
 
 }  // namespace
 
@@ -57,8 +58,8 @@ TEST_CASE("autoaugment magnitude tables equal torchvision's, both policies, floa
   for (const std::string image : {"rgb", "gray"}) {
     const Image input = image_of(st, image + ".input");
     for (const auto policy : {AutoAugmentPolicy::ta_wide, AutoAugmentPolicy::ra}) {
-      const auto want = values<float>(
-          st, image + (policy == AutoAugmentPolicy::ta_wide ? ".table_ta_wide" : ".table_ra"));
+      const auto want =
+          values<float>(st, image + (policy == AutoAugmentPolicy::ta_wide ? ".table_ta_wide" : ".table_ra"));
       int wrong = 0;
       for (int op = 0; op < kAugmentOps; ++op)
         for (int bin = 0; bin < kMagnitudeBins; ++bin) {
@@ -66,8 +67,8 @@ TEST_CASE("autoaugment magnitude tables equal torchvision's, both policies, floa
                                                                  kMagnitudeBins, input.height, input.width));
           const float expected = want[static_cast<size_t>(op * kMagnitudeBins + bin)];
           if (got != expected && ++wrong <= 5)
-            MESSAGE(image << std::string(policy == AutoAugmentPolicy::ra ? " ra " : " ta_wide ") << kOpNames[op]
-                          << " bin " << bin << ": " << got << " vs torchvision " << expected);
+            MESSAGE(image << std::string(policy == AutoAugmentPolicy::ra ? " ra " : " ta_wide ")
+                          << kOpNames[op] << " bin " << bin << ": " << got << " vs torchvision " << expected);
         }
       CHECK(wrong == 0);
     }
@@ -90,7 +91,8 @@ TEST_CASE("every autoaugment operation is within ±1 of torchvision's uint8 outp
       const auto op = static_cast<AugmentOp>(static_cast<int>(c[1]));
       const auto policy = c[0] == 0 ? AutoAugmentPolicy::ta_wide : AutoAugmentPolicy::ra;
       // The magnitude as the policy computes it, signed as torchvision did.
-      double m = augment_magnitude(policy, op, static_cast<int>(c[2]), kMagnitudeBins, input.height, input.width);
+      double m =
+          augment_magnitude(policy, op, static_cast<int>(c[2]), kMagnitudeBins, input.height, input.width);
       if (c[3] < 0) m = -m;
       CHECK(static_cast<float>(m) == static_cast<float>(c[5]));
       Image img = input;
@@ -106,8 +108,8 @@ TEST_CASE("every autoaugment operation is within ±1 of torchvision's uint8 outp
       if (worst > 1) {
         ++failed;
         MESSAGE(image << " " << kOpNames[static_cast<int>(op)] << " m=" << c[5]
-                      << std::string(c[4] == 0 ? " nearest" : " bilinear") << ": " << off_by_more << " of " << per
-                      << " values differ by more than 1 (max " << worst << ")");
+                      << std::string(c[4] == 0 ? " nearest" : " bilinear") << ": " << off_by_more << " of "
+                      << per << " values differ by more than 1 (max " << worst << ")");
       }
     }
     CHECK(failed == 0);
@@ -126,8 +128,8 @@ TEST_CASE("resize with antialias: bilinear, bicubic and nearest within ±1 of to
     for (size_t s = 0; s < sizes.size() / 2; ++s) {
       const Image want = image_of(st, "out." + std::to_string(m) + "." + std::to_string(s));
       Image got;
-      resize_image(input.view(), static_cast<int>(sizes[2 * s]), static_cast<int>(sizes[2 * s + 1]), got, scratch,
-                   modes[m]);
+      resize_image(input.view(), static_cast<int>(sizes[2 * s]), static_cast<int>(sizes[2 * s + 1]), got,
+                   scratch, modes[m]);
       REQUIRE(got.pixels.size() == want.pixels.size());
       int worst = 0;
       for (size_t i = 0; i < got.pixels.size(); ++i)
@@ -207,7 +209,9 @@ TEST_CASE("MixUp and CutMix given lambda and centre equal torchvision's v2 MixUp
   }
 }
 
-TEST_CASE("Beta(alpha, alpha) from counter draws has the right mean and variance; the two mixes are chosen evenly") {
+TEST_CASE(
+    "Beta(alpha, alpha) from counter draws has the right mean and variance; the two mixes are chosen "
+    "evenly") {
   for (const double alpha : {0.2, 1.0, 4.0}) {
     double sum = 0, sum_sq = 0;
     const int n = 20000;
@@ -219,7 +223,8 @@ TEST_CASE("Beta(alpha, alpha) from counter draws has the right mean and variance
     }
     const double mean = sum / n, var = sum_sq / n - mean * mean, want_var = 1.0 / (4 * (2 * alpha + 1));
     CHECK_MESSAGE(std::abs(mean - 0.5) < 0.01, "alpha " << alpha << ": mean " << mean);
-    CHECK_MESSAGE(std::abs(var - want_var) < 0.05 * want_var, "alpha " << alpha << ": variance " << var << " vs " << want_var);
+    CHECK_MESSAGE(std::abs(var - want_var) < 0.05 * want_var,
+                  "alpha " << alpha << ": variance " << var << " vs " << want_var);
   }
   int cutmix = 0;
   for (int b = 0; b < 4000; ++b) {
@@ -244,6 +249,7 @@ TEST_CASE("a policy draws every operation and, for signed ones, both signs") {
   for (int op = 0; op < kAugmentOps; ++op) {
     CHECK_MESSAGE(seen[op] > 150, kOpNames[op] << " drawn " << seen[op] << " times of 3000");
     if (augment_op_signed(static_cast<AugmentOp>(op)))
-      CHECK_MESSAGE(negative[op] > seen[op] / 4, kOpNames[op] << ": " << negative[op] << " negative of " << seen[op]);
+      CHECK_MESSAGE(negative[op] > seen[op] / 4,
+                    kOpNames[op] << ": " << negative[op] << " negative of " << seen[op]);
   }
 }

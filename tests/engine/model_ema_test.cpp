@@ -82,7 +82,8 @@ struct TinyModel {
 TEST_CASE("ModelEma equals torch's AveragedModel with torchvision's ema_avg, warmup reset included") {
   const auto st = Safetensors::read(DNNTRAIN_FIXTURES_DIR "/augment_ema.safetensors");
   const auto in = values<double>(st, "decay_inputs");  // model_ema_decay, world, batch, steps, epochs
-  const double decay = adjusted_ema_decay(in[0], int64_t(in[1]), int64_t(in[2]), int64_t(in[3]), int64_t(in[4]));
+  const double decay =
+      adjusted_ema_decay(in[0], int64_t(in[1]), int64_t(in[2]), int64_t(in[3]), int64_t(in[4]));
   CHECK(decay == values<double>(st, "decay")[0]);
   TinyModel m;
   m.load(st, "state.0.");

@@ -88,7 +88,8 @@ TEST_CASE("mixed-label loss and gradient equal PyTorch's soft-target cross-entro
     }
 }
 
-TEST_CASE("an unmixed batch given as mixed with lambda 1 and any second label has the plain loss, bit for bit") {
+TEST_CASE(
+    "an unmixed batch given as mixed with lambda 1 and any second label has the plain loss, bit for bit") {
   MixedHead h(3, 4, 0.1f);
   h.in.data = {0.5f, -1.f, 2.f, 0.25f, 1.f, 1.f, -3.f, 0.f, 0.1f, 0.2f, 0.3f, 0.4f};
   h.labels = {2, 0, 3};
