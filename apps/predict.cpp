@@ -5,19 +5,18 @@
 
 #include <algorithm>
 #include <boost/program_options.hpp>
-#include <charconv>
 #include <cmath>
 #include <dnntrain/metadata.hpp>
 #include <dnntrain/predictor.hpp>
 #include <filesystem>
 #include <numeric>
 
+#include "apps/checkpoint_model.hpp"
 #include "apps/class_names.hpp"
 #include "apps/command.hpp"
 #include "apps/data_setup.hpp"
 #include "apps/model_setup.hpp"
 #include "apps/predict_input.hpp"
-#include "apps/run_summary.hpp"
 #include "data/file_io.hpp"
 #include "data/image_folder.hpp"
 #include "engine/error.hpp"
@@ -51,23 +50,6 @@ std::vector<std::string> list_images(const std::vector<std::string>& args) {
   return files;
 }
 
-int config_int(const std::map<std::string, std::string>& config, const std::string& key,
-               const std::string& file) {
-  const auto it = config.find(key);
-  if (it == config.end())
-    throw Error(
-        fmt::format("{}: its dnntrain.config metadata has no '{}'; predict needs a checkpoint written "
-                    "by dnntrain train",
-                    file, key));
-  int value = 0;
-  const std::string& text = it->second;
-  const auto [last, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc() || last != text.data() + text.size())
-    throw Error(fmt::format("{}: its dnntrain.config metadata has {}={}, not an integer; the file is damaged",
-                            file, key, engine::printable_utf8(text)));
-  return value;
-}
-
 }  // namespace
 
 int run_predict(const std::vector<std::string>& args) {
@@ -99,24 +81,12 @@ int run_predict(const std::vector<std::string>& args) {
   const std::vector<std::string> files = list_images(inputs);
 
   const std::map<std::string, std::string> metadata = read_metadata(checkpoint);
-  const auto config_it = metadata.find("dnntrain.config");
-  if (config_it == metadata.end())
-    throw Error(
-        fmt::format("{}: no dnntrain.config in its metadata (a weights-only file?); predict needs "
-                    "checkpoint.safetensors or best.safetensors from dnntrain train",
-                    checkpoint));
-  const auto config = config_values(config_it->second);
-  ModelOptions m;
-  m.model = config.count("model") ? config.at("model") : "";
-  m.image_size = config_int(config, "image-size", checkpoint);
-  m.in_channels = config_int(config, "in-channels", checkpoint);
-  m.classes = config_int(config, "classes", checkpoint);
-  if (config.count("stem")) m.stem = config.at("stem");
+  const CheckpointModel stored = checkpoint_model(checkpoint, metadata);
+  ModelOptions m = stored.model;
   m.batch = 1;
   m.threads = threads;
   check_model_options(m);
-  const data::DatasetKind kind =
-      data::parse_dataset_kind(config.count("dataset") ? config.at("dataset") : "");
+  const data::DatasetKind kind = stored.dataset;
   std::vector<std::string> names = class_names(metadata, kind, m.classes);
   for (std::string& name : names) name = engine::printable_utf8(name);  // one line per class, always
 

@@ -20,7 +20,7 @@ struct TopologySpec {
   int classes = 1000;
   int in_channels = 3;
   Stem stem = Stem::imagenet;     // ImageNet ResNets only: cifar = 3×3/1 conv, no max pool
-  std::vector<int> stage_blocks;  // blocks per stage overriding the model's; empty: the model's
+  std::vector<int> stage_blocks = {};  // blocks per stage overriding the model's; empty: the model's
 };
 
 // One step of the network. Inputs are indices of earlier nodes; kGraphInput is the images.
