@@ -165,7 +165,8 @@ onnx::ModelProto resnet_to_onnx(const ExportSpec& spec, const engine::Safetensor
   GraphWriter w(graph, weights);
   std::string images = kInputName;
   if (spec.normalize) {
-    const std::vector<int64_t> per_channel{1, channels, 1, 1};
+    // (C, 1, 1), broadcast over (N, C, H, W): OpenCV 4.6 refuses a (1, C, 1, 1) constant at batch > 1.
+    const std::vector<int64_t> per_channel{channels, 1, 1};
     w.node("Sub", "normalize.sub", {kInputName, w.initializer("normalize.mean", per_channel, spec.mean)},
            "normalize.centered");
     w.node("Div", "normalize.div", {"normalize.centered", w.initializer("normalize.std", per_channel, spec.std)},
