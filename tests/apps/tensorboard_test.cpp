@@ -1,5 +1,5 @@
 // --tensorboard's event file read back by the real `tensorboard` package (EventAccumulator, from
-// PyPI into build/venv by scripts/tensorboard_venv.sh): tags, steps and values equal log.jsonl's.
+// PyPI into build/venv by scripts/test_venv.sh): tags, steps and values equal log.jsonl's.
 #include <doctest/doctest.h>
 
 #include <cmath>
