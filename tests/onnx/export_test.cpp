@@ -7,9 +7,11 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <random>
 #include <string>
 
 #include "engine/checkpoint/safetensors.hpp"
+#include "layers/resnet_models.hpp"
 #include "layers/resnet_topology.hpp"
 #include "onnx/model_file.hpp"
 #include "tests/apps/cli_run.hpp"
@@ -52,7 +54,72 @@ void check_dims(const onnx::ValueInfoProto& v, const std::string& name, std::vec
   for (size_t i = 0; i < dims.size(); ++i) CHECK(shape.dim(static_cast<int>(i) + 1).dim_value() == dims[i]);
 }
 
+// A weights file for `model` with every tensor its topology names, random values (running variances
+// positive), and the run configuration export reads.
+void write_random_checkpoint(const fs::path& file, const std::string& model, layers::Stem stem) {
+  std::vector<std::pair<std::string, std::vector<int64_t>>> shapes;
+  for (const layers::ResNetNode& n : layers::resnet_topology({.model = model, .classes = 10, .in_channels = 3, .stem = stem})) {
+    if (n.kind == layers::ResNetNode::Kind::conv_bn) {
+      shapes.push_back({n.name + ".weight", {n.out, n.in, n.kernel, n.kernel}});
+      for (const char* key : {".weight", ".bias", ".running_mean", ".running_var"}) shapes.push_back({n.bn + key, {n.out}});
+    } else if (n.kind == layers::ResNetNode::Kind::linear) {
+      shapes.push_back({n.name + ".weight", {n.out, n.in}});
+      shapes.push_back({n.name + ".bias", {n.out}});
+    }
+  }
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> value(0.1f, 1.f);
+  std::vector<std::vector<float>> values;
+  std::vector<engine::TensorRef> refs;
+  for (const auto& [name, shape] : shapes) {
+    int64_t n = 1;
+    for (int64_t d : shape) n *= d;
+    std::vector<float>& v = values.emplace_back(static_cast<size_t>(n));
+    for (float& x : v) x = value(rng);
+  }
+  for (size_t i = 0; i < shapes.size(); ++i)
+    refs.push_back({shapes[i].first, engine::DType::F32, shapes[i].second,
+                    {reinterpret_cast<const uint8_t*>(values[i].data()), values[i].size() * sizeof(float)}});
+  const std::string config = "model=" + model + "\nimage-size=64\nin-channels=3\nclasses=10\nstem=" +
+                             (stem == layers::Stem::cifar ? "cifar" : "imagenet") + "\ndataset=imagefolder\n";
+  engine::write_safetensors(file.string(), refs, {{"dnntrain.config", config}});
+}
+
 }  // namespace
+
+TEST_CASE("every ResNet exports, folded and unfolded, and passes the checker with one Conv per convolution and a MaxPool for the ImageNet stem") {
+  const fs::path dir = scratch_dir("onnx_every_model");
+  for (const layers::ResNetArchitecture& arch : layers::resnet_models()) {
+    for (const layers::Stem stem : {layers::Stem::imagenet, layers::Stem::cifar}) {
+      // The CIFAR stem on an ImageNet ResNet once (resnet18): the stem is all it changes.
+      if (stem == layers::Stem::imagenet ? arch.cifar_family : !arch.cifar_family && arch.name != "resnet18")
+        continue;
+      const std::string model(arch.name);
+      CAPTURE(model);
+      CAPTURE(stem == layers::Stem::cifar);
+      const fs::path checkpoint = dir / (model + ".safetensors");
+      write_random_checkpoint(checkpoint, model, stem);
+      int convs = 0;
+      for (const layers::ResNetNode& n : layers::resnet_topology({.model = model, .classes = 10, .stem = stem}))
+        convs += n.kind == layers::ResNetNode::Kind::conv_bn;
+      for (const bool fold : {false, true}) {
+        const fs::path file = dir / "model.onnx";
+        const CliResult r = run_cli("export --checkpoint " + checkpoint.string() + " -o " + file.string() +
+                                    (fold ? " --fold-bn" : ""));
+        INFO(r.err);
+        REQUIRE(r.code == 0);
+        const onnx::ModelProto m = onnx_export::read_onnx(file.string());
+        CHECK_NOTHROW(onnx_export::check_onnx(m));
+        const auto ops = op_counts(m.graph());
+        CHECK(ops.at("Conv") == convs);
+        CHECK(ops.count("MaxPool") == (stem == layers::Stem::imagenet ? 1u : 0u));
+        CHECK(ops.count("BatchNormalization") == (fold ? 0u : 1u));
+        CHECK(metadata(m).count("dnntrain.class_names") == 0);  // an image folder's names were not stored
+        CHECK(metadata(m).at("dnntrain.mean") == "0.485,0.456,0.406");
+      }
+    }
+  }
+}
 
 TEST_CASE("an exported ResNet-20 reads back through the ONNX checker with opset 17, a dynamic batch and its metadata") {
   const fs::path dir = tiny_run("onnx_round_trip");
