@@ -16,17 +16,18 @@ namespace dnntrain::apps {
 
 namespace {
 
-int config_int(const std::map<std::string, std::string>& config, const std::string& key, const std::string& file) {
+int config_int(const std::map<std::string, std::string>& config, const std::string& key,
+               const std::string& file) {
   const auto it = config.find(key);
   if (it == config.end())
-    throw Error(fmt::format("{}: its run configuration has no '{}'; give a checkpoint written by dnntrain train",
-                            file, key));
+    throw Error(fmt::format(
+        "{}: its run configuration has no '{}'; give a checkpoint written by dnntrain train", file, key));
   int value = 0;
   const std::string& text = it->second;
   const auto [last, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (text.empty() || ec != std::errc() || last != text.data() + text.size())
-    throw Error(fmt::format("{}: its run configuration has {}={}, not an integer; the file is damaged", file, key,
-                            engine::printable_utf8(text)));
+    throw Error(fmt::format("{}: its run configuration has {}={}, not an integer; the file is damaged", file,
+                            key, engine::printable_utf8(text)));
   return value;
 }
 
@@ -42,9 +43,10 @@ CheckpointModel checkpoint_model(const std::string& checkpoint,
     const std::filesystem::path beside = std::filesystem::path(checkpoint).parent_path() / "config";
     std::ifstream in(beside);
     if (!in)
-      throw Error(fmt::format("{}: no dnntrain.config in its metadata and no run config beside it; give "
-                              "checkpoint.safetensors or best.safetensors from dnntrain train",
-                              checkpoint));
+      throw Error(
+          fmt::format("{}: no dnntrain.config in its metadata and no run config beside it; give "
+                      "checkpoint.safetensors or best.safetensors from dnntrain train",
+                      checkpoint));
     std::ostringstream all;
     all << in.rdbuf();
     text = all.str();

@@ -65,7 +65,8 @@ int run_export(const std::vector<std::string>& args) {
   spec.std = norm.std;
   // The names predict shows, unless they are only the "class <i>" placeholders.
   const std::vector<std::string> names = class_names(metadata, stored.dataset, m.classes);
-  if (names.empty() || names[0] != "class 0" || !stored_class_names(metadata).empty()) spec.class_names = names;
+  if (names.empty() || names[0] != "class 0" || !stored_class_names(metadata).empty())
+    spec.class_names = names;
   spec.metadata["dnntrain.dataset"] = std::string(data::dataset_kind_name(stored.dataset));
   spec.metadata["dnntrain.image_size"] = std::to_string(m.image_size);
 

@@ -60,7 +60,10 @@ class Builder {
     int identity = x;
     if (stride != 1 || in != channels)
       identity = conv_bn(name + ".downsample.0", name + ".downsample.1", x, in, channels, 1, stride, false);
-    return push({.kind = Kind::add_relu, .name = name + ".add", .inputs = {out, identity}, .in = channels,
+    return push({.kind = Kind::add_relu,
+                 .name = name + ".add",
+                 .inputs = {out, identity},
+                 .in = channels,
                  .out = channels});
   }
 
@@ -79,7 +82,8 @@ std::vector<ResNetNode> resnet_topology(const TopologySpec& spec) {
       DNNTRAIN_CHECK(n > 0, fmt::format("every stage needs at least one block, got {}", n));
     arch.blocks = spec.stage_blocks;
   }
-  DNNTRAIN_CHECK(spec.classes > 0, fmt::format("the number of classes must be positive, got {}", spec.classes));
+  DNNTRAIN_CHECK(spec.classes > 0,
+                 fmt::format("the number of classes must be positive, got {}", spec.classes));
   DNNTRAIN_CHECK(spec.in_channels > 0,
                  fmt::format("input channels must be positive, got {}", spec.in_channels));
 
@@ -90,8 +94,14 @@ std::vector<ResNetNode> resnet_topology(const TopologySpec& spec) {
     x = b.conv_bn("conv1", "bn1", kGraphInput, spec.in_channels, channels, 3, 1, true);
   } else {
     x = b.conv_bn("conv1", "bn1", kGraphInput, spec.in_channels, channels, 7, 2, true);
-    x = b.push({.kind = Kind::max_pool, .name = "maxpool", .inputs = {x}, .in = channels, .out = channels,
-                .kernel = 3, .stride = 2, .padding = 1});
+    x = b.push({.kind = Kind::max_pool,
+                .name = "maxpool",
+                .inputs = {x},
+                .in = channels,
+                .out = channels,
+                .kernel = 3,
+                .stride = 2,
+                .padding = 1});
   }
   for (size_t stage = 0; stage < arch.blocks.size(); ++stage) {
     for (int i = 0; i < arch.blocks[stage]; ++i) {
@@ -103,7 +113,8 @@ std::vector<ResNetNode> resnet_topology(const TopologySpec& spec) {
       channels = arch.bottleneck ? width * 4 : width;
     }
   }
-  x = b.push({.kind = Kind::global_avg_pool, .name = "avgpool", .inputs = {x}, .in = channels, .out = channels});
+  x = b.push(
+      {.kind = Kind::global_avg_pool, .name = "avgpool", .inputs = {x}, .in = channels, .out = channels});
   b.push({.kind = Kind::linear, .name = "fc", .inputs = {x}, .in = channels, .out = spec.classes});
   return b.take();
 }

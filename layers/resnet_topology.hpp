@@ -19,7 +19,7 @@ struct TopologySpec {
   std::string model = "resnet18";  // a resnet_models() name
   int classes = 1000;
   int in_channels = 3;
-  Stem stem = Stem::imagenet;     // ImageNet ResNets only: cifar = 3×3/1 conv, no max pool
+  Stem stem = Stem::imagenet;          // ImageNet ResNets only: cifar = 3×3/1 conv, no max pool
   std::vector<int> stage_blocks = {};  // blocks per stage overriding the model's; empty: the model's
 };
 
@@ -33,10 +33,10 @@ struct ResNetNode {
     linear,           // (N, in) -> (N, out), with bias
   };
   Kind kind = Kind::conv_bn;
-  std::string name = {};    // torchvision's module path: "layer1.0.conv1", "maxpool", "layer1.0.add", "fc"
-  std::string bn = {};      // conv_bn: the batch norm's module path, e.g. "layer1.0.bn1"
+  std::string name = {};  // torchvision's module path: "layer1.0.conv1", "maxpool", "layer1.0.add", "fc"
+  std::string bn = {};    // conv_bn: the batch norm's module path, e.g. "layer1.0.bn1"
   std::vector<int> inputs = {};  // indices into the node list, or kGraphInput
-  int in = 0, out = 0;      // channels (conv_bn) or features (linear)
+  int in = 0, out = 0;           // channels (conv_bn) or features (linear)
   int kernel = 1, stride = 1, padding = 0;
   bool relu = false;         // conv_bn: a ReLU after the batch norm
   bool residual_bn = false;  // conv_bn: the last batch norm of a residual branch (zero_init_residual)

@@ -2,7 +2,6 @@
 #include "onnx/model_file.hpp"
 
 #include <fmt/format.h>
-
 #include <onnx/checker.h>
 #include <onnx/shape_inference/implementation.h>
 

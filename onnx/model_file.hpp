@@ -2,9 +2,9 @@
 // written (atomically, as checkpoints are), and read back.
 #pragma once
 
-#include <string>
-
 #include <onnx/onnx_pb.h>
+
+#include <string>
 
 namespace dnntrain::onnx_export {
 

@@ -121,12 +121,11 @@ std::string conv_bn(GraphWriter& w, const ResNetNode& node, const std::string& x
     conv = &w.node("Conv", node.name, {x, weight, bias}, y);
   } else {
     conv = &w.node("Conv", node.name, {x, w.initializer(node.name + ".weight", weight_shape)}, node.name);
-    onnx::NodeProto& norm = w.node("BatchNormalization", bn,
-                                   {node.name, w.initializer(bn + ".weight", channels),
-                                    w.initializer(bn + ".bias", channels),
-                                    w.initializer(bn + ".running_mean", channels),
-                                    w.initializer(bn + ".running_var", channels)},
-                                   y);
+    onnx::NodeProto& norm =
+        w.node("BatchNormalization", bn,
+               {node.name, w.initializer(bn + ".weight", channels), w.initializer(bn + ".bias", channels),
+                w.initializer(bn + ".running_mean", channels), w.initializer(bn + ".running_var", channels)},
+               y);
     set_float(norm, "epsilon", static_cast<float>(node.bn_eps));
   }
   set_ints(*conv, "kernel_shape", {node.kernel, node.kernel});
@@ -145,13 +144,15 @@ onnx::ModelProto resnet_to_onnx(const ExportSpec& spec, const engine::Safetensor
   DNNTRAIN_CHECK(spec.mean.size() == static_cast<size_t>(channels) && spec.std.size() == spec.mean.size(),
                  fmt::format("the normalisation has {} means and {} stds for {} input channels",
                              spec.mean.size(), spec.std.size(), channels));
-  DNNTRAIN_CHECK(spec.image_size > 0, fmt::format("the image size must be positive, got {}", spec.image_size));
+  DNNTRAIN_CHECK(spec.image_size > 0,
+                 fmt::format("the image size must be positive, got {}", spec.image_size));
 
   onnx::ModelProto model;
   model.set_ir_version(8);  // the IR of opset 17 (ONNX 1.12)
   model.set_producer_name("dnntrain");
   model.set_producer_version(DNNTRAIN_VERSION);
-  model.set_doc_string(fmt::format("{}{}, {}", spec.topology.model, spec.fold_bn ? " (batch norm folded)" : "",
+  model.set_doc_string(fmt::format("{}{}, {}", spec.topology.model,
+                                   spec.fold_bn ? " (batch norm folded)" : "",
                                    spec.normalize ? "input: images in [0, 1], normalised by the first nodes"
                                                   : "input: normalised images (see dnntrain.mean/std)"));
   onnx::OperatorSetIdProto* opset = model.add_opset_import();
@@ -169,8 +170,8 @@ onnx::ModelProto resnet_to_onnx(const ExportSpec& spec, const engine::Safetensor
     const std::vector<int64_t> per_channel{channels, 1, 1};
     w.node("Sub", "normalize.sub", {kInputName, w.initializer("normalize.mean", per_channel, spec.mean)},
            "normalize.centered");
-    w.node("Div", "normalize.div", {"normalize.centered", w.initializer("normalize.std", per_channel, spec.std)},
-           "normalized");
+    w.node("Div", "normalize.div",
+           {"normalize.centered", w.initializer("normalize.std", per_channel, spec.std)}, "normalized");
     images = "normalized";
   }
   std::vector<std::string> outputs;  // per topology node
@@ -202,10 +203,10 @@ onnx::ModelProto resnet_to_onnx(const ExportSpec& spec, const engine::Safetensor
         break;
       case ResNetNode::Kind::linear: {
         const std::vector<int64_t> weight_shape{node.out, node.in}, bias_shape{node.out};
-        onnx::NodeProto& gemm = w.node(
-            "Gemm", node.name,
-            {in(0), w.initializer(node.name + ".weight", weight_shape), w.initializer(node.name + ".bias", bias_shape)},
-            kOutputName);
+        onnx::NodeProto& gemm = w.node("Gemm", node.name,
+                                       {in(0), w.initializer(node.name + ".weight", weight_shape),
+                                        w.initializer(node.name + ".bias", bias_shape)},
+                                       kOutputName);
         set_int(gemm, "transB", 1);  // fc.weight is (out, in), as torch stores it
         y = kOutputName;
         break;

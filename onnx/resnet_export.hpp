@@ -3,11 +3,11 @@
 // checkpoint's plain tensors. Unfolded (Conv, BatchNormalization) or with BN folded into the convs.
 #pragma once
 
+#include <onnx/onnx_pb.h>
+
 #include <map>
 #include <string>
 #include <vector>
-
-#include <onnx/onnx_pb.h>
 
 #include "engine/checkpoint/safetensors.hpp"
 #include "layers/resnet_topology.hpp"
@@ -27,9 +27,9 @@ struct ExportSpec {
   // The first nodes compute (input - mean) / std, so the model takes images in [0, 1]; without,
   // it takes normalised images. mean and std are in the metadata either way.
   bool normalize = true;
-  std::vector<float> mean, std;  // per input channel, the dataset's (data::normalization_for)
-  std::vector<std::string> class_names;            // in label order; empty: none stored
-  std::map<std::string, std::string> metadata;     // more metadata_props (e.g. the model's name)
+  std::vector<float> mean, std;                 // per input channel, the dataset's (data::normalization_for)
+  std::vector<std::string> class_names;         // in label order; empty: none stored
+  std::map<std::string, std::string> metadata;  // more metadata_props (e.g. the model's name)
 };
 
 // The model for `spec` with the weights of `weights` (torchvision state_dict keys, F32).

@@ -29,13 +29,14 @@ namespace {
 
 void write_f32(const fs::path& file, const std::vector<float>& values) {
   std::ofstream out(file, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(values.data()), static_cast<std::streamsize>(values.size() * sizeof(float)));
+  out.write(reinterpret_cast<const char*>(values.data()),
+            static_cast<std::streamsize>(values.size() * sizeof(float)));
   REQUIRE(out.good());
 }
 
 // dnntrain's logits for images in [0, 1], normalised as the data pipeline does, in chunks.
-std::vector<float> our_logits(const ModelSpec& spec, const std::string& checkpoint, const std::vector<float>& images,
-                              const data::Normalization& norm) {
+std::vector<float> our_logits(const ModelSpec& spec, const std::string& checkpoint,
+                              const std::vector<float>& images, const data::Normalization& norm) {
   Predictor predictor(spec, checkpoint, {.threads = 2});
   const size_t per_image = spec.image_elements(), plane = per_image / static_cast<size_t>(spec.in_channels);
   std::vector<float> normalised(images.size());
@@ -59,9 +60,8 @@ void check_consumers(const fs::path& dir, const std::string& checkpoint, const M
   write_f32(dir / "input.f32", images);
   write_f32(dir / "logits.f32", logits);
   const size_t n = images.size() / spec.image_elements();
-  const std::string shape =
-      std::to_string(n) + "," + std::to_string(spec.in_channels) + "," + std::to_string(spec.image_size) + "," +
-      std::to_string(spec.image_size);
+  const std::string shape = std::to_string(n) + "," + std::to_string(spec.in_channels) + "," +
+                            std::to_string(spec.image_size) + "," + std::to_string(spec.image_size);
   for (const bool fold : {false, true}) {
     const fs::path model = dir / (spec.model + (fold ? "_folded.onnx" : ".onnx"));
     const CliResult exported =
@@ -70,10 +70,10 @@ void check_consumers(const fs::path& dir, const std::string& checkpoint, const M
     REQUIRE(exported.code == 0);
     for (const std::string consumer : {"onnxruntime", "openvino", "opencv"}) {
       const std::string python = consumer == "opencv" ? "/usr/bin/python3" : DNNTRAIN_VENV_PYTHON;
-      const CliResult r = run_shell(python + " " + DNNTRAIN_TEST_DIR + "/check_consumers.py " + consumer + " " +
-                                    model.string() + " " + (dir / "input.f32").string() + " " +
-                                    (dir / "logits.f32").string() + " " + shape + " " +
-                                    std::to_string(spec.classes));
+      const CliResult r =
+          run_shell(python + " " + DNNTRAIN_TEST_DIR + "/check_consumers.py " + consumer + " " +
+                    model.string() + " " + (dir / "input.f32").string() + " " +
+                    (dir / "logits.f32").string() + " " + shape + " " + std::to_string(spec.classes));
       MESSAGE(r.out);
       INFO(r.err);
       CHECK(r.code == 0);
@@ -88,22 +88,22 @@ void randomise_batch_norms(const std::string& from, const std::string& to, uint3
   const engine::Safetensors st = engine::Safetensors::read(from);
   std::mt19937 rng(seed);
   std::uniform_real_distribution<float> factor(0.5f, 2.f), shift(-0.2f, 0.2f);
-  rewrite_checkpoint(from, to, [](Metadata&) {},
-                     [&](std::vector<uint8_t>& data, const std::map<std::string, uint64_t>&) {
-                       for (const engine::TensorInfo& t : st.tensors()) {
-                         const bool bn = t.name.find(".bn") != std::string::npos ||
-                                         t.name.find("downsample.1") != std::string::npos ||
-                                         t.name.rfind("bn1.", 0) == 0;
-                         if (!bn || t.dtype != engine::DType::F32) continue;
-                         const bool scale = t.name.ends_with(".running_var") || t.name.ends_with(".weight");
-                         for (uint64_t at = t.begin; at < t.end; at += sizeof(float)) {
-                           float v;
-                           std::memcpy(&v, data.data() + at, sizeof v);
-                           v = scale ? v * factor(rng) : v + shift(rng);
-                           std::memcpy(data.data() + at, &v, sizeof v);
-                         }
-                       }
-                     });
+  rewrite_checkpoint(
+      from, to, [](Metadata&) {},
+      [&](std::vector<uint8_t>& data, const std::map<std::string, uint64_t>&) {
+        for (const engine::TensorInfo& t : st.tensors()) {
+          const bool bn = t.name.find(".bn") != std::string::npos ||
+                          t.name.find("downsample.1") != std::string::npos || t.name.rfind("bn1.", 0) == 0;
+          if (!bn || t.dtype != engine::DType::F32) continue;
+          const bool scale = t.name.ends_with(".running_var") || t.name.ends_with(".weight");
+          for (uint64_t at = t.begin; at < t.end; at += sizeof(float)) {
+            float v;
+            std::memcpy(&v, data.data() + at, sizeof v);
+            v = scale ? v * factor(rng) : v + shift(rng);
+            std::memcpy(data.data() + at, &v, sizeof v);
+          }
+        }
+      });
 }
 
 }  // namespace
@@ -114,8 +114,10 @@ TEST_CASE("ONNX Runtime, OpenVINO and OpenCV match a ResNet-20 trained on Fashio
     return;
   }
   const fs::path dir = scratch_dir("onnx_consumers_resnet20");
-  const CliResult trained = run_cli("train --dataset fashion-mnist --model resnet20 --steps 200 -b 64 --threads 2 "
-                                    "--print-freq 100 --output-dir " + (dir / "run").string());
+  const CliResult trained = run_cli(
+      "train --dataset fashion-mnist --model resnet20 --steps 200 -b 64 --threads 2 "
+      "--print-freq 100 --output-dir " +
+      (dir / "run").string());
   INFO(trained.err);
   REQUIRE(trained.code == 0);
   const std::string checkpoint = (dir / "run" / "checkpoint.safetensors").string();
@@ -123,18 +125,21 @@ TEST_CASE("ONNX Runtime, OpenVINO and OpenCV match a ResNet-20 trained on Fashio
   const auto test = data::read_mnist(data::kFashionMnistDefaultPath, data::Split::test);
   std::vector<float> images(test->pixels().size());
   for (size_t i = 0; i < images.size(); ++i) images[i] = static_cast<float>(test->pixels()[i]) / 255.f;
-  const ModelSpec spec{.model = "resnet20", .classes = 10, .in_channels = 1, .image_size = 28, .stem = "cifar"};
+  const ModelSpec spec{
+      .model = "resnet20", .classes = 10, .in_channels = 1, .image_size = 28, .stem = "cifar"};
   const auto norm = data::normalization_for(data::DatasetKind::fashion_mnist, 1);
   check_consumers(dir, checkpoint, spec, images, our_logits(spec, checkpoint, images, norm));
 }
 
-TEST_CASE("ONNX Runtime, OpenVINO and OpenCV match ResNet-18 and ResNet-50 with random batch-norm statistics") {
+TEST_CASE(
+    "ONNX Runtime, OpenVINO and OpenCV match ResNet-18 and ResNet-50 with random batch-norm statistics") {
   for (const std::string model : {"resnet18", "resnet50"}) {
     CAPTURE(model);
     const fs::path dir = scratch_dir("onnx_consumers_" + model);
-    const CliResult trained =
-        run_cli("train --dataset synthetic --synthetic-samples 64 --image-size 64 -b 16 --steps 3 --threads 2 --model " +
-                model + " --output-dir " + (dir / "run").string());
+    const CliResult trained = run_cli(
+        "train --dataset synthetic --synthetic-samples 64 --image-size 64 -b 16 --steps 3 --threads 2 "
+        "--model " +
+        model + " --output-dir " + (dir / "run").string());
     INFO(trained.err);
     REQUIRE(trained.code == 0);
     const std::string checkpoint = (dir / "random_bn.safetensors").string();

@@ -26,8 +26,9 @@ namespace {
 // A ResNet-20 trained for 2 steps on tiny synthetic RGB images (8x8, 10 classes).
 fs::path tiny_run(const std::string& name) {
   const fs::path dir = scratch_dir(name);
-  const CliResult r = run_cli(std::string("train ") + kTinyRun + " --model resnet20 --steps 2 --threads 1 --output-dir " +
-                              (dir / "run").string());
+  const CliResult r =
+      run_cli(std::string("train ") + kTinyRun + " --model resnet20 --steps 2 --threads 1 --output-dir " +
+              (dir / "run").string());
   INFO(r.err);
   REQUIRE(r.code == 0);
   return dir;
@@ -58,10 +59,12 @@ void check_dims(const onnx::ValueInfoProto& v, const std::string& name, std::vec
 // positive), and the run configuration export reads.
 void write_random_checkpoint(const fs::path& file, const std::string& model, layers::Stem stem) {
   std::vector<std::pair<std::string, std::vector<int64_t>>> shapes;
-  for (const layers::ResNetNode& n : layers::resnet_topology({.model = model, .classes = 10, .in_channels = 3, .stem = stem})) {
+  for (const layers::ResNetNode& n :
+       layers::resnet_topology({.model = model, .classes = 10, .in_channels = 3, .stem = stem})) {
     if (n.kind == layers::ResNetNode::Kind::conv_bn) {
       shapes.push_back({n.name + ".weight", {n.out, n.in, n.kernel, n.kernel}});
-      for (const char* key : {".weight", ".bias", ".running_mean", ".running_var"}) shapes.push_back({n.bn + key, {n.out}});
+      for (const char* key : {".weight", ".bias", ".running_mean", ".running_var"})
+        shapes.push_back({n.bn + key, {n.out}});
     } else if (n.kind == layers::ResNetNode::Kind::linear) {
       shapes.push_back({n.name + ".weight", {n.out, n.in}});
       shapes.push_back({n.name + ".bias", {n.out}});
@@ -78,7 +81,9 @@ void write_random_checkpoint(const fs::path& file, const std::string& model, lay
     for (float& x : v) x = value(rng);
   }
   for (size_t i = 0; i < shapes.size(); ++i)
-    refs.push_back({shapes[i].first, engine::DType::F32, shapes[i].second,
+    refs.push_back({shapes[i].first,
+                    engine::DType::F32,
+                    shapes[i].second,
                     {reinterpret_cast<const uint8_t*>(values[i].data()), values[i].size() * sizeof(float)}});
   const std::string config = "model=" + model + "\nimage-size=64\nin-channels=3\nclasses=10\nstem=" +
                              (stem == layers::Stem::cifar ? "cifar" : "imagenet") + "\ndataset=imagefolder\n";
@@ -87,7 +92,9 @@ void write_random_checkpoint(const fs::path& file, const std::string& model, lay
 
 }  // namespace
 
-TEST_CASE("every ResNet exports, folded and unfolded, and passes the checker with one Conv per convolution and a MaxPool for the ImageNet stem") {
+TEST_CASE(
+    "every ResNet exports, folded and unfolded, and passes the checker with one Conv per convolution and a "
+    "MaxPool for the ImageNet stem") {
   const fs::path dir = scratch_dir("onnx_every_model");
   for (const layers::ResNetArchitecture& arch : layers::resnet_models()) {
     for (const layers::Stem stem : {layers::Stem::imagenet, layers::Stem::cifar}) {
@@ -100,7 +107,8 @@ TEST_CASE("every ResNet exports, folded and unfolded, and passes the checker wit
       const fs::path checkpoint = dir / (model + ".safetensors");
       write_random_checkpoint(checkpoint, model, stem);
       int convs = 0;
-      for (const layers::ResNetNode& n : layers::resnet_topology({.model = model, .classes = 10, .stem = stem}))
+      for (const layers::ResNetNode& n :
+           layers::resnet_topology({.model = model, .classes = 10, .stem = stem}))
         convs += n.kind == layers::ResNetNode::Kind::conv_bn;
       for (const bool fold : {false, true}) {
         const fs::path file = dir / "model.onnx";
@@ -121,18 +129,22 @@ TEST_CASE("every ResNet exports, folded and unfolded, and passes the checker wit
   }
 }
 
-TEST_CASE("an exported ResNet-20 reads back through the ONNX checker with opset 17, a dynamic batch and its metadata") {
+TEST_CASE(
+    "an exported ResNet-20 reads back through the ONNX checker with opset 17, a dynamic batch and its "
+    "metadata") {
   const fs::path dir = tiny_run("onnx_round_trip");
   const std::string checkpoint = (dir / "run" / "checkpoint.safetensors").string();
   int convs = 0;
-  for (const layers::ResNetNode& n : layers::resnet_topology({.model = "resnet20", .classes = 10, .in_channels = 3}))
+  for (const layers::ResNetNode& n :
+       layers::resnet_topology({.model = "resnet20", .classes = 10, .in_channels = 3}))
     convs += n.kind == layers::ResNetNode::Kind::conv_bn;
   CHECK(convs == 21);  // the stem, 18 in the blocks, 2 shortcuts
 
   for (const bool fold : {false, true}) {
     CAPTURE(fold);
     const std::string file = (dir / (fold ? "folded.onnx" : "unfolded.onnx")).string();
-    const CliResult r = run_cli("export --checkpoint " + checkpoint + " -o " + file + (fold ? " --fold-bn" : ""));
+    const CliResult r =
+        run_cli("export --checkpoint " + checkpoint + " -o " + file + (fold ? " --fold-bn" : ""));
     INFO(r.err);
     REQUIRE(r.code == 0);
     const onnx::ModelProto model = onnx_export::read_onnx(file);
@@ -168,13 +180,16 @@ TEST_CASE("an exported ResNet-20 reads back through the ONNX checker with opset 
   }
 }
 
-TEST_CASE("export keeps the class names train stored, and reads a weights-only file's model from the run's config") {
+TEST_CASE(
+    "export keeps the class names train stored, and reads a weights-only file's model from the run's "
+    "config") {
   const fs::path dir = tiny_run("onnx_class_names");
   const std::string names = "zero\none\ntwo\nthree\nfour\nfive\nsix\nseven\neight\nnine";
   const fs::path named = dir / "run" / "named.safetensors";
   rewrite_checkpoint((dir / "run" / "checkpoint.safetensors").string(), named.string(),
                      [&](Metadata& m) { m["dnntrain.extra.class_names"] = names; });
-  REQUIRE(run_cli("export --checkpoint " + named.string() + " -o " + (dir / "named.onnx").string()).code == 0);
+  REQUIRE(run_cli("export --checkpoint " + named.string() + " -o " + (dir / "named.onnx").string()).code ==
+          0);
   CHECK(metadata(onnx_export::read_onnx((dir / "named.onnx").string())).at("dnntrain.class_names") == names);
 
   // Without dnntrain.config: the run folder's config file names the model; elsewhere, an error.
@@ -185,8 +200,9 @@ TEST_CASE("export keeps the class names train stored, and reads a weights-only f
   INFO(r.err);
   CHECK(r.code == 0);
   fs::copy_file(bare, dir / "bare.safetensors");
-  expect_error("export --checkpoint " + (dir / "bare.safetensors").string() + " -o " + (dir / "x.onnx").string(), 1,
-               "no dnntrain.config in its metadata and no run config beside it");
+  expect_error(
+      "export --checkpoint " + (dir / "bare.safetensors").string() + " -o " + (dir / "x.onnx").string(), 1,
+      "no dnntrain.config in its metadata and no run config beside it");
 }
 
 TEST_CASE("export's errors are one line naming the file, and a failed export leaves the output as it was") {
@@ -199,12 +215,14 @@ TEST_CASE("export's errors are one line naming the file, and a failed export lea
                "missing.safetensors");
 
   std::ofstream(dir / "text.safetensors") << "not a checkpoint";
-  expect_error("export --checkpoint " + (dir / "text.safetensors").string() + " -o " + out, 1, "text.safetensors");
+  expect_error("export --checkpoint " + (dir / "text.safetensors").string() + " -o " + out, 1,
+               "text.safetensors");
 
   const fs::path unknown = dir / "run" / "unknown.safetensors";
   rewrite_checkpoint(checkpoint, unknown.string(), [](Metadata& m) {
     std::string& c = m["dnntrain.config"];
-    for (size_t at; (at = c.find("model=resnet20")) != std::string::npos;) c.replace(at, 14, "model=resnet21");
+    for (size_t at; (at = c.find("model=resnet20")) != std::string::npos;)
+      c.replace(at, 14, "model=resnet21");
   });
   std::ofstream(out) << "previous";
   expect_error("export --checkpoint " + unknown.string() + " -o " + out, 1, "unknown model 'resnet21'");
