@@ -20,5 +20,6 @@ int run_train(const std::vector<std::string>& args);
 int run_eval(const std::vector<std::string>& args);
 int run_plot(const std::vector<std::string>& args);
 int run_predict(const std::vector<std::string>& args);
+int run_export(const std::vector<std::string>& args);
 
 }  // namespace dnntrain::apps

@@ -1,4 +1,4 @@
-// The dnntrain command: dispatches to train, eval, bench, plot and predict, and turns every error
+// The dnntrain command: dispatches to train, eval, bench, plot, predict and export, and turns every error
 // into one line on stderr with exit code 2 (usage) or 1 (failure at run time). SIGPIPE is ignored,
 // so a closed pipe on stdout is a failed write (exit 1 naming stdout), not a silent death.
 #include <fmt/format.h>
@@ -25,6 +25,7 @@ constexpr const char* kUsage =
     "  bench   measure training and inference images/s, per-layer times, peak memory\n"
     "  plot    draw training runs' curves (summary.csv) into one SVG to compare them\n"
     "  predict top-5 classes of images with a trained checkpoint\n"
+    "  export  write a trained checkpoint as an ONNX model (ONNX Runtime, OpenVINO, OpenCV)\n"
     "\n"
     "'dnntrain <command> --help' lists the options of a command with their defaults;\n"
     "'dnntrain --version' prints the version, oneDNN's and the instruction set used.\n";
@@ -45,8 +46,9 @@ int dispatch(const std::string& command, const std::vector<std::string>& args) {
   if (command == "eval") return apps::run_eval(args);
   if (command == "plot") return apps::run_plot(args);
   if (command == "predict") return apps::run_predict(args);
+  if (command == "export") return apps::run_export(args);
   throw apps::UsageError(
-      fmt::format("unknown command '{}'; choose train, eval, bench, plot or predict", command));
+      fmt::format("unknown command '{}'; choose train, eval, bench, plot, predict or export", command));
 }
 
 }  // namespace

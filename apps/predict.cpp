@@ -4,13 +4,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <dnntrain/metadata.hpp>
 #include <dnntrain/predictor.hpp>
 #include <filesystem>
 #include <numeric>
 
+#include "apps/checkpoint_model.hpp"
 #include "apps/class_names.hpp"
 #include "apps/command.hpp"
 #include "apps/data_setup.hpp"
@@ -19,7 +19,6 @@
 #include "apps/model_setup.hpp"
 #include "apps/option_table.hpp"
 #include "apps/predict_input.hpp"
-#include "apps/run_summary.hpp"
 #include "data/file_io.hpp"
 #include "data/image_folder.hpp"
 #include "engine/error.hpp"
@@ -62,7 +61,6 @@ int run_predict(const std::vector<std::string>& args) {
   ModelOptions m;
   m.model = "";  // from the checkpoint
   m.batch = 1;
-  DataOptions d;
   OptionTable t(
       "dnntrain predict --checkpoint FILE IMAGE_OR_FOLDER...: top classes with probabilities for each "
       "JPEG or PNG image\n(model, dataset, preprocessing and class names from the checkpoint's recorded "
@@ -82,27 +80,13 @@ int run_predict(const std::vector<std::string>& args) {
   const std::vector<std::string> files = list_images(inputs);
 
   const std::map<std::string, std::string> metadata = read_metadata(checkpoint);
-  const auto config_it = metadata.find("dnntrain.config");
-  if (config_it == metadata.end())
-    throw Error(
-        fmt::format("{}: no dnntrain.config in its metadata (a torch state dict?); predict needs "
-                    "checkpoint.safetensors, best.safetensors or weights.safetensors from dnntrain train",
-                    checkpoint));
-  // The recorded model and preprocessing, checked by the same declarations as train's options.
-  OptionTable recorded("");
-  declare_model_options(recorded, m);
-  declare_data_options(recorded, d, DataUse::evaluation);
-  try {
-    recorded.take_recorded(config_values(config_it->second),
-                           [](const Option& o) { return o.checkpoint_rule() != FromCheckpoint::none; });
-  } catch (const UsageError& e) {
-    throw Error(fmt::format("{}: its recorded options are damaged: {}", checkpoint, e.what()));
-  }
-  if (m.model.empty() || m.image_size < 1 || m.in_channels < 1 || m.classes < 1)
-    throw Error(fmt::format("{}: its dnntrain.config names no complete model (model, image-size, in-channels, "
-                            "classes); predict needs a checkpoint written by dnntrain train",
-                            checkpoint));
-  const data::DatasetKind kind = data::parse_dataset_kind(d.dataset);
+  const CheckpointModel stored = checkpoint_model(checkpoint, metadata);
+  const int threads = m.threads;
+  m = stored.model;
+  m.batch = 1;
+  m.threads = threads;
+  DataOptions d = stored.data;
+  const data::DatasetKind kind = stored.dataset;
   if (kind == data::DatasetKind::imagefolder && d.val_crop_size > 0) m.image_size = d.val_crop_size;
   check_model_options(m);
   std::vector<std::string> names = class_names(metadata, kind, m.classes);

@@ -1,6 +1,6 @@
 // The ResNets: torchvision's ResNet-18/34/50/101/152 (optionally with a CIFAR stem) and He et al.'s
-// CIFAR ResNet-20/32/44/56/110, composed from the layers of this folder into one static graph whose
-// parameters carry torchvision's state_dict keys.
+// CIFAR ResNet-20/32/44/56/110, built from their topology (resnet_topology.hpp) with the layers of
+// this folder into one static graph whose parameters carry torchvision's state_dict keys.
 #pragma once
 
 #include <memory>
@@ -13,11 +13,10 @@
 #include "engine/precision.hpp"
 #include "layers/conv2d.hpp"
 #include "layers/resnet_models.hpp"
+#include "layers/resnet_topology.hpp"
 #include "layers/softmax_cross_entropy.hpp"
 
 namespace dnntrain::layers {
-
-enum class Stem { imagenet, cifar };
 
 struct ResNetConfig {
   std::string model = "resnet18";  // a resnet_models() name
@@ -37,9 +36,6 @@ struct ResNetConfig {
   // in bf16; the classifier and the loss run in f32.
   engine::Precision precision = engine::Precision::f32;
 };
-
-// --stem's names: the one table behind parsing, help text and errors.
-inline constexpr engine::Named<Stem> kStemNames[] = {{Stem::imagenet, "imagenet"}, {Stem::cifar, "cifar"}};
 
 // The smallest input size the model's stride-2 steps leave at least 1×1 (the model must be known).
 int min_image_size(const ResNetConfig& config);

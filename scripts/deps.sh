@@ -13,6 +13,8 @@ packages=(
   python3-torch python3-torchvision  # PyTorch, the float64 reference of the parity tests
   python3-venv                       # the TensorBoard test installs `tensorboard` into build/venv
   libopenmpi-dev openmpi-bin         # dnntrain_distributed: data-parallel training under mpirun
+  libonnx-dev libprotobuf-dev        # dnntrain export: ONNX's messages, checker and shape inference
+  python3-opencv                     # the export's tests run the model in OpenCV's DNN importer
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$SECONDS
 bash scripts/build.sh
-bash scripts/tensorboard_venv.sh build/venv  # the TensorBoard test reads events with the real package
+bash scripts/test_venv.sh build/venv  # tensorboard, onnxruntime, openvino: the tests read our files with them
 ctest --test-dir build --output-on-failure -j 2 --timeout 900
 echo "tests: $((SECONDS - start)) s; now the sanitizer build"
 bash scripts/test_sanitizers.sh

@@ -132,6 +132,8 @@ std::string format_version(const Safetensors& st, bool for_resume) {
   return v;
 }
 
+}  // namespace
+
 void verify_checksum(const Safetensors& st, bool required) {
   const std::string version = format_version(st, required);
   const auto it = st.metadata().find(kCrc);
@@ -153,6 +155,8 @@ void verify_checksum(const Safetensors& st, bool required) {
                                          want +
                                          "): the file is corrupt or was modified; use an older checkpoint");
 }
+
+namespace {
 
 // Every F32 tensor that will be loaded (not skipped) holds finite values only.
 void check_finite_tensors(const Safetensors& st, const std::vector<std::string>& skip) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/checkpoint/safetensors.hpp"
 #include "engine/optim/optimizer.hpp"
 #include "engine/parameter.hpp"
 
@@ -43,6 +44,11 @@ inline void save_weights(const std::string& path, const std::vector<Parameter*>&
                          const std::vector<Buffer*>& buffers) {
   save_checkpoint(path, parameters, buffers, nullptr, TrainingState{});
 }
+
+// The file's dnntrain.crc32c against its bytes (format 1 or 2), when present; `required`: a file
+// without one is refused. throws: dnntrain::Error naming the file on a mismatch.
+// requires: `st` loaded (Safetensors::read).
+void verify_checksum(const Safetensors& st, bool required);
 
 struct InitOptions {
   // Keys starting with any of these are neither loaded nor reported (e.g. "fc." to fine-tune with

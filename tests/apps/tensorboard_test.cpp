@@ -1,5 +1,5 @@
 // --tensorboard's event file read back by the real `tensorboard` package (EventAccumulator, from
-// PyPI into build/venv by scripts/tensorboard_venv.sh): tags, steps and values equal log.jsonl's.
+// PyPI into build/venv by scripts/test_venv.sh): tags, steps and values equal log.jsonl's.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -27,7 +27,7 @@ using Scalars = std::map<std::string, std::map<int64_t, double>>;  // tag -> ste
 TEST_CASE("--tensorboard writes scalars that TensorBoard's EventAccumulator reads back") {
   REQUIRE_MESSAGE(fs::exists(DNNTRAIN_VENV_PYTHON),
                   "no " DNNTRAIN_VENV_PYTHON
-                  "; run scripts/tensorboard_venv.sh (ctest's tensorboard_venv "
+                  "; run scripts/test_venv.sh (ctest's test_venv "
                   "fixture does) with PyPI reachable");
   const fs::path dir = scratch_dir("tensorboard");
   const CliResult r = run_cli(std::string("train ") + kTinyRun +
