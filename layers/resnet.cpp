@@ -90,8 +90,7 @@ int min_image_size(const ResNetConfig& config) {
   return config.stem == Stem::imagenet ? 32 : 8;
 }
 
-Model::Model(engine::Context& context, const ResNetConfig& config, engine::GraphOptions options)
-    : config_(config), graph_(context, options) {
+ResNetArchitecture checked_architecture(const ResNetConfig& config) {
   ResNetArchitecture arch = resnet_architecture(config.model);
   if (!config.stage_blocks.empty()) {
     DNNTRAIN_CHECK(config.stage_blocks.size() == arch.blocks.size(),
@@ -112,7 +111,12 @@ Model::Model(engine::Context& context, const ResNetConfig& config, engine::Graph
                  fmt::format("{} with a {} stem needs images of at least {}x{}, got {}x{}", config.model,
                              config.stem == Stem::imagenet && !arch.cifar_family ? "imagenet" : "cifar",
                              downsampling, downsampling, config.image_size, config.image_size));
+  return arch;
+}
 
+Model::Model(engine::Context& context, const ResNetConfig& config, engine::GraphOptions options)
+    : config_(config), graph_(context, options) {
+  const ResNetArchitecture arch = checked_architecture(config);
   input_ = graph_.input({config.batch, config.in_channels, config.image_size, config.image_size});
   Builder b(graph_, config);
   const bool bf16 = config.precision == engine::Precision::bf16;

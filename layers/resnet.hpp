@@ -43,6 +43,9 @@ inline constexpr engine::Named<Stem> kStemNames[] = {{Stem::imagenet, "imagenet"
 
 // The smallest input size the model's stride-2 steps leave at least 1×1 (the model must be known).
 int min_image_size(const ResNetConfig& config);
+// The model's row with config.stage_blocks applied, after checking every field of `config`.
+// throws: dnntrain::Error naming the field and its allowed values.
+ResNetArchitecture checked_architecture(const ResNetConfig& config);
 
 // A planned ResNet: its graph, the loss at its end, and the logits feeding it.
 class Model {
