@@ -2,6 +2,9 @@
 // a block's shortcut is planned first so that the branch's last convolution can add it as a post-op.
 #include "layers/resnet_inference.hpp"
 
+#include <cstdint>
+#include <cstring>
+
 #include <fmt/format.h>
 
 #include "engine/checkpoint/tensor_io.hpp"
@@ -89,6 +92,24 @@ OwnedState state_of(engine::Graph& graph) {
     names.push_back(b->name);
   }
   for (size_t i = 0; i < names.size(); ++i) s.tensors[names[i]] = s.values[i];
+  return s;
+}
+
+OwnedState state_of(const engine::Safetensors& file) {
+  OwnedState s;
+  std::vector<std::pair<std::string, size_t>> copied;  // names of tensors copied into s.values
+  for (const engine::TensorInfo& t : file.tensors()) {
+    if (t.dtype != engine::DType::F32) continue;
+    const std::span<const uint8_t> bytes = file.bytes(t);
+    if (reinterpret_cast<uintptr_t>(bytes.data()) % alignof(float) == 0) {
+      s.tensors[t.name] = {reinterpret_cast<const float*>(bytes.data()), bytes.size() / sizeof(float)};
+    } else {
+      s.values.emplace_back(bytes.size() / sizeof(float));
+      std::memcpy(s.values.back().data(), bytes.data(), bytes.size());
+      copied.emplace_back(t.name, s.values.size() - 1);
+    }
+  }
+  for (const auto& [name, i] : copied) s.tensors[name] = s.values[i];
   return s;
 }
 

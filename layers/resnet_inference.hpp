@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/checkpoint/safetensors.hpp"
 #include "engine/graph.hpp"
 #include "engine/inference_plan.hpp"
 #include "layers/resnet.hpp"
@@ -27,6 +28,10 @@ struct OwnedState {
   StateTensors tensors;  // views of `values`
 };
 OwnedState state_of(engine::Graph& graph);
+// The F32 tensors of a loaded safetensors file (a checkpoint, best.safetensors, or torch's
+// state_dict), viewed in place where aligned for floats and copied otherwise. requires: `file`
+// outlives the result.
+OwnedState state_of(const engine::Safetensors& file);
 
 // The eval-mode network of `config` (its batch, image size and precision) with `state`'s values.
 // throws: dnntrain::Error for an invalid config, or naming a key that is missing or has the wrong
