@@ -8,9 +8,12 @@
 #include <random>
 
 #include "engine/bf16.hpp"
+#include "engine/checkpoint/checkpoint.hpp"
+#include "engine/checkpoint/safetensors.hpp"
 #include "engine/checkpoint/tensor_io.hpp"
 #include "engine/error.hpp"
 #include "layers/resnet_inference.hpp"
+#include "tests/engine/checkpoint/temp_dir.hpp"
 #include "tests/support/harness.hpp"
 
 using namespace dnntrain;
@@ -117,6 +120,24 @@ TEST_CASE("bf16: the folded plan's logits are within sqrt(R)·u of the unfolded 
     MESSAGE(k.c.model << " bf16: relative L2 " << err << ", bound " << bound);
     CHECK(err <= bound);
   }
+}
+
+TEST_CASE("a plan from a saved weights file equals the plan from the graph it was saved from, bit for bit") {
+  engine::Context context(2);
+  const layers::ResNetConfig c = config("resnet20", 1, 28, 3);
+  layers::Model model(context, c, {.inference = true});
+  model.graph().initialize(2);
+  randomize_batch_norms(model.graph(), 7);
+  testing::TempDir dir;
+  engine::save_weights(dir.file("w.safetensors"), model.graph().parameters(), model.graph().buffers());
+  const engine::Safetensors file = engine::Safetensors::read(dir.file("w.safetensors"));
+  const auto from_file = layers::plan_inference(context, c, layers::state_of(file).tensors);
+  const auto from_graph = layers::plan_inference(context, c, layers::state_of(model.graph()).tensors);
+  const std::vector<float> x = random_images(c, 8);
+  from_file->forward(x.data());
+  const std::vector<float> a(from_file->logits(), from_file->logits() + 30);
+  from_graph->forward(x.data());
+  CHECK(a == std::vector<float>(from_graph->logits(), from_graph->logits() + 30));
 }
 
 TEST_CASE("a state without a key or with a mis-sized tensor is refused, naming the key") {
