@@ -15,7 +15,8 @@ layers::StateTensors state_tensors(const Weights& w) {
   for (size_t i = 0; i < w.parameters.size(); ++i) state[w.parameter_names[i]] = w.parameters[i];
   for (size_t i = 0; i < w.buffers.size(); ++i)
     if (w.buffer_is_f32[i])
-      state[w.buffer_names[i]] = {reinterpret_cast<const float*>(w.buffers[i].data()), w.buffers[i].size() / sizeof(float)};
+      state[w.buffer_names[i]] = {reinterpret_cast<const float*>(w.buffers[i].data()),
+                                  w.buffers[i].size() / sizeof(float)};
   return state;
 }
 

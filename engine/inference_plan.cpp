@@ -2,12 +2,12 @@
 // liveness-planned arena by finish(), weights reordered once into the layouts oneDNN chose.
 #include "engine/inference_plan.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
-
-#include <fmt/format.h>
 
 #include "engine/desc_format.hpp"
 #include "engine/error.hpp"
@@ -39,21 +39,24 @@ InferencePlan::InferencePlan(Context& context, memory::dims input_nchw, Precisio
   DNNTRAIN_CHECK(input_nchw.size() == 4 && input_nchw[0] > 0,
                  "inference plan: the input must be (N, C, H, W) with N >= 1");
   batch_ = static_cast<int>(input_nchw[0]);
-  tensors_.push_back({memory(memory::desc(input_nchw, dt::f32, tag::nchw), context_.engine(), DNNL_MEMORY_NONE)});
+  tensors_.push_back(
+      {memory(memory::desc(input_nchw, dt::f32, tag::nchw), context_.engine(), DNNL_MEMORY_NONE)});
 }
 
 const InferencePlan::Tensor& InferencePlan::read(TensorId x, int at) {
   DNNTRAIN_CHECK(x.valid() && x.index < static_cast<int>(tensors_.size()) && !finished_,
                  "internal: inference plan: an operation reads an unknown tensor, or follows finish()");
   const Tensor& t = tensors_[x.index];
-  DNNTRAIN_CHECK(!t.overwritten, "internal: inference plan: a tensor is read after a residual sum overwrote it");
+  DNNTRAIN_CHECK(!t.overwritten,
+                 "internal: inference plan: a tensor is read after a residual sum overwrote it");
   if (t.region >= 0) regions_[t.region].last = std::max(regions_[t.region].last, at);
   return t;
 }
 
 TensorId InferencePlan::fresh(const memory::desc& md, int at) {
   regions_.push_back({md.get_size(), at, at});
-  tensors_.push_back({memory(md, context_.engine(), DNNL_MEMORY_NONE), static_cast<int>(regions_.size()) - 1});
+  tensors_.push_back(
+      {memory(md, context_.engine(), DNNL_MEMORY_NONE), static_cast<int>(regions_.size()) - 1});
   return TensorId{static_cast<int>(tensors_.size()) - 1};
 }
 
@@ -72,14 +75,16 @@ void InferencePlan::add_op(const std::string& name, const dnnl::primitive_desc_b
     scratch_bytes_ = std::max(scratch_bytes_, scratch_md.get_size());
   }
   ops_.emplace_back(dnnl::primitive(pd.get()), args);
-  notes_.push_back(fmt::format("{:<28} {:<40} {}", name, engine::describe(output.get_desc()), pd.impl_info_str()));
+  notes_.push_back(
+      fmt::format("{:<28} {:<40} {}", name, engine::describe(output.get_desc()), pd.impl_info_str()));
 }
 
-memory InferencePlan::weights_in(const memory::desc& md, std::span<const float> plain, const memory::dims& plain_dims,
-                                 tag plain_tag) {
+memory InferencePlan::weights_in(const memory::desc& md, std::span<const float> plain,
+                                 const memory::dims& plain_dims, tag plain_tag) {
   const memory::desc plain_md(plain_dims, dt::f32, plain_tag);
   DNNTRAIN_CHECK(plain.size() * sizeof(float) == plain_md.get_size(),
-                 fmt::format("inference plan: {} weight values for a tensor of {}", plain.size(), engine::describe(plain_md)));
+                 fmt::format("inference plan: {} weight values for a tensor of {}", plain.size(),
+                             engine::describe(plain_md)));
   memory from(plain_md, context_.engine(), const_cast<float*>(plain.data()));
   memory to(md, context_.engine());
   dnnl::reorder(from, to).execute(context_.stream(), from, to);
@@ -91,12 +96,14 @@ memory InferencePlan::weights_in(const memory::desc& md, std::span<const float> 
 
 TensorId InferencePlan::conv(const std::string& name, TensorId x, std::span<const float> weights,
                              std::span<const float> bias, const InferenceConv& o) {
-  DNNTRAIN_CHECK(x.valid() && x.index < static_cast<int>(tensors_.size()), "internal: conv of an unknown tensor");
+  DNNTRAIN_CHECK(x.valid() && x.index < static_cast<int>(tensors_.size()),
+                 "internal: conv of an unknown tensor");
   const memory::desc src_md = tensors_[x.index].value.get_desc();
   const memory::dims in = src_md.get_dims();
-  DNNTRAIN_CHECK(in.size() == 4 && o.out_channels > 0 && o.kernel > 0 && o.stride > 0 &&
-                     in[2] + 2 * o.padding >= o.kernel && in[3] + 2 * o.padding >= o.kernel,
-                 fmt::format("inference plan: conv {} does not fit its input {}", name, engine::describe(src_md)));
+  DNNTRAIN_CHECK(
+      in.size() == 4 && o.out_channels > 0 && o.kernel > 0 && o.stride > 0 &&
+          in[2] + 2 * o.padding >= o.kernel && in[3] + 2 * o.padding >= o.kernel,
+      fmt::format("inference plan: conv {} does not fit its input {}", name, engine::describe(src_md)));
   const memory::dims dst_dims{in[0], o.out_channels, (in[2] + 2 * o.padding - o.kernel) / o.stride + 1,
                               (in[3] + 2 * o.padding - o.kernel) / o.stride + 1};
   const dt type = activation_type(precision_);
@@ -104,10 +111,12 @@ TensorId InferencePlan::conv(const std::string& name, TensorId x, std::span<cons
   memory::desc dst_md = any(dst_dims, type);
   dnnl::post_ops post;
   if (o.residual.valid()) {
-    DNNTRAIN_CHECK(o.residual.index < static_cast<int>(tensors_.size()) &&
-                       tensors_[o.residual.index].value.get_desc().get_dims() == dst_dims &&
-                       tensors_[o.residual.index].region >= 0,
-                   fmt::format("inference plan: conv {}'s residual is not a planned tensor of its output's shape", name));
+    DNNTRAIN_CHECK(
+        o.residual.index < static_cast<int>(tensors_.size()) &&
+            tensors_[o.residual.index].value.get_desc().get_dims() == dst_dims &&
+            tensors_[o.residual.index].region >= 0,
+        fmt::format("inference plan: conv {}'s residual is not a planned tensor of its output's shape",
+                    name));
     const memory::desc shortcut = tensors_[o.residual.index].value.get_desc();
     if (residual_ == ResidualFusion::sum) {
       dst_md = shortcut;  // written over the shortcut's buffer
@@ -131,13 +140,14 @@ TensorId InferencePlan::conv(const std::string& name, TensorId x, std::span<cons
     const memory from = read(x, at).value;
     src = fresh(pd.src_desc(), at);
     const memory to = tensors_[src.index].value;
-    add_op(name + ".input", dnnl::reorder::primitive_desc(from, to, attr()), {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}},
-           to);
+    add_op(name + ".input", dnnl::reorder::primitive_desc(from, to, attr()),
+           {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}}, to);
   }
   const int at = static_cast<int>(ops_.size());
   std::unordered_map<int, memory> args{
       {DNNL_ARG_SRC, read(src, at).value},
-      {DNNL_ARG_WEIGHTS, weights_in(pd.weights_desc(), weights, {o.out_channels, in[1], o.kernel, o.kernel}, tag::oihw)},
+      {DNNL_ARG_WEIGHTS,
+       weights_in(pd.weights_desc(), weights, {o.out_channels, in[1], o.kernel, o.kernel}, tag::oihw)},
       {DNNL_ARG_BIAS, weights_in(pd.bias_desc(), bias, {o.out_channels}, tag::a)}};
   TensorId out;
   if (o.residual.valid() && residual_ == ResidualFusion::sum) {
@@ -163,10 +173,11 @@ TensorId InferencePlan::max_pool(const std::string& name, TensorId x, int kernel
                               (in[3] + 2 * padding - kernel) / stride + 1};
   const dnnl::pooling_forward::primitive_desc pd(
       context_.engine(), dnnl::prop_kind::forward_inference, dnnl::algorithm::pooling_max, src.get_desc(),
-      any(dst_dims, src.get_desc().get_data_type()), {stride, stride}, {kernel, kernel}, {0, 0}, {padding, padding},
-      {padding, padding}, attr());
+      any(dst_dims, src.get_desc().get_data_type()), {stride, stride}, {kernel, kernel}, {0, 0},
+      {padding, padding}, {padding, padding}, attr());
   const TensorId out = fresh(pd.dst_desc(), at);
-  add_op(name, pd, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, tensors_[out.index].value}}, tensors_[out.index].value);
+  add_op(name, pd, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, tensors_[out.index].value}},
+         tensors_[out.index].value);
   return out;
 }
 
@@ -177,17 +188,16 @@ void InferencePlan::classifier(const std::string& name, TensorId x, std::span<co
   const memory src = read(x, at).value;
   const memory::dims in = src.get_desc().get_dims();
   DNNTRAIN_CHECK(!bias.empty() && weights.size() == bias.size() * static_cast<size_t>(in[1]),
-                 fmt::format("inference plan: classifier {} has {} weights and {} biases for {} features", name,
-                             weights.size(), bias.size(), in[1]));
+                 fmt::format("inference plan: classifier {} has {} weights and {} biases for {} features",
+                             name, weights.size(), bias.size(), in[1]));
   classes_ = static_cast<int>(bias.size());
   const memory::dims pooled{in[0], in[1], 1, 1};
   // The pool writes f32 features for the f32 classifier; where oneDNN has no bf16-to-f32 pooling,
   // it pools in bf16 and a reorder converts, as the training graph does.
   auto pool_pd = [&](dt type) {
-    return dnnl::pooling_forward::primitive_desc(context_.engine(), dnnl::prop_kind::forward_inference,
-                                                 dnnl::algorithm::pooling_avg_exclude_padding, src.get_desc(),
-                                                 any(pooled, type), {1, 1}, {in[2], in[3]}, {0, 0}, {0, 0},
-                                                 {0, 0}, attr());
+    return dnnl::pooling_forward::primitive_desc(
+        context_.engine(), dnnl::prop_kind::forward_inference, dnnl::algorithm::pooling_avg_exclude_padding,
+        src.get_desc(), any(pooled, type), {1, 1}, {in[2], in[3]}, {0, 0}, {0, 0}, {0, 0}, attr());
   };
   dnnl::pooling_forward::primitive_desc pool;
   try {
@@ -210,8 +220,9 @@ void InferencePlan::classifier(const std::string& name, TensorId x, std::span<co
   const memory feature_mem = read(features, at).value;
   const memory::dims weight_dims{classes_, in[1], 1, 1};
   const dnnl::inner_product_forward::primitive_desc pd(
-      context_.engine(), dnnl::prop_kind::forward_inference, feature_mem.get_desc(), any(weight_dims, dt::f32),
-      memory::desc({classes_}, dt::f32, tag::a), memory::desc({in[0], classes_}, dt::f32, tag::nc), attr());
+      context_.engine(), dnnl::prop_kind::forward_inference, feature_mem.get_desc(),
+      any(weight_dims, dt::f32), memory::desc({classes_}, dt::f32, tag::a),
+      memory::desc({in[0], classes_}, dt::f32, tag::nc), attr());
   logits_ = fresh(pd.dst_desc(), at);
   const memory logits = tensors_[logits_.index].value;
   add_op(name, pd,
@@ -223,7 +234,8 @@ void InferencePlan::classifier(const std::string& name, TensorId x, std::span<co
 }
 
 void InferencePlan::finish() {
-  DNNTRAIN_CHECK(logits_.valid() && !finished_, "internal: inference plan: finish() needs one classifier, once");
+  DNNTRAIN_CHECK(logits_.valid() && !finished_,
+                 "internal: inference plan: finish() needs one classifier, once");
   std::vector<LiveBuffer> live;
   size_t unshared = 0;
   for (const Region& r : regions_) {
@@ -238,7 +250,8 @@ void InferencePlan::finish() {
   scratch_ = aligned_bytes(scratch_bytes_);
   for (memory& view : scratch_views_) view.set_data_handle(scratch_.get());
   log_probs_.assign(static_cast<size_t>(batch_) * classes_, 0.f);
-  notes_.push_back(fmt::format("activations {} bytes placed by liveness ({} without reuse)", layout.total, unshared));
+  notes_.push_back(
+      fmt::format("activations {} bytes placed by liveness ({} without reuse)", layout.total, unshared));
   finished_ = true;
 }
 

@@ -5,12 +5,11 @@
 #pragma once
 
 #include <cstddef>
+#include <dnnl.hpp>
 #include <memory>
 #include <span>
 #include <string>
 #include <vector>
-
-#include <dnnl.hpp>
 
 #include "engine/context.hpp"
 #include "engine/graph.hpp"

@@ -2,10 +2,10 @@
 // a block's shortcut is planned first so that the branch's last convolution can add it as a post-op.
 #include "layers/resnet_inference.hpp"
 
+#include <fmt/format.h>
+
 #include <cstdint>
 #include <cstring>
-
-#include <fmt/format.h>
 
 #include "engine/checkpoint/tensor_io.hpp"
 #include "engine/error.hpp"
@@ -31,19 +31,24 @@ class Builder {
   std::span<const float> at(const std::string& key, size_t values) const {
     const auto it = state_.find(key);
     DNNTRAIN_CHECK(it != state_.end(), fmt::format("inference plan: the state has no '{}'", key));
-    DNNTRAIN_CHECK(it->second.size() == values, fmt::format("inference plan: '{}' has {} values, the model needs {}",
-                                                            key, it->second.size(), values));
+    DNNTRAIN_CHECK(it->second.size() == values,
+                   fmt::format("inference plan: '{}' has {} values, the model needs {}", key,
+                               it->second.size(), values));
     return it->second;
   }
 
   TensorId conv_bn(const std::string& conv, const std::string& bn, TensorId x, ConvBn o) {
     const auto c = static_cast<size_t>(o.out);
-    const FoldedConv folded = fold_batch_norm(
-        at(conv + ".weight", c * o.in * o.kernel * o.kernel), {}, o.out, at(bn + ".weight", c),
-        at(bn + ".bias", c), at(bn + ".running_mean", c), at(bn + ".running_var", c), kEps);
+    const FoldedConv folded = fold_batch_norm(at(conv + ".weight", c * o.in * o.kernel * o.kernel), {}, o.out,
+                                              at(bn + ".weight", c), at(bn + ".bias", c),
+                                              at(bn + ".running_mean", c), at(bn + ".running_var", c), kEps);
     return plan_.conv(conv, x, folded.weights, folded.bias,
-                      {.out_channels = o.out, .kernel = o.kernel, .stride = o.stride, .padding = o.kernel / 2,
-                       .residual = o.residual, .relu = o.relu});
+                      {.out_channels = o.out,
+                       .kernel = o.kernel,
+                       .stride = o.stride,
+                       .padding = o.kernel / 2,
+                       .residual = o.residual,
+                       .relu = o.relu});
   }
 
   // torchvision's BasicBlock: relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut).
@@ -58,7 +63,8 @@ class Builder {
   // torchvision's Bottleneck: 1×1, 3×3 (stride), 1×1 to 4× width, + shortcut, relu.
   TensorId bottleneck(const std::string& name, TensorId x, int in, int width, int stride) {
     const TensorId shortcut = downsample(name, x, in, 4 * width, stride);
-    TensorId out = conv_bn(name + ".conv1", name + ".bn1", x, {.in = in, .out = width, .kernel = 1, .relu = true});
+    TensorId out =
+        conv_bn(name + ".conv1", name + ".bn1", x, {.in = in, .out = width, .kernel = 1, .relu = true});
     out = conv_bn(name + ".conv2", name + ".bn2", out,
                   {.in = width, .out = width, .kernel = 3, .stride = stride, .relu = true});
     return conv_bn(name + ".conv3", name + ".bn3", out,
@@ -114,7 +120,8 @@ OwnedState state_of(const engine::Safetensors& file) {
 }
 
 std::unique_ptr<engine::InferencePlan> plan_inference(engine::Context& context, const ResNetConfig& config,
-                                                      const StateTensors& state, engine::ResidualFusion residual) {
+                                                      const StateTensors& state,
+                                                      engine::ResidualFusion residual) {
   const ResNetArchitecture arch = checked_architecture(config);
   auto plan = std::make_unique<engine::InferencePlan>(
       context, dnnl::memory::dims{config.batch, config.in_channels, config.image_size, config.image_size},
@@ -123,7 +130,8 @@ std::unique_ptr<engine::InferencePlan> plan_inference(engine::Context& context, 
   int channels = arch.widths[0];
   TensorId x;
   if (arch.cifar_family || config.stem == Stem::cifar) {
-    x = b.conv_bn("conv1", "bn1", plan->input(), {.in = config.in_channels, .out = channels, .kernel = 3, .relu = true});
+    x = b.conv_bn("conv1", "bn1", plan->input(),
+                  {.in = config.in_channels, .out = channels, .kernel = 3, .relu = true});
   } else {
     x = b.conv_bn("conv1", "bn1", plan->input(),
                   {.in = config.in_channels, .out = channels, .kernel = 7, .stride = 2, .relu = true});

@@ -36,8 +36,8 @@ OwnedState state_of(const engine::Safetensors& file);
 // The eval-mode network of `config` (its batch, image size and precision) with `state`'s values.
 // throws: dnntrain::Error for an invalid config, or naming a key that is missing or has the wrong
 //         number of values.
-std::unique_ptr<engine::InferencePlan> plan_inference(engine::Context& context, const ResNetConfig& config,
-                                                      const StateTensors& state,
-                                                      engine::ResidualFusion residual = engine::ResidualFusion::sum);
+std::unique_ptr<engine::InferencePlan> plan_inference(
+    engine::Context& context, const ResNetConfig& config, const StateTensors& state,
+    engine::ResidualFusion residual = engine::ResidualFusion::sum);
 
 }  // namespace dnntrain::layers

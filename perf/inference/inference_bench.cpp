@@ -3,14 +3,14 @@
 // state_dict in a safetensors file (or random weights), timed on random images. Prints one JSON line
 // with images/s, the median ms per batch and the process's peak RSS (VmHWM).
 // usage: inference_bench MODEL BATCH SIZE THREADS f32|bf16 folded|folded-binary|unfolded STEPS [WEIGHTS]
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <random>
 #include <string>
-
-#include <fmt/format.h>
 
 #include "engine/checkpoint/checkpoint.hpp"
 #include "engine/checkpoint/safetensors.hpp"
@@ -47,7 +47,8 @@ double median_seconds(int steps, F&& step) {
 
 int main(int argc, char** argv) try {
   DNNTRAIN_CHECK(argc == 8 || argc == 9,
-                 "usage: inference_bench MODEL BATCH SIZE THREADS f32|bf16 folded|folded-binary|unfolded STEPS [WEIGHTS]");
+                 "usage: inference_bench MODEL BATCH SIZE THREADS f32|bf16 folded|folded-binary|unfolded "
+                 "STEPS [WEIGHTS]");
   layers::ResNetConfig c;
   c.model = argv[1];
   c.batch = std::stoi(argv[2]);
@@ -70,10 +71,12 @@ int main(int argc, char** argv) try {
     else
       engine::load_weights(weights, model.graph().parameters(), model.graph().buffers());
     arena = model.graph().memory_report().transient;
-    seconds = median_seconds(steps, [&] { model.graph().forward(engine::Mode::eval, images.data(), nullptr); });
+    seconds =
+        median_seconds(steps, [&] { model.graph().forward(engine::Mode::eval, images.data(), nullptr); });
   } else {
     std::unique_ptr<engine::InferencePlan> plan;
-    const auto residual = kind == "folded-binary" ? engine::ResidualFusion::binary_add : engine::ResidualFusion::sum;
+    const auto residual =
+        kind == "folded-binary" ? engine::ResidualFusion::binary_add : engine::ResidualFusion::sum;
     if (weights.empty()) {
       layers::ResNetConfig small = c;  // the same parameters at the smallest input
       small.batch = 1;
@@ -88,9 +91,10 @@ int main(int argc, char** argv) try {
     arena = plan->memory_report().activations;
     seconds = median_seconds(steps, [&] { plan->forward(images.data()); });
   }
-  fmt::print("{{\"engine\":\"dnntrain_{}\",\"precision\":\"{}\",\"images_per_sec\":{:.3f},\"ms\":{:.3f},"
-             "\"peak_rss_bytes\":{},\"arena_bytes\":{}}}\n",
-             kind, argv[5], c.batch / seconds, 1e3 * seconds, vm_hwm_bytes(), arena);
+  fmt::print(
+      "{{\"engine\":\"dnntrain_{}\",\"precision\":\"{}\",\"images_per_sec\":{:.3f},\"ms\":{:.3f},"
+      "\"peak_rss_bytes\":{},\"arena_bytes\":{}}}\n",
+      kind, argv[5], c.batch / seconds, 1e3 * seconds, vm_hwm_bytes(), arena);
   return 0;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "inference_bench: %s\n", e.what());

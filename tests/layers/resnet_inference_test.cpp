@@ -2,6 +2,8 @@
 // same state: ResNet-20, -18 and -50 with random batch-norm statistics, gamma and beta, so that the
 // folding has something to fold. f32 within 1e-5 relative (L2 over the batch); bf16 within the bound
 // derived in docs/numerics.md ("Inference plans").
+#include "layers/resnet_inference.hpp"
+
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -12,7 +14,6 @@
 #include "engine/checkpoint/safetensors.hpp"
 #include "engine/checkpoint/tensor_io.hpp"
 #include "engine/error.hpp"
-#include "layers/resnet_inference.hpp"
 #include "tests/engine/checkpoint/temp_dir.hpp"
 #include "tests/support/harness.hpp"
 
@@ -96,8 +97,8 @@ double folded_error(const layers::ResNetConfig& c, engine::Precision plan_precis
 }  // namespace
 
 TEST_CASE("f32: the folded plan's logits are within 1e-5 of the unfolded eval graph's") {
-  for (const auto& c : {config("resnet20", 1, 28, 8), config("resnet18", 3, 32, 4), config("resnet18", 3, 64, 1),
-                        config("resnet50", 3, 64, 2)}) {
+  for (const auto& c : {config("resnet20", 1, 28, 8), config("resnet18", 3, 32, 4),
+                        config("resnet18", 3, 64, 1), config("resnet50", 3, 64, 2)}) {
     const double err = folded_error(c, engine::Precision::f32);
     MESSAGE(c.model << " " << c.image_size << "px batch " << c.batch << ": relative L2 " << err);
     CHECK(err <= 1e-5);
@@ -112,7 +113,8 @@ TEST_CASE("bf16: the folded plan's logits are within sqrt(R)·u of the unfolded 
   const struct {
     layers::ResNetConfig c;
     int convolutions;
-  } cases[] = {{config("resnet20", 1, 28, 8), 19 + 2}, {config("resnet18", 3, 32, 4), 17 + 3},
+  } cases[] = {{config("resnet20", 1, 28, 8), 19 + 2},
+               {config("resnet18", 3, 32, 4), 17 + 3},
                {config("resnet50", 3, 64, 2), 49 + 4}};
   for (const auto& k : cases) {
     const double bound = std::sqrt(2.0 * k.convolutions + 1) * engine::kBf16UnitRoundoff;
@@ -152,8 +154,8 @@ TEST_CASE("a state without a key or with a mis-sized tensor is refused, naming t
                        doctest::Contains("no 'layer2.0.bn1.running_var'"), Error);
   layers::StateTensors short_fc = state.tensors;
   short_fc["fc.weight"] = short_fc["fc.weight"].first(10);
-  CHECK_THROWS_WITH_AS(layers::plan_inference(context, c, short_fc), doctest::Contains("'fc.weight' has 10 values"),
-                       Error);
+  CHECK_THROWS_WITH_AS(layers::plan_inference(context, c, short_fc),
+                       doctest::Contains("'fc.weight' has 10 values"), Error);
 }
 
 TEST_CASE("the inference arena is smaller than the training plan's activations") {

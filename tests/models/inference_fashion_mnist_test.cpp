@@ -34,7 +34,8 @@ std::vector<float> images_of(const data::InMemoryDataset& d, size_t first, size_
   const data::Normalization norm = data::normalization_for(data::DatasetKind::fashion_mnist, 1);
   const size_t pixels = 28 * 28;
   std::vector<float> x(n * pixels);
-  for (size_t i = 0; i < n * pixels; ++i) x[i] = (d.pixels()[first * pixels + i] / 255.f - norm.mean[0]) / norm.std[0];
+  for (size_t i = 0; i < n * pixels; ++i)
+    x[i] = (d.pixels()[first * pixels + i] / 255.f - norm.mean[0]) / norm.std[0];
   return x;
 }
 
@@ -42,8 +43,10 @@ int argmax(const float* row) { return static_cast<int>(std::max_element(row, row
 
 }  // namespace
 
-TEST_CASE("a trained ResNet-20's folded plan predicts every Fashion-MNIST test image as its eval graph does") {
-  if (!std::filesystem::exists(std::filesystem::path(data::kFashionMnistDefaultPath) / "t10k-labels-idx1-ubyte.gz")) {
+TEST_CASE(
+    "a trained ResNet-20's folded plan predicts every Fashion-MNIST test image as its eval graph does") {
+  if (!std::filesystem::exists(std::filesystem::path(data::kFashionMnistDefaultPath) /
+                               "t10k-labels-idx1-ubyte.gz")) {
     MESSAGE("dataset-fashion-mnist is not installed; skipped");
     return;
   }
@@ -75,7 +78,8 @@ TEST_CASE("a trained ResNet-20's folded plan predicts every Fashion-MNIST test i
       engine::from_plain(*p, {reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()}, p->weight);
     }
     for (engine::Buffer* b : unfolded.graph().buffers())
-      if (b->type == engine::Buffer::Type::f32) std::ranges::copy(state.tensors.at(b->name), b->f32().begin());
+      if (b->type == engine::Buffer::Type::f32)
+        std::ranges::copy(state.tensors.at(b->name), b->f32().begin());
   }
   const auto plan = layers::plan_inference(context, resnet20(kEvalBatch), state.tensors);
   const size_t n = static_cast<size_t>(test->size());
@@ -85,7 +89,8 @@ TEST_CASE("a trained ResNet-20's folded plan predicts every Fashion-MNIST test i
   for (size_t first = 0; first < n; first += kEvalBatch) {
     const std::vector<float> x = images_of(*test, first, kEvalBatch);
     unfolded.graph().forward(engine::Mode::eval, x.data(), nullptr);
-    const float* want = static_cast<const float*>(unfolded.graph().value(unfolded.logits()).get_data_handle());
+    const float* want =
+        static_cast<const float*>(unfolded.graph().value(unfolded.logits()).get_data_handle());
     plan->forward(x.data());
     const float* got = plan->logits();
     for (int i = 0; i < kEvalBatch; ++i) {
