@@ -1,5 +1,5 @@
-// dnntrain::Predictor: eval-mode forwards on plans made per batch size, logits read from the
-// model's last linear layer and log-probabilities from its loss layer, which needs no labels there.
+// dnntrain::Predictor: eval-mode forwards on folded inference plans made per batch size
+// (layers/resnet_inference.hpp), which give the logits and their log-probabilities.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -11,6 +11,7 @@
 #include "api/spec_config.hpp"
 #include "engine/checkpoint/checkpoint.hpp"
 #include "engine/error.hpp"
+#include "layers/resnet.hpp"
 
 namespace dnntrain {
 
@@ -26,9 +27,13 @@ Predictor::State::State(const ModelSpec& s, const PredictorOptions& o)
 
 Predictor::Predictor(const ModelSpec& spec, const std::string& weights_path, const PredictorOptions& options)
     : state_(std::make_unique<State>(spec, options)) {
-  engine::Graph& graph = state_->plans.get(state_->context, 1, state_->weights).graph();
-  engine::load_weights(weights_path, graph.parameters(), graph.buffers());
-  state_->weights = api::copy_weights(graph);
+  {  // the file is checked and read through the model's own parameters, then kept apart from them
+    layers::ResNetConfig config = api::resnet_config(spec, 1);
+    layers::Model model(state_->context, config, engine::GraphOptions{.inference = true});
+    engine::load_weights(weights_path, model.graph().parameters(), model.graph().buffers());
+    state_->weights = api::copy_weights(model.graph());
+  }
+  state_->plans.get(state_->context, 1, state_->weights);
 }
 
 Predictor::Predictor(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -53,15 +58,14 @@ Predictions Predictor::predict(std::span<const float> images) {
   const int n = api::count_images(images, s.shape.image_elements(), "predict");
   if (s.options.check_finite_input)
     api::check_finite_input(images, s.shape.channels, s.shape.image_size, "predict");
-  layers::Model& model = s.plans.get(s.context, n, s.weights);
-  model.graph().forward(engine::Mode::eval, images.data(), nullptr);
+  engine::InferencePlan& plan = s.plans.get(s.context, n, s.weights);
+  plan.forward(images.data());
   Predictions p;
   p.samples = n;
   p.classes = s.spec.classes;
   const size_t values = static_cast<size_t>(n) * p.classes;
-  const float* logits = static_cast<const float*>(model.graph().value(model.logits()).get_data_handle());
-  p.logits.assign(logits, logits + values);
-  p.log_probs.assign(model.loss().log_probs(), model.loss().log_probs() + values);
+  p.logits.assign(plan.logits(), plan.logits() + values);
+  p.log_probs.assign(plan.log_probs(), plan.log_probs() + values);
   return p;
 }
 

@@ -43,11 +43,29 @@ bool ReaderSource::next(engine::BatchRef& batch) {
   return true;
 }
 
+namespace {
+
+Evaluation evaluation(engine::EvalResult r) {
+  return {r.loss, r.top1, r.top5, r.samples, r.classes, std::move(r.confusion)};
+}
+
+}  // namespace
+
 Evaluation evaluate(layers::Model& model, const BatchReader& read, LabelledBatch first, InputShape shape,
                     bool check_finite) {
   ReaderSource source(read, first, model.config().batch, shape, check_finite);
-  engine::EvalResult r = engine::evaluate(model.graph(), model.readout(), source);
-  return {r.loss, r.top1, r.top5, r.samples, r.classes, std::move(r.confusion)};
+  return evaluation(engine::evaluate(model.graph(), model.readout(), source));
+}
+
+Evaluation evaluate(engine::InferencePlan& plan, const BatchReader& read, LabelledBatch first, InputShape shape,
+                    bool check_finite) {
+  ReaderSource source(read, first, plan.batch(), shape, check_finite);
+  const engine::EvalForward forward{plan.batch(), shape.image_elements(), plan.classes(),
+                                    [&](const float* images, const int32_t*) {
+                                      plan.forward(images);
+                                      return plan.log_probs();
+                                    }};
+  return evaluation(engine::evaluate(forward, source));
 }
 
 BatchReader span_reader(std::span<const float> images, std::span<const int32_t> labels, size_t image_elements,

@@ -5,6 +5,7 @@
 #include <dnntrain/evaluation.hpp>
 
 #include "engine/batch_source.hpp"
+#include "engine/inference_plan.hpp"
 #include "layers/resnet.hpp"
 
 namespace dnntrain::api {
@@ -36,6 +37,9 @@ class ReaderSource final : public engine::BatchSource {
 // engine::evaluate of `model` over `first` and the rest of `read`'s batches, each checked; batches
 // may hold up to the model's planned batch.
 Evaluation evaluate(layers::Model& model, const BatchReader& read, LabelledBatch first, InputShape shape,
+                    bool check_finite);
+// The same on an inference plan.
+Evaluation evaluate(engine::InferencePlan& plan, const BatchReader& read, LabelledBatch first, InputShape shape,
                     bool check_finite);
 
 // A reader over images and labels in memory, `batch` images at a time.

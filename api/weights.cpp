@@ -11,11 +11,15 @@ namespace dnntrain::api {
 
 Weights copy_weights(engine::Graph& graph) {
   Weights w;
-  for (const engine::Parameter* p : graph.parameters())
+  for (const engine::Parameter* p : graph.parameters()) {
     w.parameters.push_back(engine::to_plain(*p, p->weight));
+    w.parameter_names.push_back(p->name);
+  }
   for (const engine::Buffer* b : graph.buffers()) {
     const std::span<const uint8_t> bytes = b->bytes();
     w.buffers.emplace_back(bytes.begin(), bytes.end());
+    w.buffer_names.push_back(b->name);
+    w.buffer_is_f32.push_back(b->type == engine::Buffer::Type::f32);
   }
   return w;
 }

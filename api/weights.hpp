@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "engine/graph.hpp"
@@ -12,6 +13,8 @@ namespace dnntrain::api {
 struct Weights {
   std::vector<std::vector<float>> parameters;  // per Graph::parameters(), torch order
   std::vector<std::vector<uint8_t>> buffers;   // per Graph::buffers(), the checkpoint's bytes
+  std::vector<std::string> parameter_names, buffer_names;  // their torchvision keys
+  std::vector<bool> buffer_is_f32;                         // false: num_batches_tracked (i64)
 };
 
 Weights copy_weights(engine::Graph& graph);

@@ -1,5 +1,6 @@
 // dnntrain bench: training images/s (forward + backward + optimizer step) and inference images/s
-// of a ResNet on synthetic data, a per-layer time table, and peak memory.
+// (the folded inference plan, and the training graph in eval mode) of a ResNet on synthetic data,
+// a per-layer time table, and peak memory.
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -19,6 +20,7 @@
 #include "engine/context.hpp"
 #include "engine/optim/optimizer.hpp"
 #include "layers/resnet.hpp"
+#include "layers/resnet_inference.hpp"
 
 namespace dnntrain::apps {
 
@@ -105,7 +107,11 @@ int run_bench(const std::vector<std::string>& args) {
     update.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   });
   update.erase(update.begin(), update.begin() + o.warmup);
-  const auto infer = time_steps(1, o.steps, [&] { graph.forward(engine::Mode::eval, images.data(), labels.data()); });
+  const auto unfolded =
+      time_steps(1, o.steps, [&] { graph.forward(engine::Mode::eval, images.data(), labels.data()); });
+  const auto plan = layers::plan_inference(context, c, layers::state_of(graph).tensors);
+  if (o.plan) std::fputs(plan->describe().c_str(), stdout);
+  const auto infer = time_steps(1, o.steps, [&] { plan->forward(images.data()); });
   std::vector<engine::LayerTime> layers;
   if (o.profile_steps > 0) {
     graph.set_profiling(true);
@@ -129,8 +135,18 @@ int run_bench(const std::vector<std::string>& args) {
     }
   }
   const double train_s = median(train), infer_s = median(infer);
-  BenchReport report{model.config(), context.threads(), train_s, infer_s, median(update), graph.memory_report(),
-                     peak_rss_bytes(), layers, measure_peak_flops(context.threads()), engine::runtime_info()};
+  BenchReport report{model.config(),
+                     context.threads(),
+                     train_s,
+                     infer_s,
+                     median(unfolded),
+                     plan->memory_report(),
+                     median(update),
+                     graph.memory_report(),
+                     peak_rss_bytes(),
+                     layers,
+                     measure_peak_flops(context.threads()),
+                     engine::runtime_info()};
   std::string out = o.json ? bench_json(report) : bench_text(report);
   if (const auto wait = measure_data_wait(data, model, optimizer, o.warmup, o.steps))
     out = o.json ? add_data_wait_json(out, *wait) : out + data_wait_text(*wait);

@@ -63,8 +63,11 @@ std::string bench_text(const BenchReport& r) {
   out += fmt::format(
       "train  {:9.2f} images/s  ({:.1f} ms/step: forward + backward + optimizer update, {:.1f} ms of it)\n",
                      c.batch / r.train_step_seconds, 1e3 * r.train_step_seconds, 1e3 * r.update_seconds);
-  out += fmt::format("infer  {:9.2f} images/s  ({:.1f} ms/step: forward, eval mode)\n",
-                     c.batch / r.infer_step_seconds, 1e3 * r.infer_step_seconds);
+  out += fmt::format(
+      "infer  {:9.2f} images/s  ({:.1f} ms/step: the folded inference plan, activations {:.1f} MiB; the "
+      "training graph in eval mode: {:.2f} images/s)\n",
+      c.batch / r.infer_step_seconds, 1e3 * r.infer_step_seconds, mib(r.inference.activations),
+      c.batch / r.infer_unfolded_step_seconds);
   const auto& m = r.memory;
   out += fmt::format(
       "memory planned {:.1f} MiB (activations and their gradients {:.1f}, {:.1f} without reuse by liveness; "
@@ -144,11 +147,13 @@ std::string bench_json(const BenchReport& r) {
   return fmt::format(
       "{{\"model\":\"{}\",\"precision\":\"{}\",\"batch\":{},\"image_size\":{},\"in_channels\":{},"
       "\"classes\":{},\"threads\":{},\"onednn\":{{\"version\":\"{}\",\"runtime\":\"{}\",\"isa\":\"{}\"}},"
-      "\"train_images_per_sec\":{:.4f},\"infer_images_per_sec\":{:.4f},\"train_step_ms\":{:.3f},"
+      "\"train_images_per_sec\":{:.4f},\"infer_images_per_sec\":{:.4f},\"infer_unfolded_images_per_sec\":{:.4f},"
+      "\"inference_activation_bytes\":{},\"train_step_ms\":{:.3f},"
       "\"infer_step_ms\":{:.3f},\"update_ms\":{:.3f},\"planned_bytes\":{},\"peak_rss_bytes\":{},{},\"layers\":[{}]}}\n",
       c.model, engine::precision_name(c.precision), c.batch, c.image_size, c.in_channels, c.classes, r.threads,
       r.runtime.onednn_version, r.runtime.threading, r.runtime.isa, c.batch / r.train_step_seconds,
-      c.batch / r.infer_step_seconds, 1e3 * r.train_step_seconds, 1e3 * r.infer_step_seconds,
+      c.batch / r.infer_step_seconds, c.batch / r.infer_unfolded_step_seconds, r.inference.activations,
+      1e3 * r.train_step_seconds, 1e3 * r.infer_step_seconds,
       1e3 * r.update_seconds, r.memory.total(), r.peak_rss_bytes, roof, layers);
 }
 

@@ -8,6 +8,7 @@
 
 #include "apps/peak_flops.hpp"
 #include "engine/graph.hpp"
+#include "engine/inference_plan.hpp"
 #include "engine/runtime_info.hpp"
 #include "layers/resnet.hpp"
 
@@ -16,7 +17,9 @@ namespace dnntrain::apps {
 struct BenchReport {
   layers::ResNetConfig config;
   int threads = 0;
-  double train_step_seconds = 0, infer_step_seconds = 0;  // medians
+  double train_step_seconds = 0, infer_step_seconds = 0;  // medians; infer: the folded inference plan
+  double infer_unfolded_step_seconds = 0;  // median of the training graph's eval-mode forward
+  engine::InferenceMemory inference;       // the inference plan's arena, weights and scratchpad
   double update_seconds = 0;  // median of the optimizer step inside the train step
   engine::MemoryReport memory;
   size_t peak_rss_bytes = 0;

@@ -25,8 +25,19 @@ TopK count_topk(const float* log_probs, const int32_t* labels, int n, int classe
 
 EvalResult evaluate(Graph& graph, const LossReadout& loss, BatchSource& source) {
   DNNTRAIN_CHECK(loss.log_probs && loss.classes > 0, "evaluate: incomplete loss readout");
+  size_t elements = 1;
+  for (auto d : graph.input_dims()) elements *= static_cast<size_t>(d);
+  return evaluate(EvalForward{graph.batch(), elements / static_cast<size_t>(graph.batch()), loss.classes,
+                              [&](const float* images, const int32_t* labels) {
+                                graph.forward(Mode::eval, images, labels);
+                                return loss.log_probs();
+                              }},
+                  source);
+}
+
+EvalResult evaluate(const EvalForward& forward, BatchSource& source) {
   EvalResult r;
-  const int classes = loss.classes, planned = graph.batch();
+  const int classes = forward.classes, planned = forward.batch;
   const int k = std::min(5, classes);
   r.classes = classes;
   r.confusion.assign(static_cast<size_t>(classes) * classes, 0);
@@ -40,18 +51,15 @@ EvalResult evaluate(Graph& graph, const LossReadout& loss, BatchSource& source) 
     const float* images = batch.images;
     const int32_t* labels = batch.labels;
     if (batch.n < planned) {
-      size_t elements = 1;
-      for (auto d : graph.input_dims()) elements *= static_cast<size_t>(d);
-      const size_t per = elements / static_cast<size_t>(planned);
-      padded_images.assign(elements, 0.f);
+      const size_t per = forward.image_elements;
+      padded_images.assign(per * static_cast<size_t>(planned), 0.f);
       padded_labels.assign(static_cast<size_t>(planned), 0);
       std::memcpy(padded_images.data(), batch.images, sizeof(float) * per * batch.n);
       std::copy(batch.labels, batch.labels + batch.n, padded_labels.begin());
       images = padded_images.data();
       labels = padded_labels.data();
     }
-    graph.forward(Mode::eval, images, labels);
-    const float* lp = loss.log_probs();
+    const float* lp = forward.run(images, labels);
     const TopK hits = count_topk(lp, labels, batch.n, classes, k);
     top1 += hits.top1;
     top5 += hits.topk;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "engine/batch_source.hpp"
@@ -16,6 +17,18 @@ struct EvalResult {
   int classes = 0;
   std::vector<int64_t> confusion;  // [true class][predicted class], classes × classes
 };
+
+// An eval-mode forward of a planned batch and its log-probabilities, for evaluate(): the training
+// graph's (below) or an inference plan's (api/).
+struct EvalForward {
+  int batch = 0;              // the planned batch; a smaller one is padded
+  size_t image_elements = 0;  // C·H·W
+  int classes = 0;
+  // images [batch, C, H, W], labels [batch]; returns [batch, classes] log-probabilities, valid until
+  // the next call.
+  std::function<const float*(const float* images, const int32_t* labels)> run;
+};
+EvalResult evaluate(const EvalForward& forward, BatchSource& source);
 
 // One whole epoch of `source` in eval mode (BN normalises with its running statistics and leaves
 // them unchanged). A last partial batch is padded to the planned size and only its valid rows

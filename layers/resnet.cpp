@@ -20,13 +20,12 @@ int min_image_size(const ResNetConfig& config) {
   return config.stem == Stem::imagenet ? 32 : 8;
 }
 
-Model::Model(engine::Context& context, const ResNetConfig& config, engine::GraphOptions options)
-    : config_(config), graph_(context, options) {
-  const std::vector<ResNetNode> nodes = resnet_topology({.model = config.model,
-                                                         .classes = config.classes,
-                                                         .in_channels = config.in_channels,
-                                                         .stem = config.stem,
-                                                         .stage_blocks = config.stage_blocks});
+std::vector<ResNetNode> checked_topology(const ResNetConfig& config) {
+  std::vector<ResNetNode> nodes = resnet_topology({.model = config.model,
+                                                   .classes = config.classes,
+                                                   .in_channels = config.in_channels,
+                                                   .stem = config.stem,
+                                                   .stage_blocks = config.stage_blocks});
   DNNTRAIN_CHECK(config.batch > 0, fmt::format("the batch size must be positive, got {}", config.batch));
   DNNTRAIN_CHECK(config.image_size > 0, fmt::format("the image size must be positive, got {}", config.image_size));
   // The input must survive every stride-2 step with a map of at least 1×1.
@@ -37,7 +36,12 @@ Model::Model(engine::Context& context, const ResNetConfig& config, engine::Graph
                                  ? "imagenet"
                                  : "cifar",
                              downsampling, downsampling, config.image_size, config.image_size));
+  return nodes;
+}
 
+Model::Model(engine::Context& context, const ResNetConfig& config, engine::GraphOptions options)
+    : config_(config), graph_(context, options) {
+  const std::vector<ResNetNode> nodes = checked_topology(config);
   input_ = graph_.input({config.batch, config.in_channels, config.image_size, config.image_size});
   const bool bf16 = config.precision == engine::Precision::bf16;
   const TensorId images =

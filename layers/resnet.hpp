@@ -39,6 +39,10 @@ struct ResNetConfig {
 
 // The smallest input size the model's stride-2 steps leave at least 1×1 (the model must be known).
 int min_image_size(const ResNetConfig& config);
+// The nodes of `config`'s network (resnet_topology), after checking every field of `config`: the
+// one topology the training graph and the inference plan are built from.
+// throws: dnntrain::Error naming the field and its allowed values.
+std::vector<ResNetNode> checked_topology(const ResNetConfig& config);
 
 // A planned ResNet: its graph, the loss at its end, and the logits feeding it.
 class Model {

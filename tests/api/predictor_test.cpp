@@ -1,5 +1,5 @@
 // dnntrain::Predictor against independent references: PyTorch's logits for a file PyTorch wrote, the
-// engine's eval-mode logits for the same weights, a log-softmax and an evaluation computed here.
+// engine's unfolded eval-mode logits for the same weights, a log-softmax and an evaluation computed here.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -30,7 +30,10 @@ TEST_CASE("Predictor reproduces PyTorch's eval-mode logits from PyTorch's file, 
   CHECK_MESSAGE(r1.ok, r1.message);
 }
 
-TEST_CASE("Predictor's logits equal the engine's: bit for bit at batch 3, and at batch 1 (1×1 last stage)") {
+// The predictor runs the folded inference plan; the engine's eval graph normalises after each
+// convolution instead, so the two round differently: within 1e-5 relative (docs/numerics.md,
+// "Inference plans").
+TEST_CASE("Predictor's logits are the engine's within 1e-5 relative, at batch 3 and at batch 1 (1×1 last stage)") {
   testing::TempDir dir;
   const ModelSpec spec = testing::resnet18_32px();
   testing::trained(spec, 2).save_weights(dir.file("w.safetensors"));
@@ -39,8 +42,12 @@ TEST_CASE("Predictor's logits equal the engine's: bit for bit at batch 3, and at
   Predictor predictor(spec, dir.file("w.safetensors"));
   const Predictions got = predictor.predict(x);
   REQUIRE(got.logits.size() == want.size());
-  const reference::Diff d = reference::compare(got.logits.data(), want.data(), want.size());
-  CHECK_MESSAGE(d.max_abs == 0, reference::describe(d));
+  double diff = 0, norm = 0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    diff += (static_cast<double>(got.logits[i]) - want[i]) * (static_cast<double>(got.logits[i]) - want[i]);
+    norm += static_cast<double>(want[i]) * want[i];
+  }
+  CHECK_MESSAGE(std::sqrt(diff / norm) <= 1e-5, "relative L2 " << std::sqrt(diff / norm));
   for (int i = 0; i < 3; ++i) {  // the engine refuses to plan this model at batch 1 for training
     const Predictions one =
         predictor.predict(std::span(x).subspan(i * spec.image_elements(), spec.image_elements()));
