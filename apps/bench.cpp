@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <random>
 
 #include <boost/program_options.hpp>
@@ -15,7 +16,9 @@
 #include "apps/bench_data.hpp"
 #include "apps/bench_report.hpp"
 #include "apps/options.hpp"
+#include "apps/machine_load.hpp"
 #include "apps/peak_flops.hpp"
+#include "apps/precision_tuner.hpp"
 #include "engine/context.hpp"
 #include "engine/optim/optimizer.hpp"
 #include "layers/resnet.hpp"
@@ -44,15 +47,18 @@ size_t peak_rss_bytes() {
   return static_cast<size_t>(usage.ru_maxrss) * 1024;
 }
 
+// Seconds of each timed step; `load`, when given, gets the machine's load over the timed steps.
 template <class F>
-std::vector<double> time_steps(int warmup, int steps, F&& step) {
+std::vector<double> time_steps(int warmup, int steps, F&& step, LoadShare* load = nullptr, int threads = 0) {
   for (int i = 0; i < warmup; ++i) step();
   std::vector<double> seconds;
+  const LoadSample before = sample_load();
   for (int i = 0; i < steps; ++i) {
     const auto t0 = std::chrono::steady_clock::now();
     step();
     seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
+  if (load) *load = load_between(before, sample_load(), threads);
   return seconds;
 }
 
@@ -62,10 +68,11 @@ int run_bench(const std::vector<std::string>& args) {
   BenchOptions o;
   po::options_description desc("dnntrain bench: throughput on synthetic data\noptions");
   add_model_options(desc, o.model);
+  add_tune_option(desc, o.model);
   DataOptions data;  // --dataset: also measure the time a step waits for data (bench_data.cpp)
   add_data_wait_options(desc, data);
   desc.add_options()("help,h", "show this help")(
-      "steps", po::value(&o.steps)->default_value(o.steps), "timed steps (the median is reported)")(
+      "steps", po::value(&o.steps)->default_value(o.steps), "timed steps (their median, min and max are reported)")(
       "warmup", po::value(&o.warmup)->default_value(o.warmup), "untimed steps first")(
       "profile-steps", po::value(&o.profile_steps)->default_value(o.profile_steps),
       "steps of the per-layer profile (each layer waits for the previous; 0: no table)")(
@@ -86,7 +93,14 @@ int run_bench(const std::vector<std::string>& args) {
   if (o.warmup < 0 || o.profile_steps < 0) throw UsageError("--warmup and --profile-steps must be >= 0");
 
   engine::Context context(o.model.threads);
-  layers::Model model(context, resnet_config(o.model));
+  layers::ResNetConfig config = resnet_config(o.model);
+  std::optional<engine::PrecisionDecision> precision;  // --precision auto's
+  if (o.model.precision == "auto") {
+    precision = tune_precision(context, config, *engine::find_named(engine::kTuneModeNames, o.model.tune));
+    config.precision = precision->precision;
+    for (const std::string& notice : precision->notices) fmt::print(stderr, "{}\n", notice);
+  }
+  layers::Model model(context, config);
   engine::Graph& graph = model.graph();
   graph.initialize(1);
   if (o.plan) std::fputs(graph.describe().c_str(), stdout);
@@ -104,13 +118,14 @@ int run_bench(const std::vector<std::string>& args) {
   engine::Optimizer optimizer(graph.parameters(), optimizer_options);
 
   std::vector<double> update;  // the optimizer's share of each train step
+  LoadShare load;
   const auto train = time_steps(o.warmup, o.steps, [&] {
     graph.forward(engine::Mode::train, images.data(), labels.data());
     graph.backward();
     const auto t0 = std::chrono::steady_clock::now();
     optimizer.step(0.01);
     update.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-  });
+  }, &load, context.threads());
   update.erase(update.begin(), update.begin() + o.warmup);
   const auto infer = time_steps(1, o.steps, [&] { graph.forward(engine::Mode::eval, images.data(), labels.data()); });
   std::vector<engine::LayerTime> layers;
@@ -137,7 +152,8 @@ int run_bench(const std::vector<std::string>& args) {
   }
   const double train_s = median(train), infer_s = median(infer);
   BenchReport report{model.config(), context.threads(), train_s, infer_s, median(update), graph.memory_report(),
-                     peak_rss_bytes(), layers, measure_peak_flops(context.threads()), engine::runtime_info()};
+                     peak_rss_bytes(), layers, measure_peak_flops(context.threads()), engine::runtime_info(),
+                     train, load, precision};
   std::string out = o.json ? bench_json(report) : bench_text(report);
   if (const auto wait = measure_data_wait(data, model, optimizer, o.warmup, o.steps))
     out = o.json ? add_data_wait_json(out, *wait) : out + data_wait_text(*wait);

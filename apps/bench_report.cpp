@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace dnntrain::apps {
 
 namespace {
@@ -50,6 +52,22 @@ Roofline roofline(const BenchReport& r) {
   return s;
 }
 
+std::pair<double, double> min_max(const std::vector<double>& v, double fallback) {
+  if (v.empty()) return {fallback, fallback};
+  const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
+  return {*lo, *hi};
+}
+
+std::string precision_auto_json(const std::optional<engine::PrecisionDecision>& d) {
+  if (!d) return "null";
+  using S = engine::PrecisionDecision::Source;
+  const char* source = d->source == S::measured ? "measured" : d->source == S::cached ? "cached" : "not_measured";
+  return fmt::format(
+      "{{\"chosen\":\"{}\",\"source\":\"{}\",\"f32_step_ms\":{:.3f},\"bf16_step_ms\":{:.3f},\"tune_seconds\":{:.4f}}}",
+      engine::precision_name(d->precision), source, 1e3 * d->timing.f32_seconds, 1e3 * d->timing.bf16_seconds,
+      d->tune_seconds);
+}
+
 }  // namespace
 
 std::string bench_text(const BenchReport& r) {
@@ -60,9 +78,14 @@ std::string bench_text(const BenchReport& r) {
                                 c.batch, c.in_channels, c.image_size, c.image_size, c.classes, r.threads,
                                 engine::precision_name(c.precision));
   out += describe(r.runtime) + "\n";
+  if (r.precision_auto) out += engine::describe(*r.precision_auto) + "\n";
+  const auto [fastest, slowest] = min_max(r.train_steps, r.train_step_seconds);
   out += fmt::format(
-      "train  {:9.2f} images/s  ({:.1f} ms/step: forward + backward + optimizer update, {:.1f} ms of it)\n",
-                     c.batch / r.train_step_seconds, 1e3 * r.train_step_seconds, 1e3 * r.update_seconds);
+      "train  {:9.2f} images/s  ({:.1f} ms/step, the median of {} steps: min {:.1f}, max {:.1f}; forward + "
+      "backward + optimizer update, {:.1f} ms of it)\n",
+      c.batch / r.train_step_seconds, 1e3 * r.train_step_seconds, r.train_steps.size(), 1e3 * fastest,
+      1e3 * slowest, 1e3 * r.update_seconds);
+  out += load_warning(r.load);
   out += fmt::format("infer  {:9.2f} images/s  ({:.1f} ms/step: forward, eval mode)\n",
                      c.batch / r.infer_step_seconds, 1e3 * r.infer_step_seconds);
   const auto& m = r.memory;
@@ -105,8 +128,9 @@ std::string bench_text(const BenchReport& r) {
                      step.forward_gflops, step.backward_gflops, percent(step.forward_gflops, step_peak),
                      percent(step.backward_gflops, step_peak));
   out += fmt::format(
-      "{:<28} {:.1f} ms per profiled step, {:.1f} ms of it inside oneDNN primitives, {:.1f} ms "
-      "elsewhere (layers wait for each other)\n",
+      "{:<28} {:.1f} ms per profiled step, {:.1f} ms of it inside oneDNN primitives, {:.1f} ms in "
+      "dnntrain's own kernels and host code (\"other ms\": batch norm's passes, the loss, gradient "
+      "bookkeeping)\n",
       "total", total, primitives, total - primitives);
   return out;
 }
@@ -145,11 +169,15 @@ std::string bench_json(const BenchReport& r) {
       "{{\"model\":\"{}\",\"precision\":\"{}\",\"batch\":{},\"image_size\":{},\"in_channels\":{},"
       "\"classes\":{},\"threads\":{},\"onednn\":{{\"version\":\"{}\",\"runtime\":\"{}\",\"isa\":\"{}\"}},"
       "\"train_images_per_sec\":{:.4f},\"infer_images_per_sec\":{:.4f},\"train_step_ms\":{:.3f},"
-      "\"infer_step_ms\":{:.3f},\"update_ms\":{:.3f},\"planned_bytes\":{},\"peak_rss_bytes\":{},{},\"layers\":[{}]}}\n",
+      "\"infer_step_ms\":{:.3f},\"update_ms\":{:.3f},\"train_step_ms_min\":{:.3f},\"train_step_ms_max\":{:."
+      "3f},\"steal_share\":{:.5f},\"run_queue_wait_share\":{:.5f},\"precision_auto\":{},"
+      "\"planned_bytes\":{},\"peak_rss_bytes\":{},{},\"layers\":[{}]}}\n",
       c.model, engine::precision_name(c.precision), c.batch, c.image_size, c.in_channels, c.classes, r.threads,
       r.runtime.onednn_version, r.runtime.threading, r.runtime.isa, c.batch / r.train_step_seconds,
       c.batch / r.infer_step_seconds, 1e3 * r.train_step_seconds, 1e3 * r.infer_step_seconds,
-      1e3 * r.update_seconds, r.memory.total(), r.peak_rss_bytes, roof, layers);
+      1e3 * r.update_seconds, 1e3 * min_max(r.train_steps, r.train_step_seconds).first,
+      1e3 * min_max(r.train_steps, r.train_step_seconds).second, r.load.steal, r.load.run_queue_wait,
+      precision_auto_json(r.precision_auto), r.memory.total(), r.peak_rss_bytes, roof, layers);
 }
 
 }  // namespace dnntrain::apps

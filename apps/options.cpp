@@ -9,6 +9,7 @@
 #include "apps/command.hpp"
 #include "apps/limits.hpp"
 #include "engine/names.hpp"
+#include "engine/tuning.hpp"
 
 namespace dnntrain::apps {
 
@@ -46,8 +47,15 @@ void add_model_options(po::options_description& desc, ModelOptions& o) {
       "it for training, which oneDNN 3 on x86 does not: there it falls back to direct)")(
       "precision", po::value(&o.precision)->default_value(o.precision),
       "f32, bf16 (bf16 activations, gradients and weight copies; f32 master weights, optimizer state, "
-      "classifier and loss), or auto (bf16 where the CPU has native bf16 instructions)")(
+      "classifier and loss), or auto (train and bench: whichever trains faster here, measured; see --tune)")(
       "threads", po::value(&o.threads)->default_value(o.threads), "compute threads (0: all cores)");
+}
+
+void add_tune_option(po::options_description& desc, ModelOptions& o) {
+  desc.add_options()("tune", po::value(&o.tune)->default_value(o.tune),
+                     "--precision auto: cached (the choice stored in $XDG_CACHE_HOME/dnntrain/wisdom.txt for "
+                     "this machine and model, else measure and store it), force (measure again), or off "
+                     "(no measuring: f32)");
 }
 
 void check_model_options(const ModelOptions& o) {
@@ -85,6 +93,9 @@ void check_model_options(const ModelOptions& o) {
   if (!engine::find_named(engine::kPrecisionNames, o.precision))
     throw UsageError(fmt::format("--precision must be {}, got '{}'", engine::name_list(engine::kPrecisionNames),
                                  o.precision));
+  if (!engine::find_named(engine::kTuneModeNames, o.tune))
+    throw UsageError(
+        fmt::format("--tune must be {}, got '{}'", engine::name_list(engine::kTuneModeNames), o.tune));
   check_threads(o.threads);
 }
 

@@ -23,6 +23,7 @@ struct ModelOptions {
   std::string stem = "imagenet";
   std::string conv_algorithm = "auto";
   std::string precision = "f32";
+  std::string tune = "cached";  // --tune (train and bench): how --precision auto measures
   int threads = 0;  // 0: all cores
 };
 
@@ -33,6 +34,8 @@ bool parse_command_line(const boost::program_options::options_description& desc,
                         const boost::program_options::positional_options_description& positional = {});
 
 void add_model_options(boost::program_options::options_description& desc, ModelOptions& o);
+// --tune, for the commands that resolve --precision auto by measurement (train, bench).
+void add_tune_option(boost::program_options::options_description& desc, ModelOptions& o);
 // Throws UsageError naming the option when a value is out of range or unknown.
 void check_model_options(const ModelOptions& o);
 // check_model_options with the values left to the data (0, "auto") replaced by small stand-ins:

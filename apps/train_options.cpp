@@ -209,6 +209,7 @@ bool parse_train_options(const std::vector<std::string>& args, TrainOptions& o) 
   desc.add_options()("help,h", "show this help")("config", po::value(&o.config),
                                                  "INI file of options (name=value)");
   add_model_options(desc, o.model);
+  add_tune_option(desc, o.model);
   add_data_options(desc, o.data, true);
   desc.add_options()("epochs", po::value(&o.epochs)->default_value(o.epochs), "epochs to train")(
       "steps", po::value(&o.steps)->default_value(o.steps),
