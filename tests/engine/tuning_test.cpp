@@ -98,7 +98,7 @@ TEST_CASE("--tune off measures nothing and gives f32") {
   CHECK(resolve(PrecisionChoice::automatic) == Precision::f32);
 }
 
-TEST_CASE("cached: the second decision reads the cache and measures nothing; force measures again") {
+TEST_CASE("cached: the second decision reads the cache and measures nothing, and force measures again") {
   const std::string path = scratch("cached");
   FakeTimer first;
   first.seconds = {{Precision::f32, {0.2}}, {Precision::bf16, {0.1}}};
