@@ -19,13 +19,6 @@ ModelStepTimer::ModelStepTimer(engine::Context& context, layers::ResNetConfig co
   blocks_ = config_.stage_blocks.empty() ? layers::resnet_architecture(config_.model).blocks : config_.stage_blocks;
   config_.stage_blocks = blocks_;
   for (int& n : config_.stage_blocks) n = std::min(n, 2);
-  const layers::ResNetConfig& c = config_;
-  images_.resize(static_cast<size_t>(c.batch) * c.in_channels * c.image_size * c.image_size);
-  labels_.resize(c.batch);
-  std::mt19937 rng(1);
-  std::normal_distribution<float> normal;
-  for (float& v : images_) v = normal(rng);
-  for (int32_t& y : labels_) y = static_cast<int32_t>(rng() % c.classes);
 }
 
 ModelStepTimer::~ModelStepTimer() = default;
@@ -45,6 +38,15 @@ int layer_repeats(const std::string& name, const std::vector<int>& blocks) {
 
 double ModelStepTimer::step_seconds(engine::Precision p) {
   std::unique_ptr<layers::Model>& model = models_[index(p)];
+  if (images_.empty()) {  // not in the constructor: a decision read from the cache needs no images
+    const layers::ResNetConfig& c = config_;
+    images_.resize(static_cast<size_t>(c.batch) * c.in_channels * c.image_size * c.image_size);
+    labels_.resize(c.batch);
+    std::mt19937 rng(1);
+    std::normal_distribution<float> normal;
+    for (float& v : images_) v = normal(rng);
+    for (int32_t& y : labels_) y = static_cast<int32_t>(rng() % c.classes);
+  }
   if (!model) {
     layers::ResNetConfig c = config_;
     c.precision = p;
