@@ -95,8 +95,10 @@ int run_bench(const std::vector<std::string>& args) {
   engine::Context context(o.model.threads);
   layers::ResNetConfig config = resnet_config(o.model);
   std::optional<engine::PrecisionDecision> precision;  // --precision auto's
+  std::vector<TunedLayer> tuned_layers;
   if (o.model.precision == "auto") {
-    precision = tune_precision(context, config, *engine::find_named(engine::kTuneModeNames, o.model.tune));
+    precision = tune_precision(context, config, *engine::find_named(engine::kTuneModeNames, o.model.tune),
+                               o.profile_steps > 0 ? &tuned_layers : nullptr);
     config.precision = precision->precision;
     for (const std::string& notice : precision->notices) fmt::print(stderr, "{}\n", notice);
   }
@@ -153,7 +155,7 @@ int run_bench(const std::vector<std::string>& args) {
   const double train_s = median(train), infer_s = median(infer);
   BenchReport report{model.config(), context.threads(), train_s, infer_s, median(update), graph.memory_report(),
                      peak_rss_bytes(), layers, measure_peak_flops(context.threads()), engine::runtime_info(),
-                     train, load, precision};
+                     train, load, precision, tuned_layers};
   std::string out = o.json ? bench_json(report) : bench_text(report);
   if (const auto wait = measure_data_wait(data, model, optimizer, o.warmup, o.steps))
     out = o.json ? add_data_wait_json(out, *wait) : out + data_wait_text(*wait);

@@ -122,6 +122,16 @@ std::string bench_text(const BenchReport& r) {
         engine::precision_name(c.precision));
   }
   if (r.layers.empty()) return out;
+  if (!r.tuned_layers.empty()) {
+    out += fmt::format("\n{:<28} {:>8} {:>8} {:>8} {:>7}\n", "precision auto, per layer", "f32 ms", "bf16 ms",
+                       "bf16/f32", "repeats");
+    for (const auto& l : r.tuned_layers)
+      out += fmt::format("{:<28} {:>8.3f} {:>8.3f} {:>8} {:>7}\n", l.name, l.f32_ms, l.bf16_ms,
+                         l.f32_ms > 0 && l.bf16_ms > 0 ? fmt::format("{:.2f}", l.bf16_ms / l.f32_ms) : "",
+                         l.repeats);
+    out += "(forward + backward of the model with at most two blocks per stage that auto timed; a stage's "
+           "second block stands for its repeats)\n";
+  }
   double total = 0, primitives = 0;
   for (const auto& l : r.layers) {
     total += l.forward_ms + l.backward_ms;

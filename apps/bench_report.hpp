@@ -9,6 +9,7 @@
 
 #include "apps/machine_load.hpp"
 #include "apps/peak_flops.hpp"
+#include "apps/precision_tuner.hpp"
 #include "engine/graph.hpp"
 #include "engine/runtime_info.hpp"
 #include "engine/tuning.hpp"
@@ -29,6 +30,7 @@ struct BenchReport {
   std::vector<double> train_steps;        // seconds of each timed train step (min and max reported)
   LoadShare load;                         // steal and run-queue wait over the timed train steps
   std::optional<engine::PrecisionDecision> precision_auto;  // set when --precision auto decided
+  std::vector<TunedLayer> tuned_layers;  // the per-layer timings behind a measured decision
 };
 
 std::string bench_text(const BenchReport& r);

@@ -79,7 +79,7 @@ std::string tuning_key(const layers::ResNetConfig& c, int threads) {
 }
 
 engine::PrecisionDecision tune_precision(engine::Context& context, const layers::ResNetConfig& config,
-                                         engine::TuneMode mode) {
+                                         engine::TuneMode mode, std::vector<TunedLayer>* layers) {
   ModelStepTimer timer(context, config);
   const LoadSample before = sample_load();
   engine::PrecisionDecision d = engine::decide_precision(mode, tuning_key(config, context.threads()),
@@ -90,6 +90,18 @@ engine::PrecisionDecision tune_precision(engine::Context& context, const layers:
         !busy.empty())
       d.notices.push_back("while measuring the precisions: " + busy.substr(0, busy.size() - 1) +
                           " (--tune force measures again)");
+  if (layers && d.source == engine::PrecisionDecision::Source::measured) {
+    const auto& f32 = timer.layers(engine::Precision::f32);
+    const auto& bf16 = timer.layers(engine::Precision::bf16);
+    const auto ms = [](const engine::LayerTime& t) { return t.forward_ms + t.backward_ms; };
+    for (size_t i = 0; i < f32.size(); ++i) layers->push_back({f32[i].time.name, ms(f32[i].time), 0, f32[i].repeats});
+    // The bf16 graph has conversion layers of its own: matched by name, listed after.
+    for (const auto& l : bf16) {
+      auto it = std::find_if(layers->begin(), layers->end(), [&](const TunedLayer& t) { return t.name == l.time.name; });
+      if (it == layers->end()) it = layers->insert(layers->end(), {l.time.name, 0, 0, l.repeats});
+      it->bf16_ms = ms(l.time);
+    }
+  }
   return d;
 }
 
