@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <random>
 
 #include <fmt/format.h>
@@ -16,7 +17,9 @@
 #include "apps/bench_report.hpp"
 #include "apps/option_table.hpp"
 #include "apps/options.hpp"
+#include "apps/machine_load.hpp"
 #include "apps/peak_flops.hpp"
+#include "apps/precision_tuner.hpp"
 #include "engine/context.hpp"
 #include "engine/optim/optimizer.hpp"
 #include "layers/resnet.hpp"
@@ -44,15 +47,18 @@ size_t peak_rss_bytes() {
   return static_cast<size_t>(usage.ru_maxrss) * 1024;
 }
 
+// Seconds of each timed step; `load`, when given, gets the machine's load over the timed steps.
 template <class F>
-std::vector<double> time_steps(int warmup, int steps, F&& step) {
+std::vector<double> time_steps(int warmup, int steps, F&& step, LoadShare* load = nullptr, int threads = 0) {
   for (int i = 0; i < warmup; ++i) step();
   std::vector<double> seconds;
+  const LoadSample before = sample_load();
   for (int i = 0; i < steps; ++i) {
     const auto t0 = std::chrono::steady_clock::now();
     step();
     seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
+  if (load) *load = load_between(before, sample_load(), threads);
   return seconds;
 }
 
@@ -62,10 +68,11 @@ int run_bench(const std::vector<std::string>& args) {
   BenchOptions o;
   OptionTable t("dnntrain bench: throughput on synthetic data");
   declare_model_options(t, o.model);
+  declare_tune_option(t, o.model);
   t.option("model").choices(names_of(layers::resnet_models()));
   DataOptions data;  // --dataset: also measure the time a step waits for data (bench_data.cpp)
   declare_data_wait_options(t, data);
-  t.add("steps", o.steps).help("timed steps (the median is reported)").range(1, INT32_MAX);
+  t.add("steps", o.steps).help("timed steps (their median, min and max are reported)").range(1, INT32_MAX);
   t.add("warmup", o.warmup).help("untimed steps first");
   t.add("profile-steps", o.profile_steps)
       .help("steps of the per-layer profile (each layer waits for the previous; 0: no table)");
@@ -81,7 +88,16 @@ int run_bench(const std::vector<std::string>& args) {
   const auto kind = engine::find_named(engine::kOptimizerNames, o.opt);
 
   engine::Context context(o.model.threads);
-  layers::Model model(context, resnet_config(o.model));
+  layers::ResNetConfig config = resnet_config(o.model);
+  std::optional<engine::PrecisionDecision> precision;  // --precision auto's
+  std::vector<TunedLayer> tuned_layers;
+  if (o.model.precision == "auto") {
+    precision = tune_precision(context, config, *engine::find_named(engine::kTuneModeNames, o.model.tune),
+                               o.profile_steps > 0 ? &tuned_layers : nullptr);
+    config.precision = precision->precision;
+    for (const std::string& notice : precision->notices) fmt::print(stderr, "{}\n", notice);
+  }
+  layers::Model model(context, config);
   engine::Graph& graph = model.graph();
   graph.initialize(1);
   if (o.plan) std::fputs(graph.describe().c_str(), stdout);
@@ -99,13 +115,14 @@ int run_bench(const std::vector<std::string>& args) {
   engine::Optimizer optimizer(graph.parameters(), optimizer_options);
 
   std::vector<double> update;  // the optimizer's share of each train step
+  LoadShare load;
   const auto train = time_steps(o.warmup, o.steps, [&] {
     graph.forward(engine::Mode::train, images.data(), labels.data());
     graph.backward();
     const auto t0 = std::chrono::steady_clock::now();
     optimizer.step(0.01);
     update.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-  });
+  }, &load, context.threads());
   update.erase(update.begin(), update.begin() + o.warmup);
   const auto unfolded =
       time_steps(1, o.steps, [&] { graph.forward(engine::Mode::eval, images.data(), labels.data()); });
@@ -146,7 +163,11 @@ int run_bench(const std::vector<std::string>& args) {
                      peak_rss_bytes(),
                      layers,
                      measure_peak_flops(context.threads()),
-                     engine::runtime_info()};
+                     engine::runtime_info(),
+                     train,
+                     load,
+                     precision,
+                     tuned_layers};
   std::string out = o.json ? bench_json(report) : bench_text(report);
   if (const auto wait = measure_data_wait(data, model, optimizer, o.warmup, o.steps))
     out = o.json ? add_data_wait_json(out, *wait) : out + data_wait_text(*wait);

@@ -3,13 +3,17 @@
 // per-layer and whole-step GFLOP/s forward and backward and their share of the f32 peak).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "apps/machine_load.hpp"
 #include "apps/peak_flops.hpp"
+#include "apps/precision_tuner.hpp"
 #include "engine/graph.hpp"
 #include "engine/inference_plan.hpp"
 #include "engine/runtime_info.hpp"
+#include "engine/tuning.hpp"
 #include "layers/resnet.hpp"
 
 namespace dnntrain::apps {
@@ -26,6 +30,10 @@ struct BenchReport {
   std::vector<engine::LayerTime> layers;  // empty when not profiled
   PeakFlops peak;                         // f32_gflops 0: not measured
   engine::RuntimeInfo runtime;            // oneDNN version, threading runtime, dispatched ISA
+  std::vector<double> train_steps;        // seconds of each timed train step (min and max reported)
+  LoadShare load;                         // steal and run-queue wait over the timed train steps
+  std::optional<engine::PrecisionDecision> precision_auto;  // set when --precision auto decided
+  std::vector<TunedLayer> tuned_layers;  // the per-layer timings behind a measured decision
 };
 
 std::string bench_text(const BenchReport& r);

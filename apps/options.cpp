@@ -8,6 +8,7 @@
 #include "apps/limits.hpp"
 #include "apps/option_table.hpp"
 #include "engine/names.hpp"
+#include "engine/tuning.hpp"
 
 namespace dnntrain::apps {
 
@@ -45,13 +46,21 @@ void declare_model_options(OptionTable& t, ModelOptions& o) {
       .choices(names_of(layers::kConvAlgorithmNames));
   t.add("precision", o.precision)
       .help("f32, bf16 (bf16 activations, gradients and weight copies; f32 master weights, optimizer state, "
-            "classifier and loss), or auto (bf16 where the CPU has native bf16 instructions)")
+            "classifier and loss), or auto (train and bench: whichever trains faster here, measured; see --tune)")
       .choices(names_of(engine::kPrecisionNames));
   t.add("threads", o.threads)
       .help("compute threads (0: all cores)")
       .range(0, hardware_threads())
       .on_resume(OnResume::may_change, "resume is bitwise exact with the same count")
       .per_rank();
+}
+
+void declare_tune_option(OptionTable& t, ModelOptions& o) {
+  t.add("tune", o.tune)
+      .help("--precision auto: cached (the choice stored in $XDG_CACHE_HOME/dnntrain/wisdom.txt for this machine "
+            "and model, else measure and store it), force (measure again), or off (no measuring: f32)")
+      .choices(names_of(engine::kTuneModeNames))
+      .on_resume(OnResume::may_change, "a resume takes the precision recorded in the checkpoint");
 }
 
 void check_model_options(const ModelOptions& o) {

@@ -18,6 +18,7 @@ struct ModelOptions {
   std::string stem = "imagenet";
   std::string conv_algorithm = "auto";
   std::string precision = "f32";
+  std::string tune = "cached";  // --tune (train and bench): how --precision auto measures
   int threads = 0;  // 0: all cores
 };
 
@@ -26,6 +27,8 @@ class OptionTable;
 // Declares --model, -b/--batch-size, --image-size, --in-channels, --classes, --stem,
 // --conv-algorithm, --precision and --threads (their names, choices and ranges live here only).
 void declare_model_options(OptionTable& t, ModelOptions& o);
+// Declares --tune, for the commands that resolve --precision auto by measurement (train, bench).
+void declare_tune_option(OptionTable& t, ModelOptions& o);
 // What the declarations cannot check alone: the image size the model and stem need, and the
 // size of the largest early tensor. Throws UsageError naming the options.
 void check_model_options(const ModelOptions& o);

@@ -14,6 +14,7 @@
 #include "apps/interrupt.hpp"
 #include "apps/model_setup.hpp"
 #include "apps/parallel.hpp"
+#include "apps/precision_tuner.hpp"
 #include "apps/progress.hpp"
 #include "apps/run_files.hpp"
 #include "apps/run_identity.hpp"
@@ -21,6 +22,7 @@
 #include "apps/train_options.hpp"
 #include "apps/val_model.hpp"
 #include "engine/checkpoint/checkpoint.hpp"
+#include "engine/checkpoint/safetensors.hpp"
 #include "engine/error.hpp"
 #include "engine/evaluate.hpp"
 #include "engine/model_ema.hpp"
@@ -35,12 +37,39 @@ namespace {
 constexpr const char* kEmaPrefix = "model_ema.module.";
 constexpr const char* kEmaCount = "model_ema.n_averaged";
 
-std::string resolved_config(const TrainOptions& o, int threads) {
+std::string resolved_config(const TrainOptions& o, int threads, engine::Precision precision) {
   return o.effective_config +
          fmt::format(
              "# resolved from the data: model={} image-size={} in-channels={} classes={} "
-             "threads={} dataset={}\n",
-             o.model.model, o.model.image_size, o.model.in_channels, o.model.classes, threads, o.data.dataset);
+             "threads={} dataset={} precision={}\n",
+             o.model.model, o.model.image_size, o.model.in_channels, o.model.classes, threads, o.data.dataset,
+             engine::precision_name(precision));
+}
+
+// The checkpoint's key for the precision a run trained in (--precision auto resolved).
+constexpr const char* kPrecisionKey = "precision";
+
+// --precision auto: on --resume the precision the checkpoint records (never a new measurement),
+// else decide_precision's; with several ranks bf16 only when every rank chose it.
+engine::PrecisionDecision auto_precision(const TrainOptions& o, engine::Context& context,
+                                         const layers::ResNetConfig& config, Parallel& parallel) {
+  engine::PrecisionDecision d;
+  if (!o.resume.empty()) {
+    const auto meta = engine::Safetensors::open(o.resume).metadata();
+    if (const auto it = meta.find(std::string("dnntrain.extra.") + kPrecisionKey); it != meta.end()) {
+      const auto recorded = engine::find_named(engine::kPrecisionNames, it->second);
+      DNNTRAIN_CHECK(recorded && *recorded != engine::PrecisionChoice::automatic,
+                     fmt::format("{}: metadata key 'dnntrain.extra.{}' is '{}', not f32 or bf16", o.resume,
+                                 kPrecisionKey, it->second));
+      d.precision = engine::resolve(*recorded);
+      d.source = engine::PrecisionDecision::Source::checkpoint;
+      d.why = "recorded in " + o.resume;
+      return d;
+    }
+  }
+  d = tune_precision(context, config, *engine::find_named(engine::kTuneModeNames, o.model.tune));
+  if (parallel.any(d.precision != engine::Precision::bf16)) d.precision = engine::Precision::f32;
+  return d;
 }
 
 }  // namespace
@@ -75,6 +104,13 @@ int run_train(const std::vector<std::string>& args) {
   config.freeze_bn = o.freeze_bn;
 
   engine::Context context(compute_threads(parallel->threads(o.model.threads)));
+  std::optional<engine::PrecisionDecision> precision;  // --precision auto's
+  if (o.model.precision == "auto") {
+    precision = auto_precision(o, context, config, *parallel);
+    config.precision = precision->precision;
+    if (parallel->writer())
+      for (const std::string& notice : precision->notices) fmt::print(stderr, "{}\n", notice);
+  }
   layers::Model model(context, config);
   engine::Graph& graph = model.graph();
   graph.initialize(o.seed);
@@ -117,7 +153,8 @@ int run_train(const std::vector<std::string>& args) {
   }
   parallel->synchronize(graph, optimizer, state);
   state.threads = context.threads();
-  state.config = resolved_config(o, context.threads());
+  state.config = resolved_config(o, context.threads(), config.precision);
+  state.extra[kPrecisionKey] = engine::precision_name(config.precision);
   state.schedule = schedule.describe();
   if (const std::string names = class_names_text(*train_set); !names.empty()) state.extra[kClassNamesKey] = names;
 
@@ -190,6 +227,7 @@ int run_train(const std::vector<std::string>& args) {
       image_size, o.model.classes, batch, steps_per_epoch, context.threads());
   fmt::print("{}; {}; output in {}\n", optimizer.describe(), schedule.describe(), o.output_dir);
   fmt::print("{}\n", describe(engine::runtime_info()));
+  if (precision) fmt::print("{}\n", engine::describe(*precision));
   if (world > 1)
     fmt::print("data-parallel: {} ranks x batch {} = global batch {}; BN statistics per rank{}\n", world,
                batch, global_batch, o.dist_bn == "reduce" ? ", running statistics averaged each epoch" : "");

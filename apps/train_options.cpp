@@ -47,6 +47,7 @@ void check_weights(const std::string& weights) {
 void declare(OptionTable& t, TrainOptions& o) {
   t.add("config", o.config).help("INI file of options (name=value; the command line wins)").not_stored();
   declare_model_options(t, o.model);
+  declare_tune_option(t, o.model);
   t.option("batch-size").torchvision("32");
   declare_data_options(t, o.data, DataUse::training);
   t.add("epochs", o.epochs)

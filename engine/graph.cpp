@@ -18,6 +18,26 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// LayerTime's byte counts of node n.
+void layer_bytes(const GraphState& s, size_t n, LayerTime& t) {
+  const NodeState& node = s.nodes[n];
+  double in = 0, diff_in = 0, out = node.output >= 0 ? static_cast<double>(s.tensors[node.output].md.get_size()) : 0;
+  for (size_t i = 0; i < node.inputs.size(); ++i) {
+    const TensorState& x = s.tensors[node.inputs[i]];
+    in += static_cast<double>(x.md.get_size());
+    if (x.needs_diff) diff_in += static_cast<double>(x.md.get_size());
+  }
+  double weights = 0, grads = 0;
+  for (int p : node.params) {
+    const Parameter& param = s.parameters[p];
+    grads += static_cast<double>(param.grad.get_desc().get_size());
+    weights += param.working.empty() ? static_cast<double>(param.weight.get_desc().get_size())
+                                     : static_cast<double>(param.weight.get_desc().get_size()) / 2;  // bf16 copy
+  }
+  t.forward_bytes = in + weights + out;
+  t.backward_bytes = node.runs_backward ? out + in + weights + diff_in + grads : 0;
+}
+
 }  // namespace
 
 Graph::Graph(Context& context, GraphOptions options)
@@ -123,6 +143,7 @@ void Graph::forward(Mode mode, const float* images, const int32_t* labels, const
       t.forward_primitive_ms = primitive_ms;
       t.forward_flops = s.nodes[n].layer->forward_flops();
       t.backward_flops = s.nodes[n].layer->backward_flops();
+      layer_bytes(s, n, t);
       const int out = s.nodes[n].output;
       t.bf16 = out >= 0 && s.tensors[out].md.get_data_type() == dnnl::memory::data_type::bf16;
     }

@@ -53,6 +53,11 @@ struct LayerTime {
   double forward_ms = 0, backward_ms = 0;
   double forward_primitive_ms = 0, backward_primitive_ms = 0;
   double forward_flops = 0, backward_flops = 0;
+  // Bytes of the tensors a pass reads and writes, each counted once (a lower bound of its memory
+  // traffic): forward reads the inputs and the weights (bf16: the working copy) and writes the
+  // output; backward reads the output's gradient, the inputs and the weights and writes the
+  // inputs' gradients and the weights' gradients.
+  double forward_bytes = 0, backward_bytes = 0;
   bool bf16 = false;  // the layer's output is bf16: its rates compare with the bf16 peak
 };
 

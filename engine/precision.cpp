@@ -9,7 +9,6 @@ namespace dnntrain::engine {
 std::string_view precision_name(Precision p) { return p == Precision::bf16 ? "bf16" : "f32"; }
 
 Precision resolve(PrecisionChoice choice) {
-  if (choice == PrecisionChoice::automatic) return cpu_has_native_bf16() ? Precision::bf16 : Precision::f32;
   return choice == PrecisionChoice::bf16 ? Precision::bf16 : Precision::f32;
 }
 

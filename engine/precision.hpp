@@ -13,10 +13,11 @@ namespace dnntrain::engine {
 
 enum class Precision { f32, bf16 };
 
-// What --precision asks for: a precision, or auto (bf16 where the CPU runs it natively).
+// What --precision asks for: a precision, or auto (the faster of the two, measured: engine/tuning.hpp).
 enum class PrecisionChoice { f32, bf16, automatic };
 inline constexpr Named<PrecisionChoice> kPrecisionNames[] = {
     {PrecisionChoice::f32, "f32"}, {PrecisionChoice::bf16, "bf16"}, {PrecisionChoice::automatic, "auto"}};
+// The precision asked for; auto without a measurement is f32 (the exact one).
 Precision resolve(PrecisionChoice choice);
 
 std::string_view precision_name(Precision p);

@@ -4,6 +4,9 @@
 #include <dnnl.hpp>
 #include <fmt/format.h>
 
+#include <fstream>
+#include <string_view>
+
 namespace dnntrain::engine {
 
 namespace {
@@ -37,6 +40,11 @@ std::string threading_name(unsigned runtime) {
   return fmt::format("runtime {}", runtime);
 }
 
+uint64_t fnv1a(std::string_view text, uint64_t h = 14695981039346656037ull) {
+  for (unsigned char ch : text) h = (h ^ ch) * 1099511628211ull;
+  return h;
+}
+
 }  // namespace
 
 RuntimeInfo runtime_info() {
@@ -47,6 +55,17 @@ RuntimeInfo runtime_info() {
 
 std::string describe(const RuntimeInfo& info) {
   return fmt::format("oneDNN {} ({} runtime), ISA {}", info.onednn_version, info.threading, info.isa);
+}
+
+std::string machine_key() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string model, flags;
+  for (std::string line; std::getline(in, line) && (model.empty() || flags.empty());) {
+    if (model.empty() && line.rfind("model name", 0) == 0) model = line;
+    if (flags.empty() && line.rfind("flags", 0) == 0) flags = line;
+  }
+  const RuntimeInfo info = runtime_info();
+  return fmt::format("cpu={:016x} isa={} onednn={}", fnv1a(flags, fnv1a(model)), info.isa, info.onednn_version);
 }
 
 }  // namespace dnntrain::engine

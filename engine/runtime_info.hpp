@@ -16,5 +16,8 @@ struct RuntimeInfo {
 RuntimeInfo runtime_info();
 // One line: "oneDNN 3.2.0 (OpenMP runtime), ISA avx512_core_bf16".
 std::string describe(const RuntimeInfo& info);
+// What a measured choice depends on besides the model: "cpu=<16 hex digits> isa=<isa> onednn=<version>",
+// the digits a hash (FNV-1a) of /proc/cpuinfo's first "model name" and "flags" lines.
+std::string machine_key();
 
 }  // namespace dnntrain::engine

@@ -17,8 +17,8 @@ struct ModelSpec {
   int image_size = 224;  // H = W of every input image
   // "imagenet" (7×7/2 convolution and max pool) or "cifar" (3×3/1, no pool); ImageNet ResNets only.
   std::string stem = "imagenet";
-  // "f32", "bf16" (mixed precision: bf16 activations, f32 master weights) or "auto" (bf16 where
-  // the CPU runs it natively).
+  // "f32", "bf16" (mixed precision: bf16 activations, f32 master weights) or "auto" (f32 here:
+  // only `dnntrain train` and `bench` measure which precision is faster, --precision auto).
   std::string precision = "f32";
   // Convolution kernels: "auto" (oneDNN's choice, direct on CPUs), "direct" or "winograd".
   std::string conv_algorithm = "auto";
