@@ -74,7 +74,7 @@ TEST_CASE("--resume into another run's folder is refused unless --overwrite") {
   CHECK(run_cli(tiny_train(a) + resume).code == 0);
 }
 
-TEST_CASE("a resume with another --image-size exits 2 naming it; another batch size keeps every log record") {
+TEST_CASE("a resume with another --image-size exits 2 naming it, another batch size keeps every log record") {
   const fs::path dir = scratch_dir("hostile_resume_shape");
   REQUIRE(run_cli(tiny_train_sized(dir, 16, 8) + " --epochs 2 --steps 4").code == 0);  // 4 steps of 16
   const std::string resume = " --epochs 2 --resume " + (dir / "checkpoint.safetensors").string();
@@ -146,7 +146,7 @@ TEST_CASE("options that would be read as something else exit 2 naming them, befo
   CHECK(fs::is_empty(dir));
 }
 
-TEST_CASE("a hard link planted as dnntrain.lock is refused; the file it links to is untouched") {
+TEST_CASE("a hard link planted as dnntrain.lock is refused, the file it links to is untouched") {
   const fs::path dir = scratch_dir("hostile_lock_link");
   const fs::path victim = dir.parent_path() / "hostile_lock_victim.txt";
   std::ofstream(victim) << "precious";

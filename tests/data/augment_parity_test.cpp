@@ -140,7 +140,7 @@ TEST_CASE("resize with antialias: bilinear, bicubic and nearest within ±1 of to
     }
 }
 
-TEST_CASE("RandomErasing's erase of a box equals F.erase; its boxes obey get_params' bounds") {
+TEST_CASE("RandomErasing's erase of a box equals F.erase, its boxes obey get_params' bounds") {
   const auto& st = fixture("augment_mix.safetensors");
   auto img = values<float>(st, "erase.input");
   const auto box = values<int64_t>(st, "erase.box");

@@ -109,7 +109,7 @@ TEST_CASE("ModelEma equals torch's AveragedModel with torchvision's ema_avg, war
   }
 }
 
-TEST_CASE("swapping the average in and out restores the model; views carry the prefix and the count") {
+TEST_CASE("swapping the average in and out restores the model, views carry the prefix and the count") {
   TinyModel m;
   for (auto& p : m.params)
     for (size_t i = 0; i < p.padded_elements(); ++i) p.weight_data()[i] = float(i) + 0.5f;

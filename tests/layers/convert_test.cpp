@@ -13,7 +13,7 @@ using namespace dnntrain;
 using tag = dnnl::memory::format_tag;
 using dt = dnnl::memory::data_type;
 
-TEST_CASE("convert to bf16 rounds as to_bf16 and keeps the layout; backward is exact") {
+TEST_CASE("convert to bf16 rounds as to_bf16 and keeps the layout, backward is exact") {
   if (!testing::bf16_available()) return;
   engine::Context context;
   engine::Graph graph(context, engine::GraphOptions{true});
