@@ -23,7 +23,11 @@ void declare_model_options(OptionTable& t, ModelOptions& o) {
         return names;
       }())
       .from_checkpoint(FromCheckpoint::model);
-  t.add("batch-size", o.batch).alias("b").help("images per step (per rank under mpirun)").range(1, kMaxActivation);
+  t.add("batch-size", o.batch)
+      .alias("b")
+      .help("images per step (per rank under mpirun)")
+      .range(1, kMaxActivation)
+      .on_resume(OnResume::may_change, "the position is rescaled to the new global batch");
   t.add("image-size", o.image_size)
       .help("the model's input height and width (0: from the dataset; image folders: 224)")
       .range(0, kMaxImageSize)

@@ -81,7 +81,7 @@ TEST_CASE("a resume with another --image-size exits 2 naming it, another batch s
   const CliResult r = run_cli(tiny_train_sized(dir, 16, 16) + resume);
   INFO(r.err);
   CHECK(r.code == 2);
-  CHECK(contains(r.err, "--image-size 16 differs"));
+  CHECK(contains(r.err, "--image-size 16 (the checkpoint has 8)"));
   const int64_t steps_logged = lines(dir / "log.jsonl");
   CHECK(steps_logged == 4);
   // Batch 32 consumes the same 64 samples in 2 steps: the 4 records written before stay.

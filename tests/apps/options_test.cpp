@@ -79,7 +79,7 @@ TEST_CASE("--resume takes the run's options from the checkpoint and refuses othe
   CHECK(contains(extended.out, "notice: --epochs 3 (the checkpoint has 2): the cosine schedule now ends at epoch 3"));
 }
 
-TEST_CASE("eval takes the model from a checkpoint train wrote, and refuses another, --json is one object") {
+TEST_CASE("eval takes the model from a checkpoint train wrote, refuses another, and prints one JSON object") {
   const fs::path dir = scratch_dir("options_eval");
   REQUIRE(run_cli(std::string("train ") + kTinyRun + " --model resnet32 --threads 1 --steps 2 --output-dir " +
                   dir.string())
