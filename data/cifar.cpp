@@ -105,8 +105,10 @@ void append_pickled(const std::filesystem::path& file, const char* label_key, in
   pixels.insert(pixels.end(), raw.bytes.begin(), raw.bytes.end());
 }
 
-std::unique_ptr<InMemoryDataset> read_pickled(const std::vector<std::filesystem::path>& files,
-                                              const char* label_key, int classes) {
+// The samples of `files`, in order, each file's records appended by `append(file, pixels, labels)`.
+template <class Append>
+std::unique_ptr<InMemoryDataset> read_all(const std::vector<std::filesystem::path>& files, int classes,
+                                          Append append) {
   std::vector<uint8_t> pixels;
   std::vector<int32_t> labels;
   std::vector<std::string> names;
@@ -114,10 +116,17 @@ std::unique_ptr<InMemoryDataset> read_pickled(const std::vector<std::filesystem:
   for (const auto& f : files) {
     names.push_back(f.string());
     starts.push_back(static_cast<int64_t>(labels.size()));
-    append_pickled(f, label_key, classes, pixels, labels);
+    append(f, pixels, labels);
   }
   return std::make_unique<InMemoryDataset>(std::move(pixels), std::move(labels), Dataset::Shape{3, 32, 32},
                                            classes, std::move(names), std::move(starts));
+}
+
+std::unique_ptr<InMemoryDataset> read_pickled(const std::vector<std::filesystem::path>& files,
+                                              const char* label_key, int classes) {
+  return read_all(files, classes, [&](const std::filesystem::path& f, auto& pixels, auto& labels) {
+    append_pickled(f, label_key, classes, pixels, labels);
+  });
 }
 
 // The folder of torchvision's pickled archive under `path` (`path` itself or `path/sub`), or empty.
@@ -129,17 +138,9 @@ std::filesystem::path pickled_folder(const std::filesystem::path& path, const ch
 
 std::unique_ptr<InMemoryDataset> read_files(const std::vector<std::filesystem::path>& files, int label_bytes,
                                             int label_offset, int classes) {
-  std::vector<uint8_t> pixels;
-  std::vector<int32_t> labels;
-  std::vector<std::string> names;
-  std::vector<int64_t> starts;
-  for (const auto& f : files) {
-    names.push_back(f.string());
-    starts.push_back(static_cast<int64_t>(labels.size()));
+  return read_all(files, classes, [&](const std::filesystem::path& f, auto& pixels, auto& labels) {
     append_records(f, label_bytes, label_offset, classes, pixels, labels);
-  }
-  return std::make_unique<InMemoryDataset>(std::move(pixels), std::move(labels), Dataset::Shape{3, 32, 32},
-                                           classes, std::move(names), std::move(starts));
+  });
 }
 
 }  // namespace

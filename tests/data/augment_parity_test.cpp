@@ -16,6 +16,7 @@
 #include "data/sample_transform.hpp"
 #include "data/transforms.hpp"
 #include "engine/checkpoint/safetensors.hpp"
+#include "tests/support/tensor_values.hpp"
 
 using namespace dnntrain;
 using namespace dnntrain::data;
@@ -30,13 +31,7 @@ const engine::Safetensors& fixture(const std::string& name) {
   return it->second;
 }
 
-template <class T>
-std::vector<T> values(const engine::Safetensors& st, const std::string& name) {
-  const auto bytes = st.bytes(st.at(name));
-  std::vector<T> v(bytes.size() / sizeof(T));
-  std::memcpy(v.data(), bytes.data(), bytes.size());
-  return v;
-}
+using testing::values;
 
 Image image_of(const engine::Safetensors& st, const std::string& name) {
   const engine::TensorInfo& t = st.at(name, engine::DType::U8);

@@ -11,18 +11,13 @@
 #include "layers/softmax_cross_entropy.hpp"
 #include "tests/reference/finite_difference.hpp"
 #include "tests/support/harness.hpp"
+#include "tests/support/tensor_values.hpp"
 
 using namespace dnntrain;
 
 namespace {
 
-template <class T>
-std::vector<T> values(const engine::Safetensors& st, const std::string& name) {
-  const auto bytes = st.bytes(st.at(name));
-  std::vector<T> v(bytes.size() / sizeof(T));
-  std::memcpy(v.data(), bytes.data(), bytes.size());
-  return v;
-}
+using testing::values;
 
 struct MixedHead {
   engine::Context context;
