@@ -20,21 +20,22 @@ double filter(bool cubic, double x) {
   return 0.0;
 }
 
-// Fills start/count (per output pixel) and weights (out_size x kmax, row-major); returns kmax.
-int coefficients(int in_size, int out_size, bool cubic, std::vector<int>& start, std::vector<int>& count,
-                 std::vector<float>& weights) {
+// Fills start/count and weights (row-major, kmax per pixel) of the output pixels [o0, o1) of an
+// in_size -> out_size resize, indexed from o0; returns kmax.
+int coefficients(int in_size, int out_size, int o0, int o1, bool cubic, std::vector<int>& start,
+                 std::vector<int>& count, std::vector<float>& weights) {
   const double scale = static_cast<double>(in_size) / out_size;
   const double filter_scale = std::max(scale, 1.0);
   const double support = (cubic ? 2.0 : 1.0) * filter_scale;
   const int kmax = static_cast<int>(std::ceil(support)) * 2 + 1;
-  start.resize(out_size);
-  count.resize(out_size);
-  weights.assign(static_cast<size_t>(out_size) * kmax, 0.0f);
-  for (int o = 0; o < out_size; ++o) {
+  start.resize(o1 - o0);
+  count.resize(o1 - o0);
+  weights.assign(static_cast<size_t>(o1 - o0) * kmax, 0.0f);
+  for (int o = o0; o < o1; ++o) {
     const double center = (o + 0.5) * scale;
     const int lo = std::max(static_cast<int>(center - support + 0.5), 0);  // int(): truncation, as PIL
     const int hi = std::min(static_cast<int>(center + support + 0.5), in_size);
-    float* w = weights.data() + static_cast<size_t>(o) * kmax;
+    float* w = weights.data() + static_cast<size_t>(o - o0) * kmax;
     double total = 0.0;
     const int n = std::min(hi - lo, kmax);
     for (int k = 0; k < n; ++k) total += filter(cubic, (k + lo - center + 0.5) / filter_scale);
@@ -42,8 +43,8 @@ int coefficients(int in_size, int out_size, bool cubic, std::vector<int>& start,
       const double wk = filter(cubic, (k + lo - center + 0.5) / filter_scale);
       w[k] = static_cast<float>(total != 0 ? wk / total : 0.0);
     }
-    start[o] = lo;
-    count[o] = n;
+    start[o - o0] = lo;
+    count[o - o0] = n;
   }
   return kmax;
 }
@@ -51,18 +52,18 @@ int coefficients(int in_size, int out_size, bool cubic, std::vector<int>& start,
 inline uint8_t to_u8(float v) { return static_cast<uint8_t>(std::clamp(std::floor(v + 0.5f), 0.0f, 255.0f)); }
 
 // interpolate(mode="nearest"): source index floor(o · (in / out)) in float32, at most in - 1.
-void resize_nearest(const ImageView& src, int out_h, int out_w, Image& dst) {
+void resize_nearest(const ImageView& src, int out_h, int out_w, const ResizeWindow& win, Image& dst) {
   const auto index = [](int o, int in, int out) {
     if (in == out) return o;
     const float scale = static_cast<float>(in) / static_cast<float>(out);
     return std::min(static_cast<int>(std::floor(static_cast<float>(o) * scale)), in - 1);
   };
-  dst.resize(src.channels, out_h, out_w);
+  dst.resize(src.channels, win.height, win.width);
   for (int c = 0; c < src.channels; ++c)
-    for (int y = 0; y < out_h; ++y) {
-      const uint8_t* in = src.row(c, index(y, src.height, out_h));
+    for (int y = 0; y < win.height; ++y) {
+      const uint8_t* in = src.row(c, index(win.top + y, src.height, out_h));
       uint8_t* out = dst.row(c, y);
-      for (int x = 0; x < out_w; ++x) out[x] = in[index(x, src.width, out_w)];
+      for (int x = 0; x < win.width; ++x) out[x] = in[index(win.left + x, src.width, out_w)];
     }
 }
 
@@ -74,21 +75,32 @@ Size2 shorter_side_size(int height, int width, int size) {
 }
 
 void resize_image(const ImageView& src, int out_h, int out_w, Image& dst, ResizeScratch& s,
-                  Interpolation interpolation) {
+                  Interpolation interpolation, ResizeWindow win) {
   DNNTRAIN_CHECK(out_h > 0 && out_w > 0 && src.height > 0 && src.width > 0, "resize: empty image or size");
-  if (interpolation == Interpolation::nearest) return resize_nearest(src, out_h, out_w, dst);
+  if (win.height == 0) win = {0, 0, out_h, out_w};
+  DNNTRAIN_CHECK(win.top >= 0 && win.left >= 0 && win.height > 0 && win.width > 0 &&
+                     win.top + win.height <= out_h && win.left + win.width <= out_w,
+                 "resize: the window is not inside the output");
+  if (interpolation == Interpolation::nearest) return resize_nearest(src, out_h, out_w, win, dst);
   const bool cubic = interpolation == Interpolation::bicubic;
   const int c_n = src.channels;
-  // Horizontal pass: src (h x w) -> s.horizontal (h x out_w).
-  ImageView mid = src;
+  // The source rows the window's output rows read: all of them from the vertical pass's taps.
+  const bool vertical = out_h != src.height;
+  const int ky = vertical ? coefficients(src.height, out_h, win.top, win.top + win.height, cubic, s.y_start,
+                                         s.y_count, s.y_weights)
+                          : 0;
+  const int row0 = vertical ? s.y_start.front() : win.top;
+  const int row1 = vertical ? s.y_start.back() + s.y_count.back() : win.top + win.height;
+  // Horizontal pass: the rows [row0, row1) of src, the window's columns -> s.horizontal.
+  s.horizontal.resize(c_n, row1 - row0, win.width);
   if (out_w != src.width) {
-    const int kx = coefficients(src.width, out_w, cubic, s.x_start, s.x_count, s.x_weights);
-    s.horizontal.resize(c_n, src.height, out_w);
+    const int kx = coefficients(src.width, out_w, win.left, win.left + win.width, cubic, s.x_start, s.x_count,
+                                s.x_weights);
     for (int c = 0; c < c_n; ++c) {
-      for (int y = 0; y < src.height; ++y) {
+      for (int y = row0; y < row1; ++y) {
         const uint8_t* in = src.row(c, y);
-        uint8_t* out = s.horizontal.row(c, y);
-        for (int x = 0; x < out_w; ++x) {
+        uint8_t* out = s.horizontal.row(c, y - row0);
+        for (int x = 0; x < win.width; ++x) {
           const float* w = s.x_weights.data() + static_cast<size_t>(x) * kx;
           const uint8_t* p = in + s.x_start[x];
           float acc = 0.0f;
@@ -97,28 +109,31 @@ void resize_image(const ImageView& src, int out_h, int out_w, Image& dst, Resize
         }
       }
     }
-    mid = s.horizontal.view();
-  }
-  // Vertical pass: mid (h x out_w) -> dst (out_h x out_w).
-  dst.resize(c_n, out_h, out_w);
-  if (out_h == mid.height) {
+  } else {
     for (int c = 0; c < c_n; ++c)
-      for (int y = 0; y < out_h; ++y) std::copy(mid.row(c, y), mid.row(c, y) + out_w, dst.row(c, y));
+      for (int y = row0; y < row1; ++y)
+        std::copy(src.row(c, y) + win.left, src.row(c, y) + win.left + win.width, s.horizontal.row(c, y - row0));
+  }
+  const ImageView mid = s.horizontal.view();
+  // Vertical pass: mid -> dst (the window's rows).
+  dst.resize(c_n, win.height, win.width);
+  if (!vertical) {
+    for (int c = 0; c < c_n; ++c)
+      for (int y = 0; y < win.height; ++y) std::copy(mid.row(c, y), mid.row(c, y) + win.width, dst.row(c, y));
     return;
   }
-  const int ky = coefficients(mid.height, out_h, cubic, s.y_start, s.y_count, s.y_weights);
-  s.row_acc.resize(out_w);
+  s.row_acc.resize(win.width);
   float* acc = s.row_acc.data();
   for (int c = 0; c < c_n; ++c) {
-    for (int y = 0; y < out_h; ++y) {
+    for (int y = 0; y < win.height; ++y) {
       const float* w = s.y_weights.data() + static_cast<size_t>(y) * ky;
-      std::fill(acc, acc + out_w, 0.0f);
+      std::fill(acc, acc + win.width, 0.0f);
       for (int k = 0; k < s.y_count[y]; ++k) {
-        const uint8_t* in = mid.row(c, s.y_start[y] + k);
-        for (int x = 0; x < out_w; ++x) acc[x] += w[k] * in[x];
+        const uint8_t* in = mid.row(c, s.y_start[y] + k - row0);
+        for (int x = 0; x < win.width; ++x) acc[x] += w[k] * in[x];
       }
       uint8_t* out = dst.row(c, y);
-      for (int x = 0; x < out_w; ++x) out[x] = to_u8(acc[x]);
+      for (int x = 0; x < win.width; ++x) out[x] = to_u8(acc[x]);
     }
   }
 }

@@ -23,12 +23,20 @@ struct ResizeScratch {
   std::vector<float> x_weights, y_weights, row_acc;
 };
 
-// dst = src resized to out_height x out_width (all channels). Bilinear and bicubic (a = -0.5, as
+// The part of a resize's output that is computed: rows [top, top + height), columns [left, left +
+// width); height 0 means the whole output.
+struct ResizeWindow {
+  int top = 0, left = 0, height = 0, width = 0;
+};
+
+// dst = src resized to out_height x out_width (all channels), or only `window` of that output (the
+// same values, computed from the source pixels the window reads: a centre crop after a resize
+// costs the crop, not the resize). Bilinear and bicubic (a = -0.5, as
 // PIL) are separable: horizontal pass first, then vertical, each rounded to u8 as PIL's
 // ImagingResample does; a pass whose size is unchanged is an exact copy. Nearest reads
 // floor(o · in/out) in float32. requires: out sizes > 0, src non-empty. `dst` must not alias src.
 void resize_image(const ImageView& src, int out_height, int out_width, Image& dst, ResizeScratch& scratch,
-                  Interpolation interpolation = Interpolation::bilinear);
+                  Interpolation interpolation = Interpolation::bilinear, ResizeWindow window = {});
 
 // torchvision Resize(size) with an int: the shorter side becomes `size`, the longer one
 // int(size * long / short) (truncated). Returns {height, width}.

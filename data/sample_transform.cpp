@@ -117,13 +117,16 @@ int32_t SampleTransform::apply(const Dataset& dataset, int64_t index, uint64_t s
                     " pixels before the centre crop (more than " + std::to_string(kDefaultMaxImagePixels) +
                     "); its aspect ratio is too extreme");
       const Size2 size = shorter_side_size(img.height, img.width, settings_.resize_size);
+      if (size.height < out_.height || size.width < out_.width) throw too_small(out_.height, out_.width);
+      const CropBox box = center_crop_box(size.height, size.width, out_.height, out_.width);
       if (size.height != img.height || size.width != img.width) {
-        resize_image(img, size.height, size.width, sc.cropped, sc.resize, settings_.interpolation);
-        img = sc.cropped.view();
+        // Only the crop of the resized image is computed.
+        resize_image(img, size.height, size.width, sc.cropped, sc.resize, settings_.interpolation,
+                     {box.top, box.left, box.height, box.width});
+        crop_flip_normalize(sc.cropped.view(), {0, 0, box.height, box.width}, 0, false, lut_, dst);
+      } else {
+        crop_flip_normalize(img, box, 0, false, lut_, dst);
       }
-      if (img.height < out_.height || img.width < out_.width) throw too_small(out_.height, out_.width);
-      const CropBox box = center_crop_box(img.height, img.width, out_.height, out_.width);
-      crop_flip_normalize(img, box, 0, false, lut_, dst);
       break;
     }
   }

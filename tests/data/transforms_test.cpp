@@ -133,6 +133,29 @@ TEST_CASE("resize: PIL antialiased bilinear, hand-computed") {
   for (uint8_t v : out.pixels) REQUIRE(v == 123);
 }
 
+TEST_CASE("resize: a window of the output equals the same rectangle of the whole resize, bit for bit") {
+  Image src;
+  src.resize(2, 37, 53);
+  for (size_t i = 0; i < src.pixels.size(); ++i) src.pixels[i] = uint8_t((i * 7919 + (i >> 3) * 31) % 251);
+  ResizeScratch s;
+  Image whole, part;
+  for (const Interpolation interpolation : {Interpolation::nearest, Interpolation::bilinear, Interpolation::bicubic})
+    for (const Size2 size : {Size2{19, 24}, Size2{80, 61}, Size2{37, 90}, Size2{12, 53}}) {
+      resize_image(src.view(), size.height, size.width, whole, s, interpolation);
+      for (const ResizeWindow w : {ResizeWindow{0, 0, size.height, size.width}, ResizeWindow{3, 5, 7, 11},
+                                   ResizeWindow{size.height - 4, size.width - 9, 4, 9}}) {
+        resize_image(src.view(), size.height, size.width, part, s, interpolation, w);
+        int differ = 0;
+        for (int c = 0; c < 2; ++c)
+          for (int y = 0; y < w.height; ++y)
+            for (int x = 0; x < w.width; ++x) differ += part.row(c, y)[x] != whole.row(c, w.top + y)[w.left + x];
+        INFO("interpolation " << int(interpolation) << ", size " << size.height << "x" << size.width
+                              << ", window at " << w.top << "," << w.left);
+        CHECK(differ == 0);
+      }
+    }
+}
+
 TEST_CASE("random resized crop: parameters within bounds, and the fallback") {
   int accepted = 0;
   for (uint64_t i = 0; i < 3000; ++i) {
