@@ -8,9 +8,9 @@ torch.onnx.export (opset 17, dynamic batch) for the others. Rounds alternate the
 this shared machine hits all of them; each figure is the median of --steps forwards after 2 warm-up
 ones, peak memory each child's VmHWM. Our training graph in eval mode is measured for the record.
 
-  flock -x /var/lock/dnntrain-perf.lock /work/perfvenv/bin/python perf/compare_inference.py --build build
+  flock -x /var/lock/dnntrain-perf.lock build/perf-venv/bin/python perf/compare_inference.py --build build
 
-Needs /work/perfvenv (torch, torchvision, onnx, onnxruntime, openvino, safetensors)."""
+Needs build/perf-venv (torch, torchvision, onnx, onnxruntime, openvino, safetensors): bash perf/anchor_venv.sh."""
 import argparse, json, os, statistics, subprocess, sys, tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
