@@ -42,4 +42,6 @@ bool cpu_has_isa(dnnl::cpu_isa isa) {
 // Every ISA with bf16 instructions (AMX too) contains avx512_core_bf16's features.
 bool cpu_has_native_bf16() { return cpu_has_isa(dnnl::cpu_isa::avx512_core_bf16); }
 
+bool bf16_prefers_nhwc() { return cpu_has_isa(dnnl::cpu_isa::avx512_core_amx); }
+
 }  // namespace dnntrain::engine

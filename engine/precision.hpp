@@ -32,5 +32,9 @@ bool cpu_has_isa(dnnl::cpu_isa isa);
 // Whether oneDNN runs bf16 natively on this CPU (AVX-512 BF16 or AMX); elsewhere its bf16 kernels
 // emulate the dot products and are slower than f32.
 bool cpu_has_native_bf16();
+// Whether a bf16 graph should keep its activations in nhwc: oneDNN runs its AMX convolutions
+// (brgconv) on nhwc tensors only, so on a CPU with AMX a channel-blocked bf16 graph falls back to
+// the AVX-512 bf16 kernels. True where oneDNN's effective ISA includes AMX.
+bool bf16_prefers_nhwc();
 
 }  // namespace dnntrain::engine

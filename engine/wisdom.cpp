@@ -1,4 +1,4 @@
-// The wisdom file: "# dnntrain wisdom 1", then one "<key>\t<precision>\t<f32 ms>\t<bf16 ms>" line
+// The wisdom file: "# dnntrain wisdom 2", then one "<key>\t<precision>\t<f32 ms>\t<bf16 ms>" line
 // per entry. Writers merge under an flock on a separate lock file and replace the file by rename.
 #include "engine/wisdom.hpp"
 

@@ -13,7 +13,8 @@
 namespace dnntrain::engine {
 
 // The file's first line; a file that does not start with it is foreign (another format or version).
-inline constexpr std::string_view kWisdomHeader = "# dnntrain wisdom 1";
+// Version 2: bf16 in nhwc where the CPU has AMX (layers::bf16_nhwc); version 1 timed it blocked.
+inline constexpr std::string_view kWisdomHeader = "# dnntrain wisdom 2";
 
 struct WisdomEntry {
   Precision precision = Precision::f32;

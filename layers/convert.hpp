@@ -1,5 +1,5 @@
-// Convert: the same tensor in another data type, in the same layout; backward converts the
-// gradient back. A bf16 graph enters bf16 after its input and leaves it before the classifier.
+// Convert: the same tensor in another data type, in the same layout or in nhwc; backward converts
+// the gradient back. A bf16 graph enters bf16 after its input and leaves it before the classifier.
 // f32 to bf16 rounds to nearest even; bf16 to f32 is exact.
 #pragma once
 
@@ -12,6 +12,7 @@ namespace dnntrain::layers {
 
 struct ConvertOptions {
   dnnl::memory::data_type to = dnnl::memory::data_type::f32;
+  bool nhwc = false;  // a 4-D output in nhwc instead of the input's layout
 };
 
 class Convert : public engine::Layer {

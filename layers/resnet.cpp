@@ -20,6 +20,12 @@ int min_image_size(const ResNetConfig& config) {
   return config.stem == Stem::imagenet ? 32 : 8;
 }
 
+bool bf16_nhwc(const ResNetConfig& config) {
+  using L = ResNetConfig::Bf16Layout;
+  return config.precision == engine::Precision::bf16 &&
+         (config.bf16_layout == L::nhwc || (config.bf16_layout == L::automatic && engine::bf16_prefers_nhwc()));
+}
+
 std::vector<ResNetNode> checked_topology(const ResNetConfig& config) {
   std::vector<ResNetNode> nodes = resnet_topology({.model = config.model,
                                                    .classes = config.classes,
@@ -45,7 +51,9 @@ Model::Model(engine::Context& context, const ResNetConfig& config, engine::Graph
   input_ = graph_.input({config.batch, config.in_channels, config.image_size, config.image_size});
   const bool bf16 = config.precision == engine::Precision::bf16;
   const TensorId images =
-      bf16 ? graph_.add<Convert>("input_bf16", {input_}, {.to = engine::activation_type(config.precision)}) : input_;
+      bf16 ? graph_.add<Convert>("input_bf16", {input_},
+                                 {.to = engine::activation_type(config.precision), .nhwc = bf16_nhwc(config)})
+           : input_;
   std::vector<TensorId> outputs;  // per node
   const auto in = [&](const ResNetNode& node, size_t i) {
     return node.inputs[i] == kGraphInput ? images : outputs[static_cast<size_t>(node.inputs[i])];

@@ -35,7 +35,15 @@ struct ResNetConfig {
   // bf16: the graph converts its input to bf16 and runs every layer up to the global average pool
   // in bf16; the classifier and the loss run in f32.
   engine::Precision precision = engine::Precision::f32;
+  // bf16 only: the activations' layout. `blocked` keeps the plain input's layout, from which the
+  // first convolution picks oneDNN's channel-blocked layouts; `nhwc` converts the input to nhwc,
+  // which every later layer keeps; `automatic` is nhwc where engine::bf16_prefers_nhwc() holds.
+  enum class Bf16Layout { automatic, blocked, nhwc };
+  Bf16Layout bf16_layout = Bf16Layout::automatic;
 };
+
+// Whether the model's bf16 activations are nhwc (config.bf16_layout resolved on this CPU).
+bool bf16_nhwc(const ResNetConfig& config);
 
 // The smallest input size the model's stride-2 steps leave at least 1×1 (the model must be known).
 int min_image_size(const ResNetConfig& config);

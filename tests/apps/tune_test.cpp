@@ -117,7 +117,7 @@ TEST_CASE("a corrupt wisdom file costs one notice line, bench states the decisio
   REQUIRE(r.code == 0);
   // One line about the file (a busy machine may add one about the measurement).
   CHECK(lines_with(r.err, "wisdom.txt") == 1);
-  CHECK(contains(r.err, "does not start with '# dnntrain wisdom 1'"));
+  CHECK(contains(r.err, "does not start with '# dnntrain wisdom 2'"));
   CHECK(contains(r.out, "precision auto: "));
   const auto again = run_shell(with_cache(cache) + bench + " --json");
   CHECK(lines_with(again.err, "wisdom.txt") == 0);

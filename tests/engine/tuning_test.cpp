@@ -130,7 +130,9 @@ TEST_CASE("a corrupt, foreign or stale cache is ignored with one notice, and the
     const char* notice;
   };
   const std::vector<Case> cases = {
-      {"foreign", "# dnntrain wisdom 2\n" + kKey + "\tbf16\t2\t1\n", "does not start with '# dnntrain wisdom 1'"},
+      // version 1 held bf16 timings of the channel-blocked layout only
+      {"older version", "# dnntrain wisdom 1\n" + kKey + "\tbf16\t2\t1\n", "does not start with '# dnntrain wisdom 2'"},
+      {"foreign", "# dnntrain wisdom 3\n" + kKey + "\tbf16\t2\t1\n", "does not start with '# dnntrain wisdom 2'"},
       {"binary", std::string("\x00\xff\x13garbage", 10), "does not start with"},
       {"malformed", std::string(kWisdomHeader) + "\n" + kKey + "\tbf16\tfast\t1\n", ":2: ignoring a malformed entry"},
       {"negative", std::string(kWisdomHeader) + "\n" + kKey + "\tf32\t-1\t1\n", ":2: ignoring a malformed entry"},

@@ -38,3 +38,28 @@ TEST_CASE("convert to bf16 rounds as to_bf16 and keeps the layout, backward is e
   const auto bwd = reference::expect_close(testing::download(graph.diff(x), context), g_rounded, 0, 0);
   CHECK_MESSAGE(bwd.ok, "backward: " << bwd.message);
 }
+
+TEST_CASE("convert to bf16 in nhwc: the same values, rounded, in nhwc") {
+  if (!testing::bf16_available()) return;
+  engine::Context context;
+  engine::Graph graph(context, engine::GraphOptions{true});
+  engine::TensorId x = graph.input({2, 5, 3, 4});
+  engine::TensorId y = graph.add<layers::Convert>("to_bf16", {x}, {.to = dt::bf16, .nhwc = true});
+  graph.add<testing::DotLoss>("dot", {y});
+  graph.plan();
+  CHECK(graph.value(y).get_desc() == dnnl::memory::desc({2, 5, 3, 4}, dt::bf16, tag::nhwc));
+  auto& dot = graph.layer<testing::DotLoss>("dot");
+  reference::Tensor in = reference::make_tensor({2, 5, 3, 4}), g = reference::make_tensor({2, 5, 3, 4});
+  reference::fill_random(in, 3, -3.f, 3.f);
+  reference::fill_random(g, 4, -1.f, 1.f);
+  dot.set_weights(g);
+  graph.forward(engine::Mode::train, in.data.data(), nullptr);
+  graph.backward();
+  reference::Tensor rounded = in, g_rounded = g;
+  testing::round_to_bf16(rounded);
+  testing::round_to_bf16(g_rounded);
+  const auto fwd = reference::expect_close(dot.output(), rounded, 0, 0);
+  CHECK_MESSAGE(fwd.ok, "forward: " << fwd.message);
+  const auto bwd = reference::expect_close(testing::download(graph.diff(x), context), g_rounded, 0, 0);
+  CHECK_MESSAGE(bwd.ok, "backward: " << bwd.message);
+}
