@@ -116,7 +116,7 @@ std::string bench_text(const BenchReport& r) {
   if (r.peak.f32_gflops > 0) {
     out += fmt::format("peak   {:.1f} GFLOP/s f32 ({}, {} threads)", r.peak.f32_gflops, r.peak.f32_isa,
                        r.peak.threads);
-    out += r.peak.bf16_gflops > 0 ? fmt::format(", {:.1f} GFLOP/s bf16 dot product", r.peak.bf16_gflops) : "";
+    out += r.peak.bf16_gflops > 0 ? fmt::format(", {:.1f} GFLOP/s bf16 ({})", r.peak.bf16_gflops, r.peak.bf16_isa) : "";
     out += fmt::format("; memory {:.1f} GB/s (STREAM triad)\n", r.peak.triad_gbytes);
     out += fmt::format(
         "step   {:.2f} GFLOP forward + {:.2f} GFLOP backward per step: {:.1f} GFLOP/s in the timed "
@@ -199,12 +199,12 @@ std::string bench_json(const BenchReport& r) {
   }
   const Roofline s = roofline(r);
   const std::string roof = fmt::format(
-      "\"peak\":{{\"threads\":{},\"f32_isa\":\"{}\",\"f32_gflops_per_sec\":{:.3f},\"bf16_gflops_per_sec\":{:."
-      "3f},\"triad_gbytes_per_sec\":{:.3f}}},"
+      "\"peak\":{{\"threads\":{},\"f32_isa\":\"{}\",\"f32_gflops_per_sec\":{:.3f},\"bf16_isa\":\"{}\","
+      "\"bf16_gflops_per_sec\":{:.3f},\"triad_gbytes_per_sec\":{:.3f}}},"
       "\"step\":{{\"forward_gflop\":{:.6f},\"backward_gflop\":{:.6f},\"forward_gflops_per_sec\":{:.3f},"
       "\"backward_gflops_per_sec\":{:.3f},\"forward_peak_share\":{:.5f},\"backward_peak_share\":{:.5f},"
       "\"train_gflops_per_sec\":{:.3f},\"train_peak_share\":{:.5f}}}",
-      r.peak.threads, r.peak.f32_isa, r.peak.f32_gflops, r.peak.bf16_gflops, r.peak.triad_gbytes, s.forward_gflop,
+      r.peak.threads, r.peak.f32_isa, r.peak.f32_gflops, r.peak.bf16_isa, r.peak.bf16_gflops, r.peak.triad_gbytes, s.forward_gflop,
       s.backward_gflop, s.forward_gflops, s.backward_gflops, share(s.forward_gflops),
       share(s.backward_gflops), s.train_gflops, share(s.train_gflops));
   return fmt::format(

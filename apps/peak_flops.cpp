@@ -4,12 +4,16 @@
 #include "apps/peak_flops.hpp"
 
 #include <immintrin.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <thread>
 #include <vector>
+
+#include "engine/precision.hpp"
 
 namespace dnntrain::apps {
 
@@ -64,9 +68,55 @@ __attribute__((target("avx512bf16,avx512f"))) void dot_bf16() {
   keep(acc, sizeof acc);
 }
 
+// AMX: four 16×16 f32 tiles each accumulate a 16×32 by 32×16 bf16 product per tdpbf16ps
+// (16·16·32·2 = 16384 FLOP), from two A and two B tiles, so that no product waits on the last.
+constexpr long kAmxIterations = kIterations / 16;
+constexpr double kAmxFlopsPerInstruction = 16 * 16 * 32 * 2;
+constexpr int kAmxChains = 4;
+
+struct alignas(64) TileConfig {
+  uint8_t palette = 1, start_row = 0, reserved[14] = {};
+  uint16_t bytes_per_row[16] = {};
+  uint8_t rows[16] = {};
+};
+
+__attribute__((target("amx-tile,amx-bf16"))) void dot_amx() {
+  TileConfig config;
+  for (int t = 0; t < 8; ++t) config.bytes_per_row[t] = 64, config.rows[t] = 16;
+  _tile_loadconfig(&config);
+  alignas(64) static thread_local uint16_t operand[16 * 32];
+  std::fill(std::begin(operand), std::end(operand), uint16_t{0x3f80});  // bf16 1.0
+  _tile_zero(0);
+  _tile_zero(1);
+  _tile_zero(2);
+  _tile_zero(3);
+  _tile_loadd(4, operand, 64);
+  _tile_loadd(5, operand, 64);
+  _tile_loadd(6, operand, 64);
+  _tile_loadd(7, operand, 64);
+  for (long n = 0; n < kAmxIterations; ++n) {
+    _tile_dpbf16ps(0, 4, 6);
+    _tile_dpbf16ps(1, 4, 7);
+    _tile_dpbf16ps(2, 5, 6);
+    _tile_dpbf16ps(3, 5, 7);
+  }
+  alignas(64) float result[16 * 16];
+  _tile_stored(0, result, 64);
+  _tile_release();
+  keep(result, sizeof result);
+}
+
+// Whether AMX may run here: the CPU has it and Linux granted this process the tile state.
+bool amx_usable() {
+  if (!engine::cpu_has_isa(dnnl::cpu_isa::avx512_core_amx)) return false;
+  constexpr int kArchReqXcompPerm = 0x1023, kXfeatureTileData = 18;
+  return syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureTileData) == 0;
+}
+
 // GFLOP/s of `loop` run on `threads` threads at once, `flops_per_instruction` per vector op,
 // `chains` vector ops per iteration.
-double gflops(void (*loop)(), int threads, double flops_per_instruction, int chains = kChains) {
+double gflops(void (*loop)(), int threads, double flops_per_instruction, int chains = kChains,
+              long iterations = kIterations) {
   double best = 0;
   for (int run = -1; run < kRuns; ++run) {  // run -1: untimed, so that the clock settles
     std::vector<std::thread> workers;
@@ -76,7 +126,7 @@ double gflops(void (*loop)(), int threads, double flops_per_instruction, int cha
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (run >= 0)
       best = std::max(
-          best, threads * static_cast<double>(kIterations) * chains * flops_per_instruction / seconds / 1e9);
+          best, threads * static_cast<double>(iterations) * chains * flops_per_instruction / seconds / 1e9);
   }
   return best;
 }
@@ -121,7 +171,14 @@ PeakFlops measure_peak_flops(int threads) {
     p.f32_gflops = gflops(fma_avx2, threads, 8 * 2);
     p.f32_isa = "avx2 fma";
   }
-  if (__builtin_cpu_supports("avx512bf16")) p.bf16_gflops = gflops(dot_bf16, threads, 32 * 2, kBf16Chains);
+  if (__builtin_cpu_supports("avx512bf16")) {
+    p.bf16_gflops = gflops(dot_bf16, threads, 32 * 2, kBf16Chains);
+    p.bf16_isa = "avx512_bf16 dot product";
+  }
+  if (amx_usable()) {
+    p.bf16_gflops = gflops(dot_amx, threads, kAmxFlopsPerInstruction, kAmxChains, kAmxIterations);
+    p.bf16_isa = "amx tile product";
+  }
   p.triad_gbytes = triad_gbytes(std::max(1, threads));
   return p;
 }
