@@ -1,10 +1,11 @@
 // Does choosing among oneDNN's convolution implementations per layer pay? For each distinct
 // convolution of ResNet-18 and ResNet-50 (b32, 224²) and ResNet-20 (b128, 1×28²), in f32 and bf16,
 // every optimized implementation oneDNN offers for forward, backward-data and backward-weights (iterated
-// with next_impl(), each with the layouts it picks for format_tag::any) is timed, best of --reps
+// with next_impl(); activations in the layouts the default forward picks, weights in the layouts
+// each implementation picks) is timed, best of --reps
 // after one warm-up. Prints each pass's default (the first offered, what dnntrain plans) against the
 // fastest, and per model the step time the convolutions would save with the fastest everywhere
-// (layouts' reorders not counted, so an upper bound of the gain).
+// (a reorder of the weights between passes not counted, so an upper bound of the gain).
 //   OMP_NUM_THREADS=2 conv_impls_bench [reps]
 #include <algorithm>
 #include <chrono>
@@ -113,9 +114,15 @@ int main(int argc, char** argv) {
       double step_default = 0, step_best = 0;
       for (const Conv& c : convs) {
         const int pad = c.r / 2, oh = (c.h + 2 * pad - c.r) / c.stride + 1;
-        const memory::desc src({c.n, c.c, c.h, c.h}, type, tag::any), dst({c.n, c.k, oh, oh}, type, tag::any),
+        const memory::desc src_any({c.n, c.c, c.h, c.h}, type, tag::any), dst_any({c.n, c.k, oh, oh}, type, tag::any),
             wei({c.k, c.c, c.r, c.r}, type, tag::any), wei_diff({c.k, c.c, c.r, c.r}, dt::f32, tag::any);
         const memory::dims strides = {c.stride, c.stride}, pads = {pad, pad};
+        // Activations stay in the layouts the default forward picks, as in dnntrain's plan, where
+        // each layer keeps its input's layout; weights are free, since the plan keeps a copy per pass.
+        const convolution_forward::primitive_desc fwd_any(eng, prop_kind::forward_training,
+                                                          algorithm::convolution_direct, src_any, wei, dst_any,
+                                                          strides, pads, pads);
+        const memory::desc src = fwd_any.src_desc(), dst = fwd_any.dst_desc();
         const convolution_forward::primitive_desc fwd(eng, prop_kind::forward_training, algorithm::convolution_direct,
                                                       src, wei, dst, strides, pads, pads);
         double f0 = 0, fb = 0, d0 = 0, db = 0, w0 = 0, wb = 0;
