@@ -9,6 +9,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
+#include <vector>
 
 #include "layers/batch_norm_lanes.hpp"
 
@@ -42,19 +44,49 @@ template <class Kernel>
   for (; j < block; ++j) kernel.template run<1, 1>(j);
 }
 
+// A run of more than 16 channels (nhwc) is taken in spatial tiles of kTileBytes per tensor, so that
+// every channel group after the first reads the tile from L1: untiled, each group's pass strode
+// through the whole run. Accumulating kernels carry their sums from tile to tile in `carry` (2 ×
+// block doubles, zero at the run's start), so each channel's sum is the same chain of additions,
+// bit for bit, as over the untiled run.
+constexpr int64_t kTileBytes = 8192;
+
+// The end of an accumulating kernel's tile: the sums go on in `carry`, or after the last tile into
+// the thread's channel sums.
+template <int G, int W, class L>
+[[gnu::always_inline]] inline void finish(int64_t j, const typename L::D* a, const typename L::D* q, double* carry,
+                                          int64_t block, bool last, double* s1, double* s2) {
+#pragma GCC unroll 2
+  for (int g = 0; g < G; ++g) {
+    const int64_t c = j + W * g;
+    if (last) {
+      L::add_to(s1 + c, a[g]), L::add_to(s2 + c, q[g]);
+    } else {
+      std::memcpy(carry + c, &a[g], sizeof a[g]);
+      std::memcpy(carry + block + c, &q[g], sizeof q[g]);
+    }
+  }
+}
+
 template <class T>
 struct MomentsKernel {
   const T* x;
   int64_t spatial, stride;
   const double* shift;
   double *s1, *s2;
+  double* carry = nullptr;
+  int64_t block = 0;
+  bool last = true;
+
+  void advance(int64_t s, int64_t n, bool last_tile) { x += s * stride, spatial = n, last = last_tile; }
 
   template <int G, int W>
   [[gnu::always_inline]] void run(int64_t j) {
     using L = Lanes<W>;
     typename L::D sh[G], a[G], q[G];
 #pragma GCC unroll 2
-    for (int g = 0; g < G; ++g) sh[g] = L::load(shift + j + W * g), a[g] = q[g] = typename L::D{};
+    for (int g = 0; g < G; ++g)
+      sh[g] = L::load(shift + j + W * g), a[g] = L::load(carry + j + W * g), q[g] = L::load(carry + block + j + W * g);
     for (int64_t s = 0; s < spatial; ++s) {
 #pragma GCC unroll 2
       for (int g = 0; g < G; ++g) {
@@ -63,8 +95,7 @@ struct MomentsKernel {
         q[g] += v * v;
       }
     }
-#pragma GCC unroll 2
-    for (int g = 0; g < G; ++g) L::add_to(s1 + j + W * g, a[g]), L::add_to(s2 + j + W * g, q[g]);
+    finish<G, W, L>(j, a, q, carry, block, last, s1, s2);
   }
 };
 
@@ -75,6 +106,8 @@ struct AffineKernel {
   int64_t spatial, stride;
   ChannelAffine map;
   bool streaming;
+
+  void advance(int64_t s, int64_t n, bool) { x += s * stride, y += s * stride, spatial = n; }
 
   template <int G, int W>
   [[gnu::always_inline]] void run(int64_t j) {
@@ -105,6 +138,13 @@ struct GradientSumsKernel {
   ChannelAffine map;
   const double* mean;
   double *s1, *s2;
+  double* carry = nullptr;
+  int64_t block = 0;
+  bool last = true;
+
+  void advance(int64_t s, int64_t n, bool last_tile) {
+    x += s * stride, dy += s * stride, spatial = n, last = last_tile;
+  }
 
   template <int G, int W>
   [[gnu::always_inline]] void run(int64_t j) {
@@ -114,7 +154,8 @@ struct GradientSumsKernel {
 #pragma GCC unroll 2
     for (int g = 0; g < G; ++g) {
       scale[g] = L::load(map.scale + j + W * g), offset[g] = L::load(map.offset + j + W * g);
-      m[g] = L::load(mean + j + W * g), a[g] = q[g] = typename L::D{};
+      m[g] = L::load(mean + j + W * g);
+      a[g] = L::load(carry + j + W * g), q[g] = L::load(carry + block + j + W * g);
     }
     for (int64_t s = 0; s < spatial; ++s) {
 #pragma GCC unroll 2
@@ -126,8 +167,7 @@ struct GradientSumsKernel {
         q[g] += gd * (L::widen(xv) - m[g]);
       }
     }
-#pragma GCC unroll 2
-    for (int g = 0; g < G; ++g) L::add_to(s1 + j + W * g, a[g]), L::add_to(s2 + j + W * g, q[g]);
+    finish<G, W, L>(j, a, q, carry, block, last, s1, s2);
   }
 };
 
@@ -139,6 +179,8 @@ struct InputGradientKernel {
   ChannelAffine map;
   InputGradientTerms t;
   bool streaming;
+
+  void advance(int64_t s, int64_t n, bool) { x += s * stride, dy += s * stride, dx += s * stride, spatial = n; }
 
   template <int G, int W>
   [[gnu::always_inline]] void run(int64_t j) {
@@ -167,21 +209,42 @@ struct InputGradientKernel {
   }
 };
 
+// Runs kernel k over its run in spatial tiles (one tile when the run has at most 16 channels).
+template <class T, class Kernel>
+[[gnu::always_inline]] inline void over_tiles(Kernel k, int64_t block) {
+  const int64_t spatial = k.spatial;
+  const int64_t tile = block <= 16 ? spatial : std::max<int64_t>(1, kTileBytes / (block * int64_t{sizeof(T)}));
+  for (int64_t s = 0; s < spatial; s += tile) {
+    Kernel t = k;
+    t.advance(s, std::min(tile, spatial - s), s + tile >= spatial);
+    for_channel_groups(block, t);
+  }
+}
+
+// Zeroed room for an accumulating kernel's carry: 2 × block doubles of the calling thread.
+double* zeroed_carry(int64_t block) {
+  thread_local std::vector<double> carry;
+  carry.assign(static_cast<size_t>(2 * block), 0.0);
+  return carry.data();
+}
+
 template <class T>
 DNNTRAIN_CLONES void moments_run(MomentsKernel<T> k, int64_t block) {
-  for_channel_groups(block, k);
+  k.carry = zeroed_carry(block), k.block = block;
+  over_tiles<T>(k, block);
 }
 template <class T>
 DNNTRAIN_CLONES void affine_run(AffineKernel<T> k, int64_t block) {
-  for_channel_groups(block, k);
+  over_tiles<T>(k, block);
 }
 template <class T>
 DNNTRAIN_CLONES void gradient_sums_run(GradientSumsKernel<T> k, int64_t block) {
-  for_channel_groups(block, k);
+  k.carry = zeroed_carry(block), k.block = block;
+  over_tiles<T>(k, block);
 }
 template <class T>
 DNNTRAIN_CLONES void input_gradient_run(InputGradientKernel<T> k, int64_t block) {
-  for_channel_groups(block, k);
+  over_tiles<T>(k, block);
 }
 
 // The level-3 cache CPU 0 shares, as the kernel reports it in sysfs ("32768K"). glibc's

@@ -275,3 +275,87 @@ TEST_CASE("batch_norm passes size their chunks by the element size: bf16 chunks 
     CHECK(chunks(uint16_t{}, tensors) == Chunks{{0, 64}});
   }
 }
+
+namespace {
+
+// Both passes of training over one batch in `layout`, on one thread, from the same logical values
+// (placed through ChannelLayout); returns the channel sums and y, dx in logical (n, c, s) order.
+template <class T>
+struct TwoPassResult {
+  std::vector<double> s1, s2, g1, g2;
+  std::vector<T> y, dx;
+};
+
+template <class T>
+TwoPassResult<T> both_passes(const std::vector<int64_t>& dims, tag layout) {
+  const dnnl::memory::desc md(dims, data_type_of<T>(), layout);
+  const layers::ChannelLayout l = layers::channel_layout(md, "test");
+  const int64_t channels = dims[1], count = dims[0] * channels * l.spatial;
+  const size_t stored = md.get_size() / sizeof(T), padded = static_cast<size_t>(l.blocks * l.block);
+  const std::vector<T> x_logical = random_activations<T>(count, 21), dy_logical = random_activations<T>(count, 22);
+  const auto at = [&](int64_t n, int64_t c, int64_t s) {
+    return n * l.sample_stride + (c / l.block) * l.block_stride + s * l.block + c % l.block;
+  };
+  std::vector<T> x(stored), dy(stored), y(stored), dx(stored);
+  int64_t i = 0;
+  for (int64_t n = 0; n < dims[0]; ++n)
+    for (int64_t c = 0; c < channels; ++c)
+      for (int64_t s = 0; s < l.spatial; ++s, ++i) x[at(n, c, s)] = x_logical[i], dy[at(n, c, s)] = dy_logical[i];
+  TwoPassResult<T> r{std::vector<double>(padded), std::vector<double>(padded), std::vector<double>(padded),
+                     std::vector<double>(padded), {}, {}};
+  layers::ChannelSums sums;
+  sums.resize(1, static_cast<int64_t>(padded));
+  std::vector<double> shift(padded, 0.1), mean(padded);
+  std::vector<float> scale(padded), offset(padded), mean_f(padded), k(padded), g_mean(padded), input_scale(padded);
+  const double per_channel = static_cast<double>(dims[0] * l.spatial);
+  const layers::ChannelAffine map{scale.data(), offset.data(), true};
+  layers::channel_normalize_batch(
+      x.data(), y.data(), l, shift.data(), sums, r.s1.data(), r.s2.data(),
+      [&](int64_t c0, int64_t c1) {
+        for (int64_t c = c0; c < c1; ++c) {
+          mean[c] = shift[c] + r.s1[c] / per_channel;
+          scale[c] = static_cast<float>(1 + c % 3);
+          offset[c] = static_cast<float>(-mean[c] * scale[c]);
+        }
+      },
+      map, false);
+  layers::channel_backward_batch(
+      x.data(), dy.data(), dx.data(), l, map, mean.data(), sums, r.g1.data(), r.g2.data(),
+      [&](int64_t c0, int64_t c1) {
+        for (int64_t c = c0; c < c1; ++c) {
+          mean_f[c] = static_cast<float>(mean[c]);
+          k[c] = static_cast<float>(r.g2[c] / per_channel);
+          g_mean[c] = static_cast<float>(r.g1[c] / per_channel);
+          input_scale[c] = scale[c];
+        }
+      },
+      {mean_f.data(), k.data(), g_mean.data(), input_scale.data()}, false);
+  for (int64_t n = 0; n < dims[0]; ++n)
+    for (int64_t c = 0; c < channels; ++c)
+      for (int64_t s = 0; s < l.spatial; ++s) r.y.push_back(y[at(n, c, s)]), r.dx.push_back(dx[at(n, c, s)]);
+  r.s1.resize(channels), r.s2.resize(channels), r.g1.resize(channels), r.g2.resize(channels);
+  return r;
+}
+
+template <class T>
+void check_tiles_match_blocked(const std::vector<int64_t>& dims) {
+  const TwoPassResult<T> tiled = both_passes<T>(dims, tag::nhwc), blocked = both_passes<T>(dims, tag::nChw16c);
+  CHECK(tiled.s1 == blocked.s1);
+  CHECK(tiled.s2 == blocked.s2);
+  CHECK(tiled.g1 == blocked.g1);
+  CHECK(tiled.g2 == blocked.g2);
+  CHECK(std::memcmp(tiled.y.data(), blocked.y.data(), tiled.y.size() * sizeof(T)) == 0);
+  CHECK(std::memcmp(tiled.dx.data(), blocked.dx.data(), tiled.dx.size() * sizeof(T)) == 0);
+}
+
+}  // namespace
+
+// An nhwc run of more than 16 channels is taken in spatial tiles, its sums carried from tile to
+// tile: 64 channels × 20×20 positions make 13 tiles in f32 (32 positions each, the last 16) and 7 in
+// bf16. On one thread each channel's sums are then the same chain of additions as in nChw16c, whose
+// runs are untiled: every sum and output must agree bit for bit.
+TEST_CASE("batch_norm's spatial tiles of nhwc runs give the same bits as untiled nChw16c runs") {
+  check_tiles_match_blocked<float>({2, 64, 20, 20});
+  check_tiles_match_blocked<uint16_t>({2, 64, 20, 20});
+  check_tiles_match_blocked<float>({1, 48, 7, 9});  // 63 positions: one f32 tile of 42, then 21
+}
