@@ -171,13 +171,12 @@ PeakFlops measure_peak_flops(int threads) {
     p.f32_gflops = gflops(fma_avx2, threads, 8 * 2);
     p.f32_isa = "avx2 fma";
   }
-  if (__builtin_cpu_supports("avx512bf16")) {
-    p.bf16_gflops = gflops(dot_bf16, threads, 32 * 2, kBf16Chains);
-    p.bf16_isa = "avx512_bf16 dot product";
-  }
   if (amx_usable()) {
     p.bf16_gflops = gflops(dot_amx, threads, kAmxFlopsPerInstruction, kAmxChains, kAmxIterations);
     p.bf16_isa = "amx tile product";
+  } else if (__builtin_cpu_supports("avx512bf16")) {
+    p.bf16_gflops = gflops(dot_bf16, threads, 32 * 2, kBf16Chains);
+    p.bf16_isa = "avx512_bf16 dot product";
   }
   p.triad_gbytes = triad_gbytes(std::max(1, threads));
   return p;
