@@ -31,14 +31,30 @@ std::unique_ptr<void, void (*)(void*)> aligned_bytes(size_t bytes) {
   return {p, std::free};
 }
 
+// md with its batch (the outermost dimension) set to `batch`, in the same layout: one of the layouts
+// in which each image is contiguous. Returns an empty desc for any other layout.
+memory::desc with_batch(const memory::desc& md, memory::dim batch) {
+  memory::dims dims = md.get_dims();
+  const memory::dims old = dims;
+  dims[0] = batch;
+  for (const tag t : {tag::acdb, tag::abcd, tag::aBcd16b, tag::aBcd32b, tag::aBcd8b, tag::aBcd4b})
+    if (memory::desc(old, md.get_data_type(), t) == md) return memory::desc(dims, md.get_data_type(), t);
+  return {};
+}
+
 }  // namespace
 
 InferencePlan::InferencePlan(Context& context, memory::dims input_nchw, Precision precision,
-                             ResidualFusion residual)
+                             ResidualFusion residual, int micro_batch)
     : context_(context), precision_(precision), residual_(residual) {
   DNNTRAIN_CHECK(input_nchw.size() == 4 && input_nchw[0] > 0,
                  "inference plan: the input must be (N, C, H, W) with N >= 1");
   batch_ = static_cast<int>(input_nchw[0]);
+  micro_batch_ = micro_batch == 0 ? batch_ : micro_batch;
+  DNNTRAIN_CHECK(micro_batch_ > 0 && batch_ % micro_batch_ == 0,
+                 fmt::format("inference plan: a micro-batch of {} does not divide the batch of {}", micro_batch,
+                             batch_));
+  input_nchw[0] = micro_batch_;
   tensors_.push_back(
       {memory(memory::desc(input_nchw, dt::f32, tag::nchw), context_.engine(), DNNL_MEMORY_NONE)});
 }
@@ -46,6 +62,8 @@ InferencePlan::InferencePlan(Context& context, memory::dims input_nchw, Precisio
 const InferencePlan::Tensor& InferencePlan::read(TensorId x, int at) {
   DNNTRAIN_CHECK(x.valid() && x.index < static_cast<int>(tensors_.size()) && !finished_,
                  "internal: inference plan: an operation reads an unknown tensor, or follows finish()");
+  DNNTRAIN_CHECK(!joined_ || x.index >= head_tensors_,
+                 "internal: inference plan: a tensor of the micro-batches is read after join()");
   const Tensor& t = tensors_[x.index];
   DNNTRAIN_CHECK(!t.overwritten,
                  "internal: inference plan: a tensor is read after a residual sum overwrote it");
@@ -181,6 +199,46 @@ TensorId InferencePlan::max_pool(const std::string& name, TensorId x, int kernel
   return out;
 }
 
+TensorId InferencePlan::join(TensorId x) {
+  DNNTRAIN_CHECK(!joined_ && !finished_ && x.valid() && x.index < static_cast<int>(tensors_.size()),
+                 "internal: inference plan: join() once, before finish(), of a known tensor");
+  if (micro_batch_ == batch_) {
+    joined_ = true;  // nothing to join; every tensor stays readable
+    head_ops_ = 0;
+    return x;
+  }
+  const int at = static_cast<int>(ops_.size());
+  const memory part = read(x, at).value;
+  const memory::desc slice_md = part.get_desc();
+  memory::desc whole_md = with_batch(slice_md, batch_);
+  memory slice = part;
+  if (whole_md.is_zero()) {  // a layout that interleaves images: copy each micro-batch out in nhwc
+    memory::dims dims = slice_md.get_dims();
+    slice = memory(memory::desc(dims, slice_md.get_data_type(), tag::acdb), context_.engine(), DNNL_MEMORY_NONE);
+    add_op("join", dnnl::reorder::primitive_desc(part, slice, attr()), {{DNNL_ARG_FROM, part}, {DNNL_ARG_TO, slice}},
+           slice);
+    dims[0] = batch_;
+    whole_md = memory::desc(dims, slice_md.get_data_type(), tag::acdb);
+  } else {  // the micro-batches write straight into their slice of the whole tensor
+    const int region = tensors_[x.index].region;
+    DNNTRAIN_CHECK(region >= 0, "internal: inference plan: join() of the images");
+    for (Tensor& t : tensors_)
+      if (t.region == region) t.region = kJoinedSlice;
+    regions_[region].bytes = 0;
+  }
+  slices_.push_back(slice);
+  slice_bytes_ = slice.get_desc().get_size();
+  head_ops_ = static_cast<int>(ops_.size());
+  head_tensors_ = static_cast<int>(tensors_.size());
+  joined_ = true;
+  regions_.push_back({whole_md.get_size(), 0, head_ops_});  // written by every micro-batch
+  tensors_.push_back({memory(whole_md, context_.engine(), DNNL_MEMORY_NONE), static_cast<int>(regions_.size()) - 1});
+  joined_whole_ = TensorId{static_cast<int>(tensors_.size()) - 1};
+  notes_.push_back(fmt::format("the {} operations above run per micro-batch of {} images", head_ops_,
+                               micro_batch_));
+  return joined_whole_;
+}
+
 void InferencePlan::classifier(const std::string& name, TensorId x, std::span<const float> weights,
                                std::span<const float> bias) {
   DNNTRAIN_CHECK(!logits_.valid(), "internal: inference plan: a second classifier");
@@ -234,8 +292,8 @@ void InferencePlan::classifier(const std::string& name, TensorId x, std::span<co
 }
 
 void InferencePlan::finish() {
-  DNNTRAIN_CHECK(logits_.valid() && !finished_,
-                 "internal: inference plan: finish() needs one classifier, once");
+  DNNTRAIN_CHECK(logits_.valid() && !finished_ && (joined_ || micro_batch_ == batch_),
+                 "internal: inference plan: finish() needs one classifier, once, and join() of micro-batches");
   std::vector<LiveBuffer> live;
   size_t unshared = 0;
   for (const Region& r : regions_) {
@@ -257,8 +315,16 @@ void InferencePlan::finish() {
 
 void InferencePlan::forward(const float* images) {
   DNNTRAIN_CHECK(finished_, "internal: inference plan: forward() before finish()");
+  const size_t image_floats = tensors_[0].value.get_desc().get_size() / sizeof(float) / micro_batch_;
+  char* whole = joined_whole_.valid() ? static_cast<char*>(tensors_[joined_whole_.index].value.get_data_handle())
+                                      : nullptr;
+  for (int m = 0; m * micro_batch_ < batch_ && head_ops_ > 0; ++m) {
+    tensors_[0].value.set_data_handle(const_cast<float*>(images) + image_floats * m * micro_batch_);
+    for (memory& slice : slices_) slice.set_data_handle(whole + slice_bytes_ * m);
+    for (int i = 0; i < head_ops_; ++i) ops_[static_cast<size_t>(i)].run(context_.stream());
+  }
   tensors_[0].value.set_data_handle(const_cast<float*>(images));
-  for (const Op& op : ops_) op.run(context_.stream());
+  for (size_t i = static_cast<size_t>(head_ops_); i < ops_.size(); ++i) ops_[i].run(context_.stream());
   context_.stream().wait();
   // log-softmax per row in double, rounded once (as the loss layer computes it)
   const float* l = logits();

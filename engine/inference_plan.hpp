@@ -43,8 +43,11 @@ class InferencePlan {
  public:
   // input_nchw: (N, C, H, W) of the f32 images. bf16: activations and convolution weights in bf16
   // (oneDNN accumulates in f32), the images converted once, the classifier in f32.
+  // micro_batch: when it divides N and is smaller, the operations added before join() run once per
+  // micro-batch of that many images, so that their activations stay in the caches; the later
+  // operations run once over the whole batch. 0: the whole batch throughout.
   InferencePlan(Context& context, dnnl::memory::dims input_nchw, Precision precision,
-                ResidualFusion residual = ResidualFusion::sum);
+                ResidualFusion residual = ResidualFusion::sum, int micro_batch = 0);
   InferencePlan(const InferencePlan&) = delete;
   InferencePlan& operator=(const InferencePlan&) = delete;
 
@@ -55,6 +58,11 @@ class InferencePlan {
   TensorId conv(const std::string& name, TensorId x, std::span<const float> weights,
                 std::span<const float> bias, const InferenceConv& options);
   TensorId max_pool(const std::string& name, TensorId x, int kernel, int stride, int padding);
+  // Ends the micro-batched operations: x, their result, is assembled over the micro-batches into
+  // the returned whole-batch tensor, which later operations read. No earlier tensor may be read
+  // after this. Without micro-batches (micro_batch() == batch()) it returns x.
+  TensorId join(TensorId x);
+  int micro_batch() const { return micro_batch_; }
   // Global average pool, then the linear classifier: weights (classes, C) plain, bias (classes).
   // Its output, f32 (N, classes), is the plan's logits. Call once, last, then finish().
   void classifier(const std::string& name, TensorId x, std::span<const float> weights,
@@ -77,13 +85,14 @@ class InferencePlan {
  private:
   struct Tensor {
     dnnl::memory value;
-    int region = -1;  // -1: the caller's images
+    int region = -1;  // -1: the caller's images; kJoinedSlice: one micro-batch's slice of joined_
     bool overwritten = false;
   };
   struct Region {
     size_t bytes = 0;
     int first = 0, last = 0;
   };
+  static constexpr int kJoinedSlice = -2;
   const Tensor& read(TensorId x, int at);
   TensorId fresh(const dnnl::memory::desc& md, int at);
   dnnl::primitive_attr attr() const;
@@ -95,7 +104,13 @@ class InferencePlan {
   Context& context_;
   Precision precision_;
   ResidualFusion residual_;
-  int batch_ = 0, classes_ = 0;
+  int batch_ = 0, classes_ = 0, micro_batch_ = 0;
+  int head_ops_ = 0;          // operations that run per micro-batch (all of them before join())
+  int head_tensors_ = 0;      // tensors made before join(), not readable after it
+  bool joined_ = false;
+  TensorId joined_whole_;     // join()'s result, when micro-batched
+  size_t slice_bytes_ = 0;    // one micro-batch of it
+  std::vector<dnnl::memory> slices_;  // the head's views of joined_whole_, moved per micro-batch
   std::vector<Tensor> tensors_;
   std::vector<Region> regions_;
   std::vector<Op> ops_;

@@ -6,8 +6,8 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <cstdio>
 
+#include "engine/cpu_caches.hpp"
 #include "layers/batch_norm_runs.hpp"
 
 #if defined(__x86_64__)
@@ -18,17 +18,11 @@ namespace dnntrain::layers {
 
 namespace {
 
-// The level-3 cache CPU 0 shares, as the kernel reports it in sysfs ("32768K"). glibc's
-// sysconf(_SC_LEVEL3_CACHE_SIZE) can report the whole package's instead (320 MiB on a 2-core
-// EPYC VM whose L3 is 32 MiB). 32 MiB where neither says.
+// The level-3 cache CPU 0 shares; 32 MiB where sysfs does not say.
 size_t last_level_cache_bytes() {
   static const size_t bytes = [] {
-    size_t kib = 0;
-    if (FILE* f = std::fopen("/sys/devices/system/cpu/cpu0/cache/index3/size", "r")) {
-      if (std::fscanf(f, "%zuK", &kib) != 1) kib = 0;
-      std::fclose(f);
-    }
-    return kib > 0 ? kib << 10 : size_t{32} << 20;
+    const size_t reported = engine::cpu_cache_bytes(3);
+    return reported > 0 ? reported : size_t{32} << 20;
   }();
   return bytes;
 }

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "engine/checkpoint/tensor_io.hpp"
+#include "engine/cpu_caches.hpp"
 #include "engine/error.hpp"
 #include "layers/batch_norm_fold.hpp"
 
@@ -41,6 +42,16 @@ std::vector<int> absorbed_adds(const std::vector<ResNetNode>& nodes) {
     absorbs[static_cast<size_t>(later)] = static_cast<int>(i);
   }
   return absorbs;
+}
+// The index of the last node of the stem and of the first `stages` stages.
+size_t head_end(const std::vector<ResNetNode>& nodes, int stages) {
+  size_t end = 0;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    const int stage = stage_of(nodes[i]);
+    if (stage > stages || (stage == 0 && i > 0 && stage_of(nodes[i - 1]) > 0)) break;
+    end = i;
+  }
+  return end;
 }
 }  // namespace
 
@@ -80,12 +91,18 @@ OwnedState state_of(const engine::Safetensors& file) {
 
 std::unique_ptr<engine::InferencePlan> plan_inference(engine::Context& context, const ResNetConfig& config,
                                                       const StateTensors& state,
-                                                      engine::ResidualFusion residual) {
+                                                      engine::ResidualFusion residual,
+                                                      std::optional<MicroBatching> micro_batching) {
   const std::vector<ResNetNode> nodes = checked_topology(config);
   const std::vector<int> absorbs = absorbed_adds(nodes);
+  const MicroBatching micro =
+      micro_batching ? *micro_batching
+                     : choose_micro_batching(config, nodes, engine::cpu_cache_bytes(2) * context.threads(),
+                                                            context.threads());
+  const size_t join_after = micro.images > 0 ? head_end(nodes, micro.stages) : nodes.size();
   auto plan = std::make_unique<engine::InferencePlan>(
       context, dnnl::memory::dims{config.batch, config.in_channels, config.image_size, config.image_size},
-      config.precision, residual);
+      config.precision, residual, micro.images);
   std::vector<TensorId> outputs(nodes.size());  // per node; an absorbed add's is its convolution's
   const auto in = [&](const ResNetNode& node, size_t i) {
     return node.inputs[i] == kGraphInput ? plan->input() : outputs[static_cast<size_t>(node.inputs[i])];
@@ -102,7 +119,7 @@ std::unique_ptr<engine::InferencePlan> plan_inference(engine::Context& context, 
                             at(state, node.bn + ".bias", c), at(state, node.bn + ".running_mean", c),
                             at(state, node.bn + ".running_var", c), node.bn_eps);
         engine::InferenceConv options{
-            .out_channels = node.out, .kernel = node.kernel, .stride = node.stride, .padding = node.padding};
+            .out_channels = node.out, .kernel = node.kernel, .stride = node.stride, .padding = node.padding, .residual = {}};
         options.relu = node.relu;
         if (absorbs[i] >= 0) {
           const ResNetNode& add = nodes[static_cast<size_t>(absorbs[i])];
@@ -129,6 +146,7 @@ std::unique_ptr<engine::InferencePlan> plan_inference(engine::Context& context, 
         break;
       }
     }
+    if (i == join_after) outputs[i] = plan->join(outputs[i]);
   }
   plan->finish();
   return plan;

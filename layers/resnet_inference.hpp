@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "engine/checkpoint/safetensors.hpp"
 #include "engine/graph.hpp"
 #include "engine/inference_plan.hpp"
+#include "layers/micro_batching.hpp"
 #include "layers/resnet.hpp"
 
 namespace dnntrain::layers {
@@ -34,10 +36,13 @@ OwnedState state_of(engine::Graph& graph);
 OwnedState state_of(const engine::Safetensors& file);
 
 // The eval-mode network of `config` (its batch, image size and precision) with `state`'s values.
+// micro_batching: which operations run per micro-batch; by default choose_micro_batching's rule
+// for the level-2 caches of the context's threads.
 // throws: dnntrain::Error for an invalid config, or naming a key that is missing or has the wrong
 //         number of values.
 std::unique_ptr<engine::InferencePlan> plan_inference(
     engine::Context& context, const ResNetConfig& config, const StateTensors& state,
-    engine::ResidualFusion residual = engine::ResidualFusion::sum);
+    engine::ResidualFusion residual = engine::ResidualFusion::sum,
+    std::optional<MicroBatching> micro_batching = std::nullopt);
 
 }  // namespace dnntrain::layers

@@ -1,14 +1,16 @@
 // One inference engine of dnntrain in its own process, for perf/compare_inference.py: the folded
-// inference plan (sum or binary-add residuals) or the training graph in eval mode, on torchvision's
+// inference plan (sum or binary-add residuals; micro-batched by its rule, or folded-whole: the whole
+// batch throughout) or the training graph in eval mode, on torchvision's
 // state_dict in a safetensors file (or random weights), timed on random images. Prints one JSON line
 // with images/s, the median ms per batch and the process's peak RSS (VmHWM).
-// usage: inference_bench MODEL BATCH SIZE THREADS f32|bf16 folded|folded-binary|unfolded STEPS [WEIGHTS]
+// usage: inference_bench MODEL BATCH SIZE THREADS f32|bf16 folded|folded-whole|folded-binary|unfolded STEPS [WEIGHTS]
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <string>
 
@@ -47,7 +49,7 @@ double median_seconds(int steps, F&& step) {
 
 int main(int argc, char** argv) try {
   DNNTRAIN_CHECK(argc == 8 || argc == 9,
-                 "usage: inference_bench MODEL BATCH SIZE THREADS f32|bf16 folded|folded-binary|unfolded "
+                 "usage: inference_bench MODEL BATCH SIZE THREADS f32|bf16 folded|folded-whole|folded-binary|unfolded "
                  "STEPS [WEIGHTS]");
   layers::ResNetConfig c;
   c.model = argv[1];
@@ -64,6 +66,7 @@ int main(int argc, char** argv) try {
   for (float& v : images) v = normal(rng);
   double seconds = 0;
   size_t arena = 0;
+  int micro_batch = c.batch;
   if (kind == "unfolded") {
     layers::Model model(context, c, {.inference = true});
     if (weights.empty())
@@ -77,24 +80,27 @@ int main(int argc, char** argv) try {
     std::unique_ptr<engine::InferencePlan> plan;
     const auto residual =
         kind == "folded-binary" ? engine::ResidualFusion::binary_add : engine::ResidualFusion::sum;
+    const std::optional<layers::MicroBatching> micro =
+        kind == "folded-whole" ? std::optional<layers::MicroBatching>(layers::MicroBatching{}) : std::nullopt;
     if (weights.empty()) {
       layers::ResNetConfig small = c;  // the same parameters at the smallest input
       small.batch = 1;
       small.image_size = layers::min_image_size(c);
       layers::Model model(context, small, {.inference = true});
       model.graph().initialize(1);
-      plan = layers::plan_inference(context, c, layers::state_of(model.graph()).tensors, residual);
+      plan = layers::plan_inference(context, c, layers::state_of(model.graph()).tensors, residual, micro);
     } else {
       const engine::Safetensors file = engine::Safetensors::read(weights);
-      plan = layers::plan_inference(context, c, layers::state_of(file).tensors, residual);
+      plan = layers::plan_inference(context, c, layers::state_of(file).tensors, residual, micro);
     }
     arena = plan->memory_report().activations;
+    micro_batch = plan->micro_batch();
     seconds = median_seconds(steps, [&] { plan->forward(images.data()); });
   }
   fmt::print(
       "{{\"engine\":\"dnntrain_{}\",\"precision\":\"{}\",\"images_per_sec\":{:.3f},\"ms\":{:.3f},"
-      "\"peak_rss_bytes\":{},\"arena_bytes\":{}}}\n",
-      kind, argv[5], c.batch / seconds, 1e3 * seconds, vm_hwm_bytes(), arena);
+      "\"peak_rss_bytes\":{},\"arena_bytes\":{},\"micro_batch\":{}}}\n",
+      kind, argv[5], c.batch / seconds, 1e3 * seconds, vm_hwm_bytes(), arena, micro_batch);
   return 0;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "inference_bench: %s\n", e.what());

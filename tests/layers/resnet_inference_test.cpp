@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <optional>
 #include <random>
 
 #include "engine/bf16.hpp"
@@ -79,7 +80,8 @@ double relative_l2(const float* got, const std::vector<float>& want) {
 }
 
 // The folded plan's logits against the unfolded f32 graph's, both from one random state.
-double folded_error(const layers::ResNetConfig& c, engine::Precision plan_precision) {
+double folded_error(const layers::ResNetConfig& c, engine::Precision plan_precision,
+                    std::optional<layers::MicroBatching> micro = layers::MicroBatching{}) {
   engine::Context context(2);
   layers::Model model(context, c, {.inference = true});
   model.graph().initialize(3);
@@ -89,7 +91,8 @@ double folded_error(const layers::ResNetConfig& c, engine::Precision plan_precis
   const layers::OwnedState state = layers::state_of(model.graph());
   layers::ResNetConfig folded = c;
   folded.precision = plan_precision;
-  const auto plan = layers::plan_inference(context, folded, state.tensors);
+  const auto plan = layers::plan_inference(context, folded, state.tensors, engine::ResidualFusion::sum, micro);
+  CHECK(plan->micro_batch() == (micro && micro->images > 0 ? micro->images : c.batch));
   plan->forward(x.data());
   return relative_l2(plan->logits(), want);
 }
@@ -122,6 +125,38 @@ TEST_CASE("bf16: the folded plan's logits are within sqrt(R)·u of the unfolded 
     MESSAGE(k.c.model << " bf16: relative L2 " << err << ", bound " << bound);
     CHECK(err <= bound);
   }
+}
+
+// The stem and the first stages run per micro-batch, each writing its slice of the whole batch's
+// tensor that the later stages read: every image must reach its own row of logits.
+TEST_CASE("micro-batched plans give the unfolded eval graph's logits for every image") {
+  const struct {
+    layers::ResNetConfig c;
+    layers::MicroBatching micro;
+  } cases[] = {{config("resnet18", 3, 64, 4), {1, 1}},  {config("resnet18", 3, 64, 4), {2, 2}},
+               {config("resnet50", 3, 64, 4), {2, 2}},  {config("resnet50", 3, 64, 6), {3, 0}},
+               {config("resnet20", 1, 28, 8), {4, 3}}};
+  for (const auto& k : cases) {
+    const double err = folded_error(k.c, engine::Precision::f32, k.micro);
+    MESSAGE(k.c.model << " batch " << k.c.batch << " in micro-batches of " << k.micro.images << " through stage "
+                      << k.micro.stages << ": relative L2 " << err);
+    CHECK(err <= 1e-5);
+  }
+  if (!testing::bf16_available()) return;
+  const double bound = std::sqrt(2.0 * (17 + 3) + 1) * engine::kBf16UnitRoundoff;
+  const double err = folded_error(config("resnet18", 3, 64, 4), engine::Precision::bf16, layers::MicroBatching{2, 2});
+  MESSAGE("resnet18 bf16 in micro-batches of 2: relative L2 " << err << ", bound " << bound);
+  CHECK(err <= bound);
+}
+
+TEST_CASE("a micro-batch that does not divide the batch is refused") {
+  engine::Context context(1);
+  const layers::ResNetConfig c = config("resnet20", 1, 28, 6);
+  layers::Model model(context, c, {.inference = true});
+  model.graph().initialize(1);
+  CHECK_THROWS_WITH_AS(layers::plan_inference(context, c, layers::state_of(model.graph()).tensors,
+                                              engine::ResidualFusion::sum, layers::MicroBatching{4, 1}),
+                       doctest::Contains("a micro-batch of 4 does not divide the batch of 6"), Error);
 }
 
 TEST_CASE("a plan from a saved weights file equals the plan from the graph it was saved from, bit for bit") {
