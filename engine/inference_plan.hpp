@@ -43,9 +43,10 @@ class InferencePlan {
  public:
   // input_nchw: (N, C, H, W) of the f32 images. bf16: activations and convolution weights in bf16
   // (oneDNN accumulates in f32), the images converted once, the classifier in f32.
-  // micro_batch: when it divides N and is smaller, the operations added before join() run once per
-  // micro-batch of that many images, so that their activations stay in the caches; the later
-  // operations run once over the whole batch. 0: the whole batch throughout.
+  // micro_batch: a divisor of N; the operations added before join() run once per micro-batch of
+  // that many images, so that their activations stay in the caches, and the later operations run
+  // once over the whole batch. 0 or N: the whole batch throughout.
+  // throws: dnntrain::Error for a micro_batch that does not divide N.
   InferencePlan(Context& context, dnnl::memory::dims input_nchw, Precision precision,
                 ResidualFusion residual = ResidualFusion::sum, int micro_batch = 0);
   InferencePlan(const InferencePlan&) = delete;
@@ -85,7 +86,7 @@ class InferencePlan {
  private:
   struct Tensor {
     dnnl::memory value;
-    int region = -1;  // -1: the caller's images; kJoinedSlice: one micro-batch's slice of joined_
+    int region = -1;  // -1: the caller's images; kJoinedSlice: a micro-batch's slice of joined_whole_
     bool overwritten = false;
   };
   struct Region {

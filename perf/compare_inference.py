@@ -6,7 +6,8 @@ Each engine runs in its own process (perf/inference/inference_bench for ours, a 
 the others) on the same weights: torchvision's state_dict as safetensors for ours, its
 torch.onnx.export (opset 17, dynamic batch) for the others. Rounds alternate the engines, so noise on
 this shared machine hits all of them; each figure is the median of --steps forwards after 2 warm-up
-ones, peak memory each child's VmHWM. Our training graph in eval mode is measured for the record.
+ones, peak memory each child's VmHWM. For the record: our bf16 plan without micro-batches (the whole
+batch throughout) and our training graph in eval mode.
 
   flock -x /var/lock/dnntrain-perf.lock build/perf-venv/bin/python perf/compare_inference.py --build build
 
@@ -90,6 +91,7 @@ def main():
                                "onnxruntime.__version__, openvino.__version__)"], capture_output=True, text=True).stdout.split()
     print(f"CPU {cpu}; {a.threads} threads; torch, onnxruntime, openvino: {', '.join(versions)}", flush=True)
     engines = [("dnntrain f32", "ours", "f32", "folded"), ("dnntrain bf16", "ours", "bf16", "folded"),
+               ("dnntrain bf16 whole batch (old)", "ours", "bf16", "folded-whole"),
                ("dnntrain eval graph f32 (old)", "ours", "f32", "unfolded"),
                ("onnxruntime f32", "py", "onnxruntime", None),
                ("openvino f32", "py", "openvino_f32", None), ("openvino bf16", "py", "openvino_bf16", None)]
@@ -110,8 +112,9 @@ def main():
                         print(f"{model} b{batch} round {rnd + 1}: {name} failed", flush=True)
                         continue
                     results.setdefault((model, batch, name), []).append((out["images_per_sec"], out["ms"], rss))
-                    print(f"{model} b{batch} round {rnd + 1}: {name:30s} {out['images_per_sec']:8.2f} images/s "
-                          f"{out['ms']:9.2f} ms  peak {rss / 2**20:7.0f} MiB", flush=True)
+                    micro = f"  micro-batch {out['micro_batch']}" if "micro_batch" in out else ""
+                    print(f"{model} b{batch} round {rnd + 1}: {name:31s} {out['images_per_sec']:8.2f} images/s "
+                          f"{out['ms']:9.2f} ms  peak {rss / 2**20:7.0f} MiB{micro}", flush=True)
     print("\n| model | batch | engine | images/s (rounds) | ms per batch (median) | peak RSS MiB |")
     print("|---|---:|---|---:|---:|---:|")
     for (model, batch, name), runs in results.items():
