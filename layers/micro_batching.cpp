@@ -3,23 +3,17 @@
 #include "layers/micro_batching.hpp"
 
 #include <algorithm>
-#include <cstdlib>
-#include <string>
 
 #include "engine/precision.hpp"
 
 namespace dnntrain::layers {
-
-int stage_of(const ResNetNode& node) {
-  return node.name.rfind("layer", 0) == 0 ? std::atoi(node.name.c_str() + 5) : 0;
-}
 
 MicroBatching choose_micro_batching(const ResNetConfig& config, const std::vector<ResNetNode>& nodes,
                                     size_t cache_bytes, int threads) {
   if (cache_bytes == 0) return {};  // unknown caches: the whole batch
   const size_t element = config.precision == engine::Precision::bf16 ? 2 : 4;
   int stages = 0;
-  for (const ResNetNode& node : nodes) stages = std::max(stages, stage_of(node));
+  for (const ResNetNode& node : nodes) stages = std::max(stages, node.stage);
   // per stage: bytes of every output of one image, and of the weights
   std::vector<double> outputs(static_cast<size_t>(stages) + 1, 0), weights(outputs.size(), 0);
   std::vector<int> side(nodes.size(), config.image_size);
@@ -29,16 +23,15 @@ MicroBatching choose_micro_batching(const ResNetConfig& config, const std::vecto
     const ResNetNode& n = nodes[i];
     const int in = n.inputs.empty() || n.inputs[0] == kGraphInput ? config.image_size
                                                                  : side[static_cast<size_t>(n.inputs[0])];
-    const int stage = stage_of(n);
-    past_stages = past_stages || (stage == 0 && i > 0 && stage_of(nodes[i - 1]) > 0);
+    const int stage = n.stage;
+    past_stages = past_stages || (stage == 0 && i > 0 && nodes[i - 1].stage > 0);
     if (n.kind != ResNetNode::Kind::conv_bn && n.kind != ResNetNode::Kind::max_pool) {
       side[i] = in;
       continue;
     }
     side[i] = (in + 2 * n.padding - n.kernel) / n.stride + 1;
     if (past_stages) continue;
-    const int channels = n.kind == ResNetNode::Kind::conv_bn ? n.out : nodes[static_cast<size_t>(n.inputs[0])].out;
-    const double bytes = static_cast<double>(channels) * side[i] * side[i] * element;
+    const double bytes = static_cast<double>(n.out) * side[i] * side[i] * element;
     outputs[static_cast<size_t>(stage)] += bytes;
     if (stage <= 1) largest_first = std::max(largest_first, bytes);
     if (n.kind == ResNetNode::Kind::conv_bn)

@@ -23,7 +23,4 @@ struct MicroBatching {
 MicroBatching choose_micro_batching(const ResNetConfig& config, const std::vector<ResNetNode>& nodes,
                                     size_t cache_bytes, int threads);
 
-// The stage of a node by its name ("layer2.0.conv1": 2), 0 for the stem and the head.
-int stage_of(const ResNetNode& node);
-
 }  // namespace dnntrain::layers

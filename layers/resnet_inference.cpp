@@ -43,12 +43,13 @@ std::vector<int> absorbed_adds(const std::vector<ResNetNode>& nodes) {
   }
   return absorbs;
 }
+
 // The index of the last node of the stem and of the first `stages` stages.
 size_t head_end(const std::vector<ResNetNode>& nodes, int stages) {
   size_t end = 0;
   for (size_t i = 0; i < nodes.size(); ++i) {
-    const int stage = stage_of(nodes[i]);
-    if (stage > stages || (stage == 0 && i > 0 && stage_of(nodes[i - 1]) > 0)) break;
+    const int stage = nodes[i].stage;
+    if (stage > stages || (stage == 0 && i > 0 && nodes[i - 1].stage > 0)) break;
     end = i;
   }
   return end;

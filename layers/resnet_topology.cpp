@@ -48,11 +48,13 @@ class Builder {
   }
 
   int push(ResNetNode node) {
+    node.stage = stage_;
     nodes_.push_back(std::move(node));
     return static_cast<int>(nodes_.size()) - 1;
   }
 
   std::vector<ResNetNode> take() { return std::move(nodes_); }
+  void begin_stage(int stage) { stage_ = stage; }  // the stage of the nodes pushed from now on
 
  private:
   // relu(out + shortcut), the shortcut a 1×1 conv and bn (`downsample`) where stride or width change.
@@ -68,6 +70,7 @@ class Builder {
   }
 
   std::vector<ResNetNode> nodes_;
+  int stage_ = 0;
 };
 
 }  // namespace
@@ -104,6 +107,7 @@ std::vector<ResNetNode> resnet_topology(const TopologySpec& spec) {
                 .padding = 1});
   }
   for (size_t stage = 0; stage < arch.blocks.size(); ++stage) {
+    b.begin_stage(static_cast<int>(stage) + 1);
     for (int i = 0; i < arch.blocks[stage]; ++i) {
       const int stride = (stage > 0 && i == 0) ? 2 : 1;
       const int width = arch.widths[stage];
@@ -113,6 +117,7 @@ std::vector<ResNetNode> resnet_topology(const TopologySpec& spec) {
       channels = arch.bottleneck ? width * 4 : width;
     }
   }
+  b.begin_stage(0);
   x = b.push(
       {.kind = Kind::global_avg_pool, .name = "avgpool", .inputs = {x}, .in = channels, .out = channels});
   b.push({.kind = Kind::linear, .name = "fc", .inputs = {x}, .in = channels, .out = spec.classes});

@@ -54,3 +54,18 @@ TEST_CASE("one image per thread at least, where the batch allows") {
   // A batch of 3 has no divisor of 2 or more below it: one image at a time.
   CHECK(chosen("resnet50", 224, 3, engine::Precision::f32).images == 1);
 }
+
+TEST_CASE("each topology node carries the stage its torchvision name says") {
+  for (const char* model : {"resnet18", "resnet50", "resnet20"}) {
+    layers::ResNetConfig c;
+    c.model = model;
+    int per_stage[8] = {};
+    for (const layers::ResNetNode& n : layers::checked_topology(c)) {
+      const int named = n.name.starts_with("layer") ? n.name[5] - '0' : 0;
+      CHECK_MESSAGE(n.stage == named, model << " " << n.name);
+      ++per_stage[n.stage];
+    }
+    CHECK(per_stage[1] > 0);
+    CHECK(per_stage[3] > 0);
+  }
+}
