@@ -44,6 +44,7 @@ int run_export(const std::vector<std::string>& args) {
   const ModelOptions& m = stored.model;
   const engine::Safetensors weights = engine::Safetensors::read(checkpoint);
   engine::verify_checksum(weights, false);
+  engine::check_finite_tensors(weights, {});
 
   onnx_export::ExportSpec spec;
   spec.topology = {.model = m.model, .classes = m.classes, .in_channels = m.in_channels};

@@ -156,9 +156,6 @@ void verify_checksum(const Safetensors& st, bool required) {
                                          "): the file is corrupt or was modified; use an older checkpoint");
 }
 
-namespace {
-
-// Every F32 tensor that will be loaded (not skipped) holds finite values only.
 void check_finite_tensors(const Safetensors& st, const std::vector<std::string>& skip) {
   for (const TensorInfo& t : st.tensors()) {
     if (t.dtype != DType::F32 || skipped(t.name, skip)) continue;
@@ -172,6 +169,9 @@ void check_finite_tensors(const Safetensors& st, const std::vector<std::string>&
     }
   }
 }
+
+namespace {
+
 
 void load_model(const Safetensors& st, const std::vector<Parameter*>& parameters,
                 const std::vector<Buffer*>& buffers, const std::vector<std::string>& skip) {

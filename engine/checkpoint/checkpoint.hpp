@@ -50,6 +50,10 @@ inline void save_weights(const std::string& path, const std::vector<Parameter*>&
 // requires: `st` loaded (Safetensors::read).
 void verify_checksum(const Safetensors& st, bool required);
 
+// Every F32 tensor of `st`, except those whose names start with a `skip` prefix, holds finite values.
+// throws: dnntrain::Error naming the file, the tensor and the index of the first other value.
+void check_finite_tensors(const Safetensors& st, const std::vector<std::string>& skip);
+
 struct InitOptions {
   // Keys starting with any of these are neither loaded nor reported (e.g. "fc." to fine-tune with
   // another number of classes); the model keeps its own values for them.

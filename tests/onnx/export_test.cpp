@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
+#include <optional>
 #include <random>
 #include <string>
 
@@ -56,8 +58,9 @@ void check_dims(const onnx::ValueInfoProto& v, const std::string& name, std::vec
 }
 
 // A weights file for `model` with every tensor its topology names, random values (running variances
-// positive), and the run configuration export reads.
-void write_random_checkpoint(const fs::path& file, const std::string& model, layers::Stem stem) {
+// positive), and the run configuration export reads. poison: one value of conv1.weight becomes it.
+void write_random_checkpoint(const fs::path& file, const std::string& model, layers::Stem stem,
+                             std::optional<float> poison = std::nullopt) {
   std::vector<std::pair<std::string, std::vector<int64_t>>> shapes;
   for (const layers::ResNetNode& n :
        layers::resnet_topology({.model = model, .classes = 10, .in_channels = 3, .stem = stem})) {
@@ -80,6 +83,7 @@ void write_random_checkpoint(const fs::path& file, const std::string& model, lay
     std::vector<float>& v = values.emplace_back(static_cast<size_t>(n));
     for (float& x : v) x = value(rng);
   }
+  if (poison) values[0][5] = *poison;
   for (size_t i = 0; i < shapes.size(); ++i)
     refs.push_back({shapes[i].first,
                     engine::DType::F32,
@@ -239,4 +243,17 @@ TEST_CASE("export's errors are one line naming the file, and a failed export lea
 
   expect_error("export --checkpoint " + checkpoint + " -o " + (dir / "no_such_dir" / "m.onnx").string(), 1,
                "no_such_dir");
+}
+
+TEST_CASE("export refuses weights holding NaN or infinity, naming the file and the tensor") {
+  const fs::path dir = scratch_dir("onnx_nonfinite");
+  const std::string out = (dir / "model.onnx").string();
+  for (const float poison : {std::numeric_limits<float>::quiet_NaN(), -std::numeric_limits<float>::infinity()}) {
+    const fs::path file = dir / "poisoned.safetensors";
+    write_random_checkpoint(file, "resnet18", layers::Stem::imagenet, poison);
+    std::ofstream(out) << "previous";
+    expect_error("export --checkpoint " + file.string() + " -o " + out, 1,
+                 "poisoned.safetensors: tensor 'conv1.weight' holds a non-finite value");
+    CHECK(read_text(out) == "previous");
+  }
 }
