@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "apps/precision_json.hpp"
+
 namespace dnntrain::apps {
 
 namespace {
@@ -73,15 +75,6 @@ std::pair<double, double> min_max(const std::vector<double>& v, double fallback)
   return {*lo, *hi};
 }
 
-std::string precision_auto_json(const std::optional<engine::PrecisionDecision>& d) {
-  if (!d) return "null";
-  using S = engine::PrecisionDecision::Source;
-  const char* source = d->source == S::measured ? "measured" : d->source == S::cached ? "cached" : "not_measured";
-  return fmt::format(
-      "{{\"chosen\":\"{}\",\"source\":\"{}\",\"f32_step_ms\":{:.3f},\"bf16_step_ms\":{:.3f},\"tune_seconds\":{:.4f}}}",
-      engine::precision_name(d->precision), source, 1e3 * d->timing.f32_seconds, 1e3 * d->timing.bf16_seconds,
-      d->tune_seconds);
-}
 
 }  // namespace
 

@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "apps/command.hpp"
+#include "apps/precision_json.hpp"
 #include "engine/checkpoint/atomic_file.hpp"
 #include "engine/error.hpp"
 
@@ -117,7 +118,7 @@ void RunFiles::check_target(const std::string& resume, bool overwrite) const {
   }
 }
 
-void RunFiles::open_logs(const LogPosition* resumed, bool ema) {
+void RunFiles::open_logs(const LogPosition* resumed, const RunStart& start, bool ema) {
   const std::string summary = path("summary.csv"), log = path("log.jsonl");
   size_t summary_keep = 0, log_keep = 0;
   if (resumed) {
@@ -127,6 +128,10 @@ void RunFiles::open_logs(const LogPosition* resumed, bool ema) {
   summary_ = LogFile(summary, summary_keep);
   log_ = LogFile(log, log_keep);
   if (summary_keep == 0) summary_.append(ema ? kSummaryHeaderEma : kSummaryHeader);
+  if (log_keep == 0)
+    log_.append(fmt::format("{{\"type\":\"run\",\"step\":{},\"precision\":\"{}\",\"precision_auto\":{}}}\n",
+                            start.step, engine::precision_name(start.precision),
+                            precision_auto_json(start.automatic)));
 }
 
 void RunFiles::write_config(const std::string& text) {

@@ -1,5 +1,6 @@
 // The output folder of a training run besides checkpoints: its lock, summary.csv (one row per
-// epoch), log.jsonl (one JSON object per printed step and per evaluation) and config.
+// epoch), log.jsonl (a run line, then one JSON object per printed step and per evaluation) and
+// config.
 #pragma once
 
 #include <cstdint>
@@ -7,7 +8,9 @@
 #include <string>
 
 #include "apps/log_file.hpp"
+#include "engine/precision.hpp"
 #include "engine/trainer.hpp"
+#include "engine/tuning.hpp"
 
 namespace dnntrain::apps {
 
@@ -25,6 +28,14 @@ struct LogPosition {
   int64_t step = 0;         // step lines up to this step
 };
 
+// log.jsonl's first line: the step the run starts from and the precision it trains in, with
+// --precision auto's decision when it made one.
+struct RunStart {
+  int64_t step = 0;
+  engine::Precision precision = engine::Precision::f32;
+  std::optional<engine::PrecisionDecision> automatic;
+};
+
 class RunFiles {
  public:
   // Creates `dir` and holds an exclusive lock on `dir`/dnntrain.lock until destroyed (a second run
@@ -39,8 +50,9 @@ class RunFiles {
   // folder continues that run.
   void check_target(const std::string& resume, bool overwrite) const;
   // Opens summary.csv and log.jsonl: emptied when `resumed` is null, else cut to its position.
+  // A log.jsonl left empty starts with `start`'s run line (a resume keeps the first run's).
   // `ema`: summary.csv gets the columns ema_test_loss, ema_test_top1, ema_test_top5.
-  void open_logs(const LogPosition* resumed, bool ema = false);
+  void open_logs(const LogPosition* resumed, const RunStart& start, bool ema = false);
   void write_config(const std::string& text);  // atomically
   void log_step(const engine::StepStats& s, int64_t epoch, double images_per_sec);
   void log_epoch(const EpochSummary& e);

@@ -196,7 +196,8 @@ int run_train(const std::vector<std::string>& args) {
   std::optional<RunViews> views;
   if (files) {
     const LogPosition position{state.epoch, saved_step};  // the logs count steps as their writer did
-    files->open_logs(o.resume.empty() ? nullptr : &position, ema.has_value());
+    files->open_logs(o.resume.empty() ? nullptr : &position, {saved_step, config.precision, precision},
+                     ema.has_value());
     files->write_config(state.config);
     views.emplace(o.output_dir, o.tensorboard);
   }

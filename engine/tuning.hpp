@@ -38,6 +38,11 @@ class StepTimer {
 
 struct PrecisionDecision {
   enum class Source { measured, cached, checkpoint, not_measured };
+  // The sources' names in bench --json and log.jsonl.
+  static constexpr Named<Source> kSourceNames[] = {{Source::measured, "measured"},
+                                                   {Source::cached, "cached"},
+                                                   {Source::checkpoint, "checkpoint"},
+                                                   {Source::not_measured, "not_measured"}};
   Precision precision = Precision::f32;
   PrecisionTiming timing;  // zeros for checkpoint and not_measured
   Source source = Source::not_measured;

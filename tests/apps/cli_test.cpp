@@ -73,7 +73,9 @@ TEST_CASE("train writes its output folder and eval reads the checkpoint") {
   CHECK(lines(dir / "summary.csv") == 3);  // header + 2 epochs
   CHECK(contains(read_text(dir / "summary.csv"),
                  "epoch,lr,train_loss,train_top1,test_loss,test_top1,test_top5"));
-  CHECK(lines(dir / "log.jsonl") == 16 + 2);  // --print-freq 1: every step, and each epoch
+  CHECK(lines(dir / "log.jsonl") == 1 + 16 + 2);  // the run, then --print-freq 1: every step, and each epoch
+  CHECK(read_text(dir / "log.jsonl").starts_with(
+      "{\"type\":\"run\",\"step\":0,\"precision\":\"f32\",\"precision_auto\":null}\n"));
   CHECK(contains(r.out, "test loss"));
   const auto ck = dnntrain::engine::Safetensors::read((dir / "checkpoint.safetensors").string());
   CHECK(ck.metadata().at("dnntrain.step") == "16");

@@ -261,7 +261,11 @@ TEST_CASE("resuming from an older checkpoint cuts summary.csv and log.jsonl back
   CHECK(lines(dir / "summary.csv") == 4);  // header and epochs 1, 2, 3 once each
   std::multiset<std::string> steps, epochs;
   std::ifstream log(dir / "log.jsonl");
+  std::string first;
+  REQUIRE(std::getline(log, first));
+  CHECK(contains(first, "{\"type\":\"run\",\"step\":0,"));  // the first run's, kept by both resumes
   for (std::string line; std::getline(log, line);) {
+    REQUIRE(!contains(line, "\"type\":\"run\""));
     const bool epoch = contains(line, "\"type\":\"epoch\"");
     const auto key = line.find(epoch ? "\"epoch\":" : "\"step\":");
     (epoch ? epochs : steps).insert(line.substr(key, line.find(',', key) - key));

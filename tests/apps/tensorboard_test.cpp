@@ -69,7 +69,7 @@ TEST_CASE("--tensorboard writes scalars that TensorBoard's EventAccumulator read
       want["step/loss"][step] = json_number(line, "loss");
       want["step/lr"][step] = json_number(line, "lr");
       want["step/images_per_sec"][step] = json_number(line, "images_per_sec");
-    } else {
+    } else if (line.find("\"type\":\"epoch\"") != std::string::npos) {
       const auto epoch = static_cast<int64_t>(json_number(line, "epoch"));
       for (const char* key : {"train_loss", "test_loss", "train_top1", "test_top1", "lr"})
         want[std::string("epoch/") + key][epoch] = json_number(line, key);

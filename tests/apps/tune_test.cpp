@@ -71,9 +71,13 @@ TEST_CASE("train --precision auto measures once, then reads the cache, and confi
   CHECK(contains(read_text(root / "a/config"), "precision=" + p + "\n"));
   CHECK(Safetensors::open((root / "a/checkpoint.safetensors").string()).metadata().at("dnntrain.extra.precision") ==
         p);
+  CHECK(read_text(root / "a/log.jsonl")
+            .starts_with("{\"type\":\"run\",\"step\":0,\"precision\":\"" + p + "\",\"precision_auto\":{\"chosen\":\"" +
+                         p + "\",\"source\":\"measured\",\"f32_step_ms\":"));
 
   const auto second = train(cache, root / "b", 2);
   CHECK(contains(second.out, "precision auto: " + p + " (from the wisdom cache"));
+  CHECK(contains(read_text(root / "b/log.jsonl"), "\"precision_auto\":{\"chosen\":\"" + p + "\",\"source\":\"cached\""));
   CHECK(entries(wisdom) == 1);
 
   const std::string other = p == "f32" ? "bf16" : "f32";
