@@ -75,7 +75,6 @@ std::pair<double, double> min_max(const std::vector<double>& v, double fallback)
   return {*lo, *hi};
 }
 
-
 }  // namespace
 
 std::string bench_text(const BenchReport& r) {
