@@ -12,25 +12,23 @@ MicroBatching choose_micro_batching(const ResNetConfig& config, const std::vecto
                                     size_t cache_bytes, int threads) {
   if (cache_bytes == 0) return {};  // unknown caches: the whole batch
   const size_t element = config.precision == engine::Precision::bf16 ? 2 : 4;
-  int stages = 0;
-  for (const ResNetNode& node : nodes) stages = std::max(stages, node.stage);
+  int stages = 0;  // the residual stages; the pools and the classifier come after them
+  for (const ResNetNode& node : nodes)
+    if (node.kind == ResNetNode::Kind::conv_bn) stages = std::max(stages, node.stage);
   // per stage: bytes of every output of one image, and of the weights
   std::vector<double> outputs(static_cast<size_t>(stages) + 1, 0), weights(outputs.size(), 0);
   std::vector<int> side(nodes.size(), config.image_size);
   double largest_first = 0;  // the largest output of one image in the stem and stage 1
-  bool past_stages = false;
-  for (size_t i = 0; i < nodes.size(); ++i) {
+  for (size_t i = 0; i < nodes.size() && nodes[i].stage <= stages; ++i) {
     const ResNetNode& n = nodes[i];
     const int in = n.inputs.empty() || n.inputs[0] == kGraphInput ? config.image_size
                                                                  : side[static_cast<size_t>(n.inputs[0])];
     const int stage = n.stage;
-    past_stages = past_stages || (stage == 0 && i > 0 && nodes[i - 1].stage > 0);
     if (n.kind != ResNetNode::Kind::conv_bn && n.kind != ResNetNode::Kind::max_pool) {
       side[i] = in;
       continue;
     }
     side[i] = (in + 2 * n.padding - n.kernel) / n.stride + 1;
-    if (past_stages) continue;
     const double bytes = static_cast<double>(n.out) * side[i] * side[i] * element;
     outputs[static_cast<size_t>(stage)] += bytes;
     if (stage <= 1) largest_first = std::max(largest_first, bytes);

@@ -44,14 +44,12 @@ std::vector<int> absorbed_adds(const std::vector<ResNetNode>& nodes) {
   return absorbs;
 }
 
-// The index of the last node of the stem and of the first `stages` stages.
+// The index of the last node of the stem and of the first `stages` residual stages (stages only
+// grow along the nodes; the last, the pools' and the classifier's, never belongs).
 size_t head_end(const std::vector<ResNetNode>& nodes, int stages) {
+  stages = std::min(stages, nodes.back().stage - 1);
   size_t end = 0;
-  for (size_t i = 0; i < nodes.size(); ++i) {
-    const int stage = nodes[i].stage;
-    if (stage > stages || (stage == 0 && i > 0 && nodes[i - 1].stage > 0)) break;
-    end = i;
-  }
+  while (end + 1 < nodes.size() && nodes[end + 1].stage <= stages) ++end;
   return end;
 }
 }  // namespace

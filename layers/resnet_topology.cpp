@@ -117,7 +117,7 @@ std::vector<ResNetNode> resnet_topology(const TopologySpec& spec) {
       channels = arch.bottleneck ? width * 4 : width;
     }
   }
-  b.begin_stage(0);
+  b.begin_stage(static_cast<int>(arch.blocks.size()) + 1);
   x = b.push(
       {.kind = Kind::global_avg_pool, .name = "avgpool", .inputs = {x}, .in = channels, .out = channels});
   b.push({.kind = Kind::linear, .name = "fc", .inputs = {x}, .in = channels, .out = spec.classes});

@@ -41,7 +41,7 @@ struct ResNetNode {
   bool relu = false;         // conv_bn: a ReLU after the batch norm
   bool residual_bn = false;  // conv_bn: the last batch norm of a residual branch (zero_init_residual)
   double bn_eps = 1e-5;      // conv_bn: the batch norm's epsilon, torchvision's default
-  int stage = 0;             // k for the nodes of torchvision's layerk; 0 for the stem, pools and fc
+  int stage = 0;  // in execution order: 0 the stem, k torchvision's layerk, then one more for avgpool and fc
 };
 
 inline constexpr int kGraphInput = -1;
